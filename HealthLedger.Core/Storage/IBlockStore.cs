@@ -1,0 +1,39 @@
+using HealthLedger.Core.Crypto;
+
+namespace HealthLedger.Core.Storage;
+
+/// <summary>
+/// An append-only store of encoded blocks. Every block the node ever accepted (on any branch) is appended
+/// once, parent before child; the chain index and state are rebuilt by replaying the store on open.
+/// </summary>
+public interface IBlockStore : IDisposable
+{
+    /// <summary>Number of blocks stored.</summary>
+    long Count { get; }
+
+    /// <summary>
+    /// Appends one encoded block. When this returns, the block is durable according to the store's
+    /// durability policy (the file store fsyncs before returning unless configured otherwise).
+    /// </summary>
+    /// <param name="hash">The block hash (recorded so replay can check it without re-hashing everything).</param>
+    /// <param name="encodedBlock">The canonical MessagePack encoding of the block.</param>
+    void Append(Hash256 hash, ReadOnlySpan<byte> encodedBlock);
+
+    /// <summary>Returns the encoded block with this hash, or null.</summary>
+    byte[]? TryGet(Hash256 hash);
+
+    /// <summary>True if a block with this hash is stored.</summary>
+    bool Contains(Hash256 hash);
+
+    /// <summary>Enumerates every stored block in append order.</summary>
+    IEnumerable<StoredBlock> ReadAll();
+
+    /// <summary>Forces everything appended so far to stable storage.</summary>
+    void Flush();
+}
+
+/// <summary>One stored block: its hash and encoded bytes, in append order.</summary>
+/// <param name="Sequence">Zero-based position in the store.</param>
+/// <param name="Hash">The block hash recorded at append time.</param>
+/// <param name="Encoded">The encoded block.</param>
+public sealed record StoredBlock(long Sequence, Hash256 Hash, ReadOnlyMemory<byte> Encoded);

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using HealthLedger.Node.Commands;
+
+namespace HealthLedger.Node;
+
+/// <summary>Entry point of the <c>healthledger</c> command.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("HealthLedger: a blockchain node for medical IoT data.");
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(HashrateCommand.Create());
+        root.Subcommands.Add(DetectCommand.Create());
+        foreach (var command in InternalCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root.Parse(args).Invoke();
+    }
+}
