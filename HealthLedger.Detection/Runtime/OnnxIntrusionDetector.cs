@@ -1,0 +1,158 @@
+using System.Buffers;
+using HealthLedger.Detection.Features;
+using HealthLedger.Detection.Model;
+
+namespace HealthLedger.Detection.Runtime;
+
+/// <summary>
+/// The intrusion detector backed by an ONNX model: extracts features, keeps each device's last T records, and runs the
+/// model on the device's window with the submission as its last record. Thread-safe.
+/// </summary>
+public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
+{
+    private const int StackLimit = 2048;
+
+    private readonly DetectorModel _model;
+    private readonly bool _ownsModel;
+    private readonly FeatureExtractor _extractor;
+    private readonly DeviceWindowStore _windows;
+
+    /// <summary>Creates a detector over a loaded model.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="time">Clock for idle-window eviction.</param>
+    /// <param name="windows">Bounds on per-device state (default <see cref="DeviceWindowOptions.Default"/>).</param>
+    /// <param name="features">Feature checks (default <see cref="FeatureExtractorOptions.Default"/>).</param>
+    /// <param name="ownsModel">When true, disposing the detector disposes the model.</param>
+    public OnnxIntrusionDetector(DetectorModel model, TimeProvider time, DeviceWindowOptions? windows = null, FeatureExtractorOptions? features = null, bool ownsModel = false)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _ownsModel = ownsModel;
+        _extractor = new FeatureExtractor(model.Metadata.Features, features);
+        _windows = new DeviceWindowStore(model.Window, model.FeatureCount, windows ?? DeviceWindowOptions.Default, time);
+    }
+
+    /// <summary>The model.</summary>
+    public DetectorModel Model => _model;
+
+    /// <summary>The feature extractor built from the model's <c>hl.features</c>.</summary>
+    public FeatureExtractor Extractor => _extractor;
+
+    /// <inheritdoc />
+    public float Threshold => _model.Metadata.Threshold;
+
+    /// <inheritdoc />
+    public string ModelId => _model.Metadata.ModelId;
+
+    /// <summary>Devices currently holding a window.</summary>
+    public int TrackedDevices => _windows.Count;
+
+    /// <summary>Creates a detector over the default model embedded in this assembly; the detector owns it.</summary>
+    /// <exception cref="DetectorModelException">This build embeds no default model.</exception>
+    public static OnnxIntrusionDetector CreateDefault(TimeProvider time, DeviceWindowOptions? windows = null, FeatureExtractorOptions? features = null, DetectorModelOptions? modelOptions = null) =>
+        new(DetectorModel.LoadDefault(modelOptions), time, windows, features, ownsModel: true);
+
+    /// <inheritdoc />
+    public DetectionResult Classify(DeviceSubmission submission)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var f = _model.FeatureCount;
+        var length = _model.WindowLength + f + _model.ClassCount;
+        float[]? rented = null;
+        var scratch = length <= StackLimit ? stackalloc float[length] : (rented = ArrayPool<float>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            var features = scratch[..f];
+            var window = scratch.Slice(f, _model.WindowLength);
+            var probabilities = scratch[(f + _model.WindowLength)..];
+            if (!_extractor.TryExtract(submission.Fields, features, out var error))
+            {
+                return DetectionResult.Invalid(error);
+            }
+
+            _windows.AppendAndCopyWindow(submission.Device, features, window);
+            _model.Predict(window, 1, probabilities);
+            return DetectionResult.Classified(ToVerdict(probabilities, Threshold));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<DetectionResult> ClassifyBatch(IReadOnlyList<DeviceSubmission> submissions)
+    {
+        ArgumentNullException.ThrowIfNull(submissions);
+        var n = submissions.Count;
+        var results = new DetectionResult[n];
+        if (n == 0)
+        {
+            return results;
+        }
+
+        var f = _model.FeatureCount;
+        var w = _model.WindowLength;
+        var c = _model.ClassCount;
+        var features = new float[f];
+        var windows = ArrayPool<float>.Shared.Rent(n * w);
+        var probabilities = ArrayPool<float>.Shared.Rent(n * c);
+        var rows = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            var valid = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var submission = submissions[i] ?? throw new ArgumentException("A submission is null.", nameof(submissions));
+                if (!_extractor.TryExtract(submission.Fields, features, out var error))
+                {
+                    results[i] = DetectionResult.Invalid(error);
+                    continue;
+                }
+
+                _windows.AppendAndCopyWindow(submission.Device, features, windows.AsSpan(valid * w, w));
+                rows[valid++] = i;
+            }
+
+            _model.Predict(windows.AsSpan(0, valid * w), valid, probabilities.AsSpan(0, valid * c));
+            for (var k = 0; k < valid; k++)
+            {
+                results[rows[k]] = DetectionResult.Classified(ToVerdict(probabilities.AsSpan(k * c, c), Threshold));
+            }
+
+            return results;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(windows);
+            ArrayPool<float>.Shared.Return(probabilities);
+            ArrayPool<int>.Shared.Return(rows);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsModel)
+        {
+            _model.Dispose();
+        }
+    }
+
+    /// <summary>The verdict for one row of class probabilities: P(attack) = 1 − P(normal), class = argmax.</summary>
+    internal static IntrusionVerdict ToVerdict(ReadOnlySpan<float> probabilities, float threshold)
+    {
+        var best = 0;
+        for (var k = 1; k < probabilities.Length; k++)
+        {
+            if (probabilities[k] > probabilities[best])
+            {
+                best = k;
+            }
+        }
+
+        return new IntrusionVerdict(1f - probabilities[0], threshold, best);
+    }
+}

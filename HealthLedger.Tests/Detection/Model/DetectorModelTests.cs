@@ -1,0 +1,159 @@
+using System.Text.Json;
+using HealthLedger.Detection.Model;
+
+namespace HealthLedger.Tests.Detection.Model;
+
+public sealed class DetectorModelTests
+{
+    [Test]
+    public void Loads_tiny_model_and_reads_its_contract_metadata()
+    {
+        using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.Window, Is.EqualTo(3));
+            Assert.That(model.FeatureCount, Is.EqualTo(6));
+            Assert.That(model.ClassCount, Is.EqualTo(2));
+            Assert.That(model.Metadata.Features, Is.EqualTo(new[] { "duration", "src_bytes", "protocol_type=tcp", "protocol_type=udp", "protocol_type=icmp", "Temp" }));
+            Assert.That(model.Metadata.Classes, Is.EqualTo(new[] { "normal", "attack" }));
+            Assert.That(model.Metadata.Threshold, Is.EqualTo(0.5f));
+            Assert.That(model.Metadata.Dataset, Is.EqualTo("wustl-ehms-2020"));
+        });
+    }
+
+    [Test]
+    public void Loading_from_a_stream_gives_the_same_predictions_as_from_a_path()
+    {
+        var (inputs, _) = ReadParity(DetectionTestSupport.VectorPath("tiny-binary.parity.json"));
+        using var fromPath = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        using var stream = File.OpenRead(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        using var fromStream = DetectorModel.Load(stream);
+        var a = new float[inputs.Count * 2];
+        var b = new float[inputs.Count * 2];
+
+        fromPath.Predict(Flatten(inputs), inputs.Count, a);
+        fromStream.Predict(Flatten(inputs), inputs.Count, b);
+
+        Assert.That(b, Is.EqualTo(a));
+    }
+
+    [Test]
+    public void Tiny_model_matches_pytorch_outputs_within_1e4()
+    {
+        AssertParity(DetectionTestSupport.VectorPath("tiny-binary.onnx"), DetectionTestSupport.VectorPath("tiny-binary.parity.json"));
+    }
+
+    [TestCase("wustl-ehms-binary")]
+    [TestCase("nsl-kdd-binary")]
+    [TestCase("wustl-ehms-3class")]
+    public void Trained_model_matches_pytorch_outputs_within_1e4(string name)
+    {
+        var model = DetectionTestSupport.RequireTrainedModelFile(name + ".onnx");
+        var parity = DetectionTestSupport.RequireTrainedModelFile(name + ".parity.json");
+        AssertParity(model, parity);
+    }
+
+    [Test]
+    public void Single_window_prediction_equals_the_same_row_of_a_batch()
+    {
+        var (inputs, _) = ReadParity(DetectionTestSupport.VectorPath("tiny-binary.parity.json"));
+        using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        var flat = Flatten(inputs);
+        var batch = new float[inputs.Count * 2];
+        model.Predict(flat, inputs.Count, batch);
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var single = new float[2];
+            model.Predict(flat.AsSpan(i * model.WindowLength, model.WindowLength), 1, single);
+            Assert.That(single, Is.EqualTo(batch.AsSpan(i * 2, 2).ToArray()).Within(1e-6f), $"window {i}");
+        }
+    }
+
+    [Test]
+    public void Predict_refuses_buffers_of_the_wrong_size()
+    {
+        using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => model.Predict(new float[model.WindowLength + 1], 1, new float[2]), Throws.ArgumentException);
+            Assert.That(() => model.Predict(new float[model.WindowLength], 1, new float[3]), Throws.ArgumentException);
+        });
+    }
+
+    [Test]
+    public void Predict_after_dispose_throws()
+    {
+        var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        model.Dispose();
+        Assert.That(() => model.Predict(new float[model.WindowLength], 1, new float[2]), Throws.TypeOf<ObjectDisposedException>());
+    }
+
+    [TestCase("tiny-not-onnx.onnx", DetectorModelError.InvalidModel)]
+    [TestCase("tiny-wrong-input-name.onnx", DetectorModelError.MissingInput)]
+    [TestCase("tiny-double-input.onnx", DetectorModelError.WrongInputType)]
+    [TestCase("tiny-wrong-input-rank.onnx", DetectorModelError.WrongInputShape)]
+    [TestCase("tiny-window-mismatch.onnx", DetectorModelError.WrongInputShape)]
+    [TestCase("tiny-feature-count-mismatch.onnx", DetectorModelError.WrongInputShape)]
+    [TestCase("tiny-wrong-output-name.onnx", DetectorModelError.MissingOutput)]
+    [TestCase("tiny-missing-features.onnx", DetectorModelError.MissingMetadata)]
+    [TestCase("tiny-wrong-schema.onnx", DetectorModelError.UnsupportedSchema)]
+    [TestCase("tiny-bad-threshold.onnx", DetectorModelError.InvalidMetadata)]
+    [TestCase("tiny-bad-classes.onnx", DetectorModelError.InvalidMetadata)]
+    public void Model_breaking_the_contract_is_refused_with_its_error(string file, DetectorModelError expected)
+    {
+        var e = Assert.Throws<DetectorModelException>(() => DetectorModel.Load(DetectionTestSupport.VectorPath(file)).Dispose());
+        Assert.That(e!.Error, Is.EqualTo(expected), e.Message);
+    }
+
+    [Test]
+    public void Three_class_model_loads_with_its_class_names()
+    {
+        using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-3class.onnx"));
+        Assert.That(model.Metadata.Classes, Is.EqualTo(new[] { "normal", "Spoofing", "Data Alteration" }));
+    }
+
+    [Test]
+    public void Embedded_default_model_is_the_wustl_binary_model()
+    {
+        if (!DetectorModel.HasEmbeddedDefault)
+        {
+            Assert.Ignore("This build embeds no default model yet (HealthLedger.Detection/Models/wustl-ehms-binary.onnx is committed by the training branch).");
+        }
+
+        using var model = DetectorModel.LoadDefault();
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.Metadata.Dataset, Is.EqualTo("wustl-ehms-2020"));
+            Assert.That(model.Metadata.Classes, Has.Count.EqualTo(2));
+        });
+    }
+
+    internal static (List<float[][]> Inputs, List<float[]> Probabilities) ReadParity(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var inputs = doc.RootElement.GetProperty("inputs").EnumerateArray()
+            .Select(w => w.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray()).ToList();
+        var probabilities = doc.RootElement.GetProperty("probabilities").EnumerateArray()
+            .Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToList();
+        return (inputs, probabilities);
+    }
+
+    internal static float[] Flatten(List<float[][]> windows) => windows.SelectMany(w => w.SelectMany(r => r)).ToArray();
+
+    private static void AssertParity(string modelPath, string parityPath)
+    {
+        var (inputs, expected) = ReadParity(parityPath);
+        using var model = DetectorModel.Load(modelPath);
+        Assert.That(inputs, Has.Count.GreaterThan(0));
+        var actual = new float[inputs.Count * model.ClassCount];
+
+        model.Predict(Flatten(inputs), inputs.Count, actual);
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            Assert.That(actual.AsSpan(i * model.ClassCount, model.ClassCount).ToArray(), Is.EqualTo(expected[i]).Within(1e-4f), $"window {i}");
+        }
+    }
+}
