@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using HealthLedger.Detection.Features;
+using HealthLedger.Detection.Model;
+using HealthLedger.Detection.Runtime;
+
+namespace HealthLedger.Detection.Evaluation;
+
+/// <summary>The model's results on one held-out test set, with the training code's figures for comparison.</summary>
+internal sealed record TestSetResult(
+    string Name,
+    string File,
+    BinaryMetrics Metrics,
+    int RefusedRows,
+    string? FirstRefusal,
+    BinaryMetrics? ReferenceModel,
+    BinaryMetrics? ReferenceBaseline,
+    float[] Scores,
+    bool[] Labels);
+
+/// <summary>A model evaluated on every test set of its <c>hl.split</c>.</summary>
+internal sealed record EvaluationResult(
+    string Dataset,
+    string ModelId,
+    string ModelSource,
+    float Threshold,
+    int Window,
+    string DataDirectory,
+    bool? DatasetHashMatches,
+    IReadOnlyList<TestSetResult> TestSets);
+
+/// <summary>
+/// Rebuilds a model's exact test split and windows from <c>hl.split</c> / <c>hl.window</c>, runs the model on every test
+/// row (each row is the last record of its window; windows never cross a block) and computes the metrics.
+/// </summary>
+internal static class DetectorEvaluator
+{
+    private const int BatchSize = 1024;
+
+    public static EvaluationResult Evaluate(DetectorModel model, string dataDirectory, string modelSource)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var metadata = model.Metadata;
+        var (trainFile, testSets) = EvaluationSplit.Parse(metadata.SplitJson);
+        var trainPath = Path.Combine(dataDirectory, trainFile);
+        bool? hashMatches = File.Exists(trainPath)
+            ? string.Equals(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(trainPath))), metadata.DatasetSha256, StringComparison.Ordinal)
+            : null;
+
+        var extractor = new FeatureExtractor(metadata.Features);
+        var tables = new Dictionary<string, DatasetTable>(StringComparer.Ordinal);
+        var results = new List<TestSetResult>();
+        foreach (var spec in testSets)
+        {
+            if (!tables.TryGetValue(spec.File, out var table))
+            {
+                table = DatasetTable.Load(dataDirectory, spec.File, metadata.Dataset);
+                tables.Add(spec.File, table);
+            }
+
+            results.Add(EvaluateSet(model, extractor, table, spec));
+        }
+
+        return new EvaluationResult(metadata.Dataset, metadata.ModelId, modelSource, metadata.Threshold, metadata.Window, dataDirectory, hashMatches, results);
+    }
+
+    private static TestSetResult EvaluateSet(DetectorModel model, FeatureExtractor extractor, DatasetTable table, TestSetSpec spec)
+    {
+        var f = model.FeatureCount;
+        var t = model.Window;
+        var c = model.ClassCount;
+        var encoder = extractor.CreateRowEncoder(table.Header);
+        var blocks = spec.BlocksFor(table.Rows.Count);
+        var encoded = new float[table.Rows.Count * f];
+        var valid = new bool[table.Rows.Count];
+        var refused = 0;
+        string? firstRefusal = null;
+        foreach (var block in blocks)
+        {
+            for (var r = block.Start; r < block.End; r++)
+            {
+                valid[r] = encoder.TryEncode(table.Rows[r], encoded.AsSpan(r * f, f), out var error);
+                if (!valid[r])
+                {
+                    refused++;
+                    firstRefusal ??= $"row {r}: {error!.Message}";
+                }
+            }
+        }
+
+        var scores = new List<float>();
+        var labels = new List<bool>();
+        var windows = new float[BatchSize * t * f];
+        var probabilities = new float[BatchSize * c];
+        var pending = new List<int>(BatchSize);
+
+        void Flush()
+        {
+            model.Predict(windows.AsSpan(0, pending.Count * t * f), pending.Count, probabilities.AsSpan(0, pending.Count * c));
+            for (var k = 0; k < pending.Count; k++)
+            {
+                scores.Add(1f - probabilities[k * c]);
+                labels.Add(table.IsAttack(table.Rows[pending[k]]));
+            }
+
+            pending.Clear();
+        }
+
+        foreach (var block in blocks)
+        {
+            for (var r = block.Start; r < block.End; r++)
+            {
+                if (!WindowIsValid(valid, block.Start, r, t))
+                {
+                    continue;
+                }
+
+                EvaluationSplit.CopyWindow(encoded, f, t, block.Start, r, windows.AsSpan(pending.Count * t * f, t * f));
+                pending.Add(r);
+                if (pending.Count == BatchSize)
+                {
+                    Flush();
+                }
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            Flush();
+        }
+
+        var scoreArray = scores.ToArray();
+        var labelArray = labels.ToArray();
+        var metrics = BinaryMetrics.Compute(scoreArray, labelArray, model.Metadata.Threshold);
+        return new TestSetResult(
+            spec.Name,
+            spec.File,
+            metrics,
+            refused,
+            firstRefusal,
+            Reference(model.Metadata.MetricsJson, spec.Name, "model"),
+            Reference(model.Metadata.MetricsJson, spec.Name, "baseline"),
+            scoreArray,
+            labelArray);
+    }
+
+    private static bool WindowIsValid(bool[] valid, int blockStart, int row, int window)
+    {
+        for (var r = Math.Max(blockStart, row - window + 1); r <= row; r++)
+        {
+            if (!valid[r])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The training code's metrics for a test set and role (<c>model</c>, <c>baseline</c>) from <c>hl.metrics</c>, which may
+    /// nest them as <c>{set: {role: …}}</c> or <c>{role: {set: …}}</c> (or <c>{role: …}</c> for the single <c>test</c> set).
+    /// </summary>
+    internal static BinaryMetrics? Reference(string metricsJson, string set, string role)
+    {
+        using var doc = JsonDocument.Parse(metricsJson);
+        var root = doc.RootElement;
+        if (root.TryGetProperty(set, out var bySet) && bySet.ValueKind == JsonValueKind.Object && bySet.TryGetProperty(role, out var a))
+        {
+            return BinaryMetrics.FromJson(a);
+        }
+
+        if (root.TryGetProperty(role, out var byRole) && byRole.ValueKind == JsonValueKind.Object)
+        {
+            if (byRole.TryGetProperty(set, out var b) && b.ValueKind == JsonValueKind.Object)
+            {
+                return BinaryMetrics.FromJson(b);
+            }
+
+            if (set == "test")
+            {
+                return BinaryMetrics.FromJson(byRole);
+            }
+        }
+
+        return null;
+    }
+}
