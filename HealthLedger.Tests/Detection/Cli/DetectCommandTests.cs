@@ -1,0 +1,82 @@
+using System.Text.Json;
+using HealthLedger.Node.Commands;
+
+namespace HealthLedger.Tests.Detection.Cli;
+
+public sealed class DetectCommandTests
+{
+    private static int Run(params string[] args)
+    {
+        var output = Console.Out;
+        var error = Console.Error;
+        try
+        {
+            Console.SetOut(TextWriter.Null);
+            Console.SetError(TextWriter.Null);
+            return DetectCommand.Create().Parse(args).Invoke();
+        }
+        finally
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+        }
+    }
+
+    [Test]
+    public void Evaluate_with_a_missing_data_folder_fails_without_writing_json()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
+
+        var exit = Run("evaluate", "--dataset", "wustl", "--data", "/nonexistent/hl-data", "--json", json);
+
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(File.Exists(json), Is.False);
+    }
+
+    [Test]
+    public void Evaluate_refuses_an_unknown_dataset()
+    {
+        Assert.That(Run("evaluate", "--dataset", "kdd99", "--json", "x.json"), Is.Not.Zero);
+    }
+
+    [Test]
+    public void Evaluate_refuses_a_model_trained_on_another_dataset()
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
+
+        // The tiny test model says hl.dataset = wustl-ehms-2020.
+        var exit = Run("evaluate", "--dataset", "nsl-kdd", "--data", data, "--model", DetectionTestSupport.VectorPath("tiny-binary.onnx"), "--json", json);
+
+        Assert.That(exit, Is.Not.Zero);
+    }
+
+    [Test]
+    [Category("Slow")]
+    public void Evaluate_wustl_writes_the_metrics_json()
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var model = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
+        var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
+        try
+        {
+            var exit = Run("evaluate", "--dataset", "wustl", "--data", data, "--model", model, "--json", json);
+
+            Assert.That(exit, Is.Zero);
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
+            Assert.Multiple(() =>
+            {
+                foreach (var key in new[] { "accuracy", "sensitivity", "specificity", "precision", "f1", "rocAuc", "confusion" })
+                {
+                    Assert.That(doc.RootElement.TryGetProperty(key, out _), Is.True, key);
+                }
+
+                Assert.That(doc.RootElement.GetProperty("dataset").GetString(), Is.EqualTo("wustl-ehms-2020"));
+            });
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using HealthLedger.Detection.Evaluation;
+using HealthLedger.Detection.Model;
+
+namespace HealthLedger.Tests.Detection.Evaluation;
+
+/// <summary>The trained models on their held-out test splits, recomputed in C# from the data files.</summary>
+[Category("Slow")]
+public sealed class DetectorEvaluatorTests
+{
+    private static EvaluationResult Evaluate(string modelFile)
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var path = DetectionTestSupport.RequireTrainedModelFile(modelFile);
+        using var model = DetectorModel.Load(path);
+        return DetectorEvaluator.Evaluate(model, data, path);
+    }
+
+    [Test]
+    public void Wustl_binary_model_meets_the_bars_on_its_test_blocks()
+    {
+        var result = Evaluate("wustl-ehms-binary.onnx");
+        var test = result.TestSets.Single();
+        var baseline = test.ReferenceBaseline;
+
+        Assert.That(baseline, Is.Not.Null, "hl.metrics has no baseline figures for 'test'.");
+        Assert.Multiple(() =>
+        {
+            Assert.That(test.RefusedRows, Is.Zero, test.FirstRefusal);
+            Assert.That(result.DatasetHashMatches, Is.True, "the data file differs from the one the model was trained on");
+            Assert.That(test.Metrics.Specificity, Is.GreaterThanOrEqualTo(0.98), "specificity");
+            Assert.That(test.Metrics.Accuracy, Is.GreaterThanOrEqualTo(baseline!.Accuracy - 0.01), $"accuracy vs baseline {baseline.Accuracy:F4}");
+        });
+    }
+
+    [Test]
+    public void Nsl_kdd_binary_model_meets_the_bars_on_kddtest_plus()
+    {
+        var result = Evaluate("nsl-kdd-binary.onnx");
+        var plus = result.TestSets.Single(s => s.Name == "KDDTest+");
+        var baseline = plus.ReferenceBaseline;
+
+        Assert.That(result.TestSets.Select(s => s.Name), Is.EquivalentTo(new[] { "KDDTest+", "KDDTest-21" }));
+        Assert.That(baseline, Is.Not.Null, "hl.metrics has no baseline figures for 'KDDTest+'.");
+        Assert.Multiple(() =>
+        {
+            Assert.That(plus.RefusedRows, Is.Zero, plus.FirstRefusal);
+            Assert.That(plus.Metrics.Accuracy, Is.GreaterThanOrEqualTo(0.80), "KDDTest+ accuracy");
+            Assert.That(plus.Metrics.Accuracy, Is.GreaterThanOrEqualTo(baseline!.Accuracy - 0.01), $"accuracy vs baseline {baseline.Accuracy:F4}");
+        });
+    }
+
+    [TestCase("wustl-ehms-binary.onnx")]
+    [TestCase("nsl-kdd-binary.onnx")]
+    [TestCase("wustl-ehms-3class.onnx")]
+    public void Csharp_metrics_equal_the_python_metrics_in_hl_metrics(string modelFile)
+    {
+        var result = Evaluate(modelFile);
+
+        foreach (var set in result.TestSets)
+        {
+            var python = set.ReferenceModel;
+            Assert.That(python, Is.Not.Null, $"hl.metrics has no model figures for '{set.Name}'.");
+            var cs = set.Metrics;
+            Assert.Multiple(() =>
+            {
+                Assert.That(cs.Count, Is.EqualTo(python!.Count), $"{set.Name} record count");
+                Assert.That(cs.Accuracy, Is.EqualTo(python.Accuracy).Within(1e-3), $"{set.Name} accuracy");
+                Assert.That(cs.Sensitivity, Is.EqualTo(python.Sensitivity).Within(1e-3), $"{set.Name} sensitivity");
+                Assert.That(cs.Specificity, Is.EqualTo(python.Specificity).Within(1e-3), $"{set.Name} specificity");
+                Assert.That(cs.Precision, Is.EqualTo(python.Precision).Within(1e-3), $"{set.Name} precision");
+                Assert.That(cs.F1, Is.EqualTo(python.F1).Within(1e-3), $"{set.Name} f1");
+                Assert.That(cs.RocAuc, Is.EqualTo(python.RocAuc).Within(1e-3), $"{set.Name} rocAuc");
+                Assert.That(Math.Abs(cs.TruePositives - python.TruePositives) + Math.Abs(cs.FalsePositives - python.FalsePositives), Is.LessThanOrEqualTo(2), $"{set.Name} confusion");
+            });
+        }
+    }
+}
