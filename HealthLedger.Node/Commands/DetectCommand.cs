@@ -17,6 +17,33 @@ internal static class DetectCommand
     {
         var command = new Command("detect", "Intrusion detector (DSAE + BiLSTM, ONNX Runtime) tools.");
         command.Subcommands.Add(CreateEvaluate());
+        command.Subcommands.Add(CreateBench());
+        return command;
+    }
+
+    private static Command CreateBench()
+    {
+        var model = new Option<FileInfo?>("--model")
+        {
+            Description = "ONNX model file (default: the embedded WUSTL model).",
+        };
+        var count = new Option<int>("--count")
+        {
+            Description = "Single-submission calls to time one by one.",
+            DefaultValueFactory = _ => 100_000,
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Seconds to run each batch size for the throughput figure.",
+            DefaultValueFactory = _ => 2.0,
+        };
+        var command = new Command("bench", "Latency harness: per-call p50/p99 of single-submission classification, batched throughput (1, 64, 512) and model load time.")
+        {
+            model,
+            count,
+            seconds,
+        };
+        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds)));
         return command;
     }
 
@@ -114,7 +141,7 @@ internal static class DetectCommand
         }
     }
 
-    private static (DetectorModel Model, string Source) LoadModel(FileInfo? modelFile, string defaultModel)
+    internal static (DetectorModel Model, string Source) LoadModel(FileInfo? modelFile, string defaultModel)
     {
         if (modelFile is not null)
         {

@@ -1,0 +1,148 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using HealthLedger.Detection.Model;
+using HealthLedger.Detection.Runtime;
+
+namespace HealthLedger.Benchmarks.Detection;
+
+/// <summary>
+/// Detector latency and throughput. Run:
+/// <c>dotnet run -c Release --project HealthLedger.Benchmarks -- --filter '*DetectorBenchmarks*' --job short</c>.
+/// Goals: single submission p99 ≤ 100 µs, batched ≥ 150,000 samples/s, model load ≤ 50 ms. P50/P95/P99 columns are over
+/// BenchmarkDotNet iterations (means of many calls); per-call percentiles come from <c>healthledger detect bench</c>.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(PercentileConfig))]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in [GlobalCleanup].")]
+public class DetectorBenchmarks
+{
+    private DetectorModel _model = null!;
+    private OnnxIntrusionDetector _detector = null!;
+    private DeviceSubmission[] _submissions = null!;
+    private float[] _windows = null!;
+    private float[] _probabilities = null!;
+    private byte[] _modelBytes = null!;
+    private int _next;
+
+    /// <summary>Windows per batch.</summary>
+    [Params(1, 64, 512)]
+    public int BatchSize { get; set; }
+
+    /// <summary>Loads the model and prepares inputs.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _modelBytes = DetectorBenchmarkSetup.ModelBytes();
+        _model = DetectorModel.Load(_modelBytes);
+        _detector = new OnnxIntrusionDetector(_model, TimeProvider.System, new DeviceWindowOptions { MaxDevices = 1024 }, ownsModel: true);
+        _submissions = SyntheticSubmissions.Create(_model, 4096, 256);
+        _windows = SyntheticSubmissions.Windows(_model, BatchSize);
+        _probabilities = new float[BatchSize * _model.ClassCount];
+        _detector.ClassifyBatch(_submissions);
+    }
+
+    /// <summary>Releases the model.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _detector.Dispose();
+
+    /// <summary>Raw inference on <see cref="BatchSize"/> prepared windows (samples/s = BatchSize / mean).</summary>
+    [Benchmark]
+    public void PredictBatch() => _model.Predict(_windows, BatchSize, _probabilities);
+
+    /// <summary>Full path for <see cref="BatchSize"/> submissions: features, per-device windows, one inference.</summary>
+    [Benchmark]
+    public IReadOnlyList<DetectionResult> ClassifyBatch()
+    {
+        var start = _next;
+        _next = (_next + BatchSize) % (_submissions.Length - BatchSize);
+        return _detector.ClassifyBatch(new ArraySegment<DeviceSubmission>(_submissions, start, BatchSize));
+    }
+}
+
+/// <summary>Single-submission latency and model load time (no batch parameter).</summary>
+[MemoryDiagnoser]
+[Config(typeof(PercentileConfig))]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in [GlobalCleanup].")]
+public class DetectorLatencyBenchmarks
+{
+    private DetectorModel _model = null!;
+    private OnnxIntrusionDetector _detector = null!;
+    private DeviceSubmission[] _submissions = null!;
+    private byte[] _modelBytes = null!;
+    private int _next;
+
+    /// <summary>Loads the model and prepares inputs.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _modelBytes = DetectorBenchmarkSetup.ModelBytes();
+        _model = DetectorModel.Load(_modelBytes);
+        _detector = new OnnxIntrusionDetector(_model, TimeProvider.System, new DeviceWindowOptions { MaxDevices = 1024 }, ownsModel: true);
+        _submissions = SyntheticSubmissions.Create(_model, 4096, 256);
+        _detector.ClassifyBatch(_submissions);
+    }
+
+    /// <summary>Releases the model.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _detector.Dispose();
+
+    /// <summary>One submission through the whole detector (features, window, inference, verdict).</summary>
+    [Benchmark]
+    public DetectionResult ClassifySingle()
+    {
+        var submission = _submissions[_next];
+        _next = (_next + 1) % _submissions.Length;
+        return _detector.Classify(submission);
+    }
+
+    /// <summary>Model load from bytes, including the contract checks (then disposed).</summary>
+    [Benchmark]
+    public int LoadModel()
+    {
+        using var model = DetectorModel.Load(_modelBytes);
+        return model.FeatureCount;
+    }
+}
+
+/// <summary>Adds P50, P95 and P99 columns (over iterations).</summary>
+internal sealed class PercentileConfig : ManualConfig
+{
+    public PercentileConfig()
+    {
+        AddColumn(StatisticColumn.P50, StatisticColumn.P95, new P99Column());
+    }
+
+    private sealed class P99Column : IColumn
+    {
+        public string Id => "P99";
+
+        public string ColumnName => "P99";
+
+        public bool AlwaysShow => true;
+
+        public ColumnCategory Category => ColumnCategory.Statistics;
+
+        public int PriorityInCategory => 10;
+
+        public bool IsNumeric => true;
+
+        public UnitType UnitType => UnitType.Time;
+
+        public string Legend => "99th percentile of iteration means";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var statistics = summary[benchmarkCase]?.ResultStatistics;
+            return statistics is null ? "NA" : (statistics.Percentiles.Percentile(99) / 1000.0).ToString("N2", System.Globalization.CultureInfo.InvariantCulture) + " μs";
+        }
+
+        public bool IsAvailable(Summary summary) => true;
+
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    }
+}
