@@ -277,16 +277,16 @@ internal sealed class LedgerStateBuilder
             return auth;
         }
 
-        if (p.BlockHeight >= _ctx.Height || _ctx.AncestorHashAt(p.BlockHeight) != p.BlockHash)
-        {
-            return ValidationResult.Reject(RejectionCode.UnknownAttestedBlock, $"block {p.BlockHash.ToShortString()} at height {p.BlockHeight} is not an ancestor on this branch", (long)p.BlockHeight, (long)_ctx.Height);
-        }
-
         if (_attestations.TryGetValue((sender, p.BlockHeight), out var previous))
         {
             return previous == p.BlockHash
                 ? ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"{sender} already attested height {p.BlockHeight}")
                 : ValidationResult.Reject(RejectionCode.ConflictingAttestation, $"{sender} attested {previous.ToShortString()} at height {p.BlockHeight} already");
+        }
+
+        if (p.BlockHeight >= _ctx.Height || _ctx.AncestorHashAt(p.BlockHeight) != p.BlockHash)
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownAttestedBlock, $"block {p.BlockHash.ToShortString()} at height {p.BlockHeight} is not an ancestor on this branch", (long)p.BlockHeight, (long)_ctx.Height);
         }
 
         _attestations[(sender, p.BlockHeight)] = p.BlockHash;
