@@ -38,6 +38,10 @@ public enum BlockStoreDamage
     /// record size. Always an error (never allocated for, never truncated).</summary>
     RecordTooLarge,
 
+    /// <summary>A valid record carries a sequence number other than its position in the store (records were
+    /// removed, reordered or copied). Always an error.</summary>
+    SequenceMismatch,
+
     /// <summary>The same block hash is stored twice. Always an error.</summary>
     DuplicateHash,
 

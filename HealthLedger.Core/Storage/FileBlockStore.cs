@@ -136,9 +136,14 @@ public sealed class FileBlockStore : IBlockStore
                     var position = (long)SegmentFormat.HeaderSize;
                     while (position < scanner.Length)
                     {
-                        var recordDamage = scanner.CheckRecord(position, out var hash, out var payloadLength);
+                        var recordDamage = scanner.CheckRecord(position, out var sequence, out var hash, out var payloadLength);
                         if (recordDamage == BlockStoreDamage.None)
                         {
+                            if (sequence != records.Count)
+                            {
+                                throw new BlockStoreCorruptedException(path, i, position, BlockStoreDamage.SequenceMismatch, $"The record says it is number {sequence}, expected {records.Count}.");
+                            }
+
                             if (!byHash.TryAdd(hash, records.Count))
                             {
                                 throw new BlockStoreCorruptedException(path, i, position, BlockStoreDamage.DuplicateHash, $"Hash {hash} is already stored as record {byHash[hash]}.");
@@ -225,7 +230,7 @@ public sealed class FileBlockStore : IBlockStore
             var buffer = ArrayPool<byte>.Shared.Rent(recordLength);
             try
             {
-                SegmentFormat.WriteRecord(buffer.AsSpan(0, recordLength), hash, encodedBlock);
+                SegmentFormat.WriteRecord(buffer.AsSpan(0, recordLength), Count, hash, encodedBlock);
                 int segment;
                 long offset;
                 SafeFileHandle handle;
@@ -270,10 +275,11 @@ public sealed class FileBlockStore : IBlockStore
     {
         RecordLocation location;
         SafeFileHandle handle;
+        int index;
         lock (_indexGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_byHash.TryGetValue(hash, out var index))
+            if (!_byHash.TryGetValue(hash, out index))
             {
                 return null;
             }
@@ -282,7 +288,7 @@ public sealed class FileBlockStore : IBlockStore
             handle = _segments[location.Segment];
         }
 
-        return ReadPayload(handle, location);
+        return ReadPayload(handle, index, location);
     }
 
     /// <inheritdoc />
@@ -359,11 +365,11 @@ public sealed class FileBlockStore : IBlockStore
                 handle = _segments[location.Segment];
             }
 
-            yield return new StoredBlock(i, location.Hash, ReadPayload(handle, location));
+            yield return new StoredBlock(i, location.Hash, ReadPayload(handle, i, location));
         }
     }
 
-    private byte[] ReadPayload(SafeFileHandle handle, RecordLocation location)
+    private byte[] ReadPayload(SafeFileHandle handle, long sequence, RecordLocation location)
     {
         var framing = new byte[SegmentFormat.RecordOverhead];
         var payload = new byte[location.PayloadLength];
@@ -408,8 +414,9 @@ public sealed class FileBlockStore : IBlockStore
         var state = Crc32C.Update(Crc32C.InitialState, framing.AsSpan(0, SegmentFormat.RecordHeaderSize));
         var crc = Crc32C.Finish(Crc32C.Update(state, payload));
         if (crc != BinaryPrimitives.ReadUInt32LittleEndian(framing.AsSpan(SegmentFormat.RecordHeaderSize))
-            || !SegmentFormat.TryReadRecordHeader(framing.AsSpan(0, SegmentFormat.RecordHeaderSize), out var length, out var hash)
+            || !SegmentFormat.TryReadRecordHeader(framing.AsSpan(0, SegmentFormat.RecordHeaderSize), out var length, out var storedSequence, out var hash)
             || length != (uint)location.PayloadLength
+            || storedSequence != sequence
             || hash != location.Hash)
         {
             throw Changed(location, "the record no longer matches its checksum");

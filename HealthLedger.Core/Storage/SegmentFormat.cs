@@ -7,14 +7,15 @@ namespace HealthLedger.Core.Storage;
 /// <summary>
 /// Byte layout of block store segment files (all integers little-endian).
 /// Segment header (16 bytes): magic "HLBLKSEG" (8) | format version u32 (4) | segment number u32 (4).
-/// Record (44 + N bytes): payload length N u32 (4) | hash (32) | header CRC-32C of bytes 0..35 (4) |
-/// payload (N) | record CRC-32C of bytes 0..(40+N-1) (4).
+/// Record (52 + N bytes): payload length N u32 (4) | sequence u64 (8) | hash (32) | header CRC-32C of bytes 0..43 (4) |
+/// payload (N) | record CRC-32C of bytes 0..(48+N-1) (4).
 /// </summary>
 internal static class SegmentFormat
 {
     public const uint Version = 1;
     public const int HeaderSize = 16;
-    public const int RecordHeaderSize = 40;
+    public const int RecordHeaderSize = 48;
+    private const int HeaderChecked = 44;
     public const int TrailerSize = 4;
     public const int RecordOverhead = RecordHeaderSize + TrailerSize;
     public const string FilePrefix = "blocks-";
@@ -57,28 +58,30 @@ internal static class SegmentFormat
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], (uint)segment);
     }
 
-    /// <summary>Writes a complete record into <paramref name="destination"/> (exactly 44 + payload length bytes).</summary>
-    public static void WriteRecord(Span<byte> destination, Hash256 hash, ReadOnlySpan<byte> payload)
+    /// <summary>Writes a complete record into <paramref name="destination"/> (exactly <see cref="RecordOverhead"/> + payload length bytes).</summary>
+    public static void WriteRecord(Span<byte> destination, long sequence, Hash256 hash, ReadOnlySpan<byte> payload)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)payload.Length);
-        hash.WriteTo(destination[4..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[36..], Crc32C.Compute(destination[..36]));
+        BinaryPrimitives.WriteInt64LittleEndian(destination[4..], sequence);
+        hash.WriteTo(destination[12..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[HeaderChecked..], Crc32C.Compute(destination[..HeaderChecked]));
         payload.CopyTo(destination[RecordHeaderSize..]);
         var end = RecordHeaderSize + payload.Length;
         BinaryPrimitives.WriteUInt32LittleEndian(destination[end..], Crc32C.Compute(destination[..end]));
     }
 
-    /// <summary>Decodes a 40-byte record header; false when its checksum does not match.</summary>
-    public static bool TryReadRecordHeader(ReadOnlySpan<byte> header, out uint payloadLength, out Hash256 hash)
+    /// <summary>Decodes a 48-byte record header; false when its checksum does not match.</summary>
+    public static bool TryReadRecordHeader(ReadOnlySpan<byte> header, out uint payloadLength, out long sequence, out Hash256 hash)
     {
         payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        sequence = BinaryPrimitives.ReadInt64LittleEndian(header[4..]);
         hash = default;
-        if (Crc32C.Compute(header[..36]) != BinaryPrimitives.ReadUInt32LittleEndian(header[36..]))
+        if (Crc32C.Compute(header[..HeaderChecked]) != BinaryPrimitives.ReadUInt32LittleEndian(header[HeaderChecked..]))
         {
             return false;
         }
 
-        hash = new Hash256(header.Slice(4, Hash256.Length));
+        hash = new Hash256(header.Slice(12, Hash256.Length));
         return true;
     }
 }

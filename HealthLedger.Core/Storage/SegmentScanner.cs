@@ -57,16 +57,17 @@ internal sealed class SegmentScanner
     /// record (with its hash and payload length), or the damage found. <paramref name="payloadLength"/> is
     /// also set for <see cref="BlockStoreDamage.BadRecordChecksum"/> (its header is valid).
     /// </summary>
-    public BlockStoreDamage CheckRecord(long offset, out Hash256 hash, out int payloadLength)
+    public BlockStoreDamage CheckRecord(long offset, out long sequence, out Hash256 hash, out int payloadLength)
     {
         hash = default;
+        sequence = -1;
         payloadLength = 0;
         if (Length - offset < SegmentFormat.RecordHeaderSize)
         {
             return BlockStoreDamage.IncompleteRecord;
         }
 
-        if (!SegmentFormat.TryReadRecordHeader(Window(offset, SegmentFormat.RecordHeaderSize), out var length, out hash))
+        if (!SegmentFormat.TryReadRecordHeader(Window(offset, SegmentFormat.RecordHeaderSize), out var length, out sequence, out hash))
         {
             return BlockStoreDamage.BadHeaderChecksum;
         }
@@ -98,7 +99,7 @@ internal sealed class SegmentScanner
         var position = from;
         while (Length - position >= SegmentFormat.RecordOverhead)
         {
-            var damage = CheckRecord(position, out _, out var payloadLength);
+            var damage = CheckRecord(position, out _, out _, out var payloadLength);
             switch (damage)
             {
                 case BlockStoreDamage.None:
