@@ -1,4 +1,5 @@
 using HealthLedger.Core.Chain;
+using HealthLedger.Core.Storage;
 using HealthLedger.Core.Transactions;
 using HealthLedger.Core.Validation;
 using HealthLedger.Tests.Support;
@@ -98,7 +99,7 @@ public sealed class ReorgTests
     public void Replay_from_store_rebuilds_the_same_tip_and_state()
     {
         var t = new TestLedger();
-        var store = new TestBlockStore();
+        var store = new InMemoryBlockStore();
         var chain = t.NewChain(store);
         chain.AddBlock(t.MakeBlock(chain.Tip, [t.RegisterPatient()]));
         chain.AddBlock(t.MakeBlock(chain.Tip, [t.RegisterDevice()]));

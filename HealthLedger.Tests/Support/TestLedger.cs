@@ -54,7 +54,7 @@ internal sealed class TestLedger
     public KeyPair Device { get; } = KeyPair.FromLabel("device");
 
     public Blockchain NewChain(IBlockStore? store = null, IConsensusEngine? engine = null) =>
-        new(Genesis, engine ?? new TestEngine(), store ?? new TestBlockStore(), Time);
+        new(Genesis, engine ?? new TestEngine(), store ?? new InMemoryBlockStore(), Time);
 
     public Transaction Tx(KeyPair signer, ulong sequence, TransactionPayload payload) =>
         Transaction.Create(signer, ChainId, sequence, Time.NowMs, payload);
