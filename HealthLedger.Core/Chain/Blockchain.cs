@@ -320,6 +320,30 @@ public sealed class Blockchain
         }
     }
 
+    /// <summary>
+    /// Offers an encoded block from an untrusted source: bytes that are not a canonical block are rejected with
+    /// <see cref="RejectionCode.MalformedEncoding"/> before anything else runs.
+    /// </summary>
+    public BlockAddResult AddEncodedBlock(ReadOnlyMemory<byte> bytes)
+    {
+        if (bytes.Length > Genesis.Limits.MaxBlockBytes)
+        {
+            return Invalid(ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {Genesis.Limits.MaxBlockBytes}", bytes.Length, Genesis.Limits.MaxBlockBytes));
+        }
+
+        Block block;
+        try
+        {
+            block = Block.Decode(bytes);
+        }
+        catch (LedgerFormatException ex)
+        {
+            return Invalid(ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message));
+        }
+
+        return AddBlock(block);
+    }
+
     /// <summary>Median of the timestamps of <paramref name="entry"/> and its ancestors (up to the configured span).</summary>
     public long MedianTimePast(ChainEntry entry)
     {

@@ -106,6 +106,22 @@ public sealed class TransactionPool
         }
     }
 
+    /// <summary>Submits an encoded transaction from an untrusted source; non-canonical bytes give <see cref="RejectionCode.MalformedEncoding"/>.</summary>
+    public AdmissionResult SubmitEncoded(ReadOnlyMemory<byte> bytes, TransactionOrigin origin = TransactionOrigin.Peer)
+    {
+        Transaction tx;
+        try
+        {
+            tx = Transaction.Decode(bytes);
+        }
+        catch (Encoding.LedgerFormatException ex)
+        {
+            return new AdmissionResult(false, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), "decode");
+        }
+
+        return Submit(tx, origin);
+    }
+
     /// <summary>Pending transactions in admission order (a valid order on the tip state), at most <paramref name="max"/>.</summary>
     public IReadOnlyList<Transaction> SelectForBlock(int max)
     {

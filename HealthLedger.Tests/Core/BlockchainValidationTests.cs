@@ -295,4 +295,40 @@ public sealed class BlockchainValidationTests
         Assert.That(MerkleTree.Verify(proof, _chain.Tip.Header.MerkleRoot), Is.True);
         Assert.That(proof.LeafId, Is.EqualTo(txs[2].Id));
     }
+
+    [Test]
+    public void Malformed_bytes_are_rejected_and_nothing_changes()
+    {
+        var tip = _chain.Tip.Hash;
+        var bytes = _t.MakeBlock(_chain.Tip).Encode();
+        AssertRejected(_chain.AddEncodedBlock(bytes.AsMemory(0, bytes.Length - 3)), RejectionCode.MalformedEncoding);
+        Assert.That(_chain.Tip.Hash, Is.EqualTo(tip));
+        Assert.That(_chain.AddEncodedBlock(bytes).Status, Is.EqualTo(BlockStatus.Connected));
+    }
+
+    [Test]
+    public void Unsupported_transaction_version_is_rejected()
+    {
+        var good = _t.RegisterPatient();
+        var v2 = new Transaction(2, good.ChainId, good.Sender, good.Sequence, good.TimestampMs, good.Payload, good.Signature);
+        AssertRejected(Add(v2), RejectionCode.UnsupportedVersion);
+    }
+
+    [Test]
+    public void Non_genesis_block_at_height_zero_is_rejected()
+    {
+        var h = _t.MakeBlock(_chain.Tip).Header;
+        var zero = new BlockHeader(h.Version, h.ChainId, 0, h.TimestampMs, h.PreviousHash, h.MerkleRoot, h.TargetBits, h.Threshold, h.Engine, h.Miner, h.Nonce, h.Seal);
+        AssertRejected(_chain.AddBlock(new Block(zero, [])), RejectionCode.BadHeight);
+    }
+
+    [Test]
+    public void Height_that_skips_is_rejected()
+    {
+        var h = _t.MakeBlock(_chain.Tip).Header;
+        var skip = new BlockHeader(h.Version, h.ChainId, 5, h.TimestampMs, h.PreviousHash, h.MerkleRoot, h.TargetBits, h.Threshold, h.Engine, h.Miner, h.Nonce, h.Seal);
+        var r = _chain.AddBlock(new Block(skip, []));
+        AssertRejected(r, RejectionCode.HeightMismatch);
+        Assert.That((r.Validation.Actual, r.Validation.Limit), Is.EqualTo(((long?)5, (long?)1)));
+    }
 }

@@ -101,4 +101,21 @@ public sealed class TransactionPoolTests
         _t.Extend(_chain, _chain.Tip, 1);
         Assert.That(_pool.Count, Is.Zero);
     }
+
+    [Test]
+    public void Too_many_pending_from_one_sender_is_refused()
+    {
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxPerSender = 1 });
+        Assert.That(pool.Submit(_t.RegisterPatient()).Accepted, Is.True);
+        Assert.That(pool.Submit(_t.Tx(_t.Patient, 1, new AccessGrant(_t.Provider.Address, RecordScope.Vitals, _t.Time.NowMs + 100_000))).Validation.Code, Is.EqualTo(RejectionCode.SenderLimit));
+    }
+
+    [Test]
+    public void Malformed_bytes_from_a_peer_are_refused_with_the_format_code()
+    {
+        var bytes = _t.RegisterPatient().Encode();
+        var r = _pool.SubmitEncoded(bytes.Append((byte)1).ToArray());
+        Assert.That((r.Accepted, r.Validation.Code), Is.EqualTo((false, RejectionCode.MalformedEncoding)));
+        Assert.That(_pool.SubmitEncoded(bytes).Accepted, Is.True);
+    }
 }
