@@ -5,7 +5,7 @@ namespace HealthLedger.Detection.Gate;
 /// <summary>
 /// The intrusion gate in front of the ledger: each device submission is classified; a normal record is admitted (the
 /// caller goes on to anchor it), an attack or an unclassifiable record is refused with the score, the threshold and,
-/// for attacks, an <see cref="IntrusionReport"/>. This is the logic the mempool's admission filter delegates to.
+/// for attacks, an <see cref="IntrusionAlert"/>. This is the logic the mempool's admission filter delegates to.
 /// Thread-safe when the detector is.
 /// </summary>
 public sealed class DetectorGate
@@ -57,7 +57,7 @@ public sealed class DetectorGate
             return new GateVerdict.Admitted(verdict.AttackProbability, verdict.Threshold);
         }
 
-        var report = new IntrusionReport(submission.Device, submission.Timestamp, _time.GetUtcNow(), verdict.AttackProbability, verdict.Threshold, _detector.ModelId);
+        var report = new IntrusionAlert(submission.Device, submission.Timestamp, _time.GetUtcNow(), verdict.AttackProbability, verdict.Threshold, _detector.ModelId, _detector.ModelHash);
         return new GateVerdict.Refused(verdict.AttackProbability, verdict.Threshold, GateRefusalReason.IntrusionSuspected, report.Description, report, null);
     }
 }

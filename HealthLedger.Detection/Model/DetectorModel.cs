@@ -1,4 +1,5 @@
 using System.Buffers;
+using HealthLedger.Core.Crypto;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -29,15 +30,19 @@ public sealed class DetectorModel : IDisposable
     private readonly ThreadLocal<SingleScratch> _single;
     private int _disposed;
 
-    private DetectorModel(InferenceSession session, DetectorModelMetadata metadata)
+    private DetectorModel(InferenceSession session, DetectorModelMetadata metadata, Hash256 sha256)
     {
         _session = session;
         Metadata = metadata;
+        Sha256 = sha256;
         _single = new ThreadLocal<SingleScratch>(() => new SingleScratch(this), trackAllValues: true);
     }
 
     /// <summary>The parsed <c>hl.*</c> metadata.</summary>
     public DetectorModelMetadata Metadata { get; }
+
+    /// <summary>SHA-256 of the model file's bytes: the model id recorded in intrusion reports.</summary>
+    public Hash256 Sha256 { get; }
 
     /// <summary>The window length T.</summary>
     public int Window => Metadata.Window;
@@ -97,7 +102,7 @@ public sealed class DetectorModel : IDisposable
         try
         {
             var metadata = Check(session);
-            return new DetectorModel(session, metadata);
+            return new DetectorModel(session, metadata, Hash256.Sha256(model));
         }
         catch
         {

@@ -1,3 +1,6 @@
+using System.Text;
+using HealthLedger.Core.Crypto;
+
 namespace HealthLedger.Detection.Runtime;
 
 /// <summary>
@@ -15,7 +18,8 @@ public sealed class FakeIntrusionDetector : IIntrusionDetector
     {
         _score = score ?? throw new ArgumentNullException(nameof(score));
         Threshold = threshold;
-        ModelId = modelId;
+        ModelId = modelId ?? throw new ArgumentNullException(nameof(modelId));
+        ModelHash = Hash256.Sha256(Encoding.UTF8.GetBytes(modelId));
     }
 
     /// <summary>A fake that finds every submission normal (P(attack) = 0).</summary>
@@ -29,6 +33,10 @@ public sealed class FakeIntrusionDetector : IIntrusionDetector
 
     /// <inheritdoc />
     public string ModelId { get; }
+
+    /// <inheritdoc />
+    /// <remarks>SHA-256 of the UTF-8 model id.</remarks>
+    public Hash256 ModelHash { get; }
 
     /// <summary>The submissions classified so far, in order.</summary>
     public IReadOnlyList<DeviceSubmission> Seen

@@ -1,3 +1,5 @@
+using HealthLedger.Core.Crypto;
+
 namespace HealthLedger.Detection.Runtime;
 
 /// <summary>Classifies device submissions as normal or attack. Implementations are thread-safe.</summary>
@@ -8,6 +10,9 @@ public interface IIntrusionDetector
 
     /// <summary>A short name of the model behind the detector (for intrusion reports).</summary>
     string ModelId { get; }
+
+    /// <summary>SHA-256 of the model (the model id of on-chain intrusion reports).</summary>
+    Hash256 ModelHash { get; }
 
     /// <summary>Classifies one submission, as the last record of its device's window.</summary>
     DetectionResult Classify(DeviceSubmission submission);

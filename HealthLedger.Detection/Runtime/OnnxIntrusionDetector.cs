@@ -1,4 +1,5 @@
 using System.Buffers;
+using HealthLedger.Core.Crypto;
 using HealthLedger.Detection.Features;
 using HealthLedger.Detection.Model;
 
@@ -42,6 +43,9 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
 
     /// <inheritdoc />
     public string ModelId => _model.Metadata.ModelId;
+
+    /// <inheritdoc />
+    public Hash256 ModelHash => _model.Sha256;
 
     /// <summary>Devices currently holding a window.</summary>
     public int TrackedDevices => _windows.Count;

@@ -40,7 +40,7 @@ public sealed class DetectorGateTests
             Assert.That(refused!.Reason, Is.EqualTo(GateRefusalReason.IntrusionSuspected));
             Assert.That(refused.Score, Is.EqualTo((float)score));
             Assert.That(refused.Threshold, Is.EqualTo(0.6f));
-            Assert.That(refused.Report, Is.EqualTo(new IntrusionReport(Device, Now.AddSeconds(-3), Now, (float)score, 0.6f, "fake-model")));
+            Assert.That(refused.Alert, Is.EqualTo(new IntrusionAlert(Device, Now.AddSeconds(-3), Now, (float)score, 0.6f, "fake-model", ScoreField().ModelHash)));
         });
     }
 
@@ -76,8 +76,18 @@ public sealed class DetectorGateTests
             Assert.That(refused!.Reason, Is.EqualTo(GateRefusalReason.InvalidFeatures));
             Assert.That(refused.Score, Is.Null);
             Assert.That(refused.FeatureError!.Kind, Is.EqualTo(FeatureErrorKind.Infinite));
-            Assert.That(refused.Report, Is.Null);
+            Assert.That(refused.Alert, Is.Null);
         });
+    }
+
+    [Test]
+    public void Alert_converts_to_the_on_chain_report_payload_without_health_data()
+    {
+        var refused = (GateVerdict.Refused)new DetectorGate(ScoreField(), new ManualClock(Now)).Screen(Submission(0.87654));
+
+        var payload = refused.Alert!.ToReportPayload();
+
+        Assert.That(payload, Is.EqualTo(new HealthLedger.Core.Transactions.IntrusionReport(Device, Now.ToUnixTimeMilliseconds(), 8765, ScoreField().ModelHash)));
     }
 
     [Test]
