@@ -40,13 +40,19 @@ internal static class DetectCommand
             Description = "Seconds to run each batch size for the throughput figure.",
             DefaultValueFactory = _ => 2.0,
         };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "ONNX Runtime intra-op threads (default 1, the library default).",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("bench", "Latency harness: per-call p50/p99 of single-submission classification, batched throughput (1, 64, 512) and model load time.")
         {
             model,
             count,
             seconds,
+            threads,
         };
-        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds)));
+        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds), parseResult.GetValue(threads)));
         return command;
     }
 
@@ -169,11 +175,11 @@ internal static class DetectCommand
 /// </summary>
 internal static class DetectBench
 {
-    public static int Run(FileInfo? modelFile, int count, double seconds)
+    public static int Run(FileInfo? modelFile, int count, double seconds, int threads)
     {
-        if (count < 1 || seconds <= 0)
+        if (count < 1 || seconds <= 0 || threads < 1)
         {
-            Console.Error.WriteLine("--count and --seconds must be positive.");
+            Console.Error.WriteLine("--count, --seconds and --threads must be positive.");
             return 2;
         }
 
@@ -201,8 +207,8 @@ internal static class DetectBench
         }
 
         Array.Sort(loads);
-        using var model = DetectorModel.Load(bytes);
-        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes"));
+        using var model = DetectorModel.Load(bytes, new DetectorModelOptions { IntraOpThreads = threads });
+        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes, intra-op threads {threads}, {Environment.ProcessorCount} cores"));
         Console.WriteLine(string.Create(inv, $"load: median {loads[loads.Length / 2]:F2} ms, max {loads[^1]:F2} ms (n={loads.Length})"));
 
         // Single submissions through the whole detector, each call timed.
