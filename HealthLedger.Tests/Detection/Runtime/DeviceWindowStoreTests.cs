@@ -1,5 +1,6 @@
 using HealthLedger.Core.Crypto;
 using HealthLedger.Detection.Runtime;
+using FsProperty = FsCheck.NUnit.PropertyAttribute;
 
 namespace HealthLedger.Tests.Detection.Runtime;
 
@@ -117,5 +118,35 @@ public sealed class DeviceWindowStoreTests
             var next = Append(store, Device(d), (d * 100) + 21);
             Assert.That(next, Is.EqualTo(new float[] { (d * 100) + 19, -((d * 100) + 19), (d * 100) + 20, -((d * 100) + 20), (d * 100) + 21, -((d * 100) + 21) }));
         }
+    }
+
+    [FsProperty(MaxTest = 200)]
+    public bool Window_equals_the_contract_window_of_the_device_history(byte[] deviceOfRecord, byte window)
+    {
+        // Reference: the device's last T records, left-padded by repeating the earliest (as the training code builds them).
+        deviceOfRecord ??= [];
+        var t = (window % 5) + 1;
+        var store = new DeviceWindowStore(t, 1, DeviceWindowOptions.Default, new ManualClock(Start));
+        var history = new Dictionary<int, List<float>>();
+        for (var i = 0; i < deviceOfRecord.Length; i++)
+        {
+            var device = deviceOfRecord[i] % 4;
+            var list = history.TryGetValue(device, out var l) ? l : history[device] = [];
+            list.Add(i);
+            var actual = new float[t];
+            store.AppendAndCopyWindow(Device(device), [i], actual);
+            var expected = list.TakeLast(t).ToList();
+            while (expected.Count < t)
+            {
+                expected.Insert(0, expected[0]);
+            }
+
+            if (!actual.SequenceEqual(expected))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
