@@ -5,7 +5,7 @@ namespace HealthLedger.Detection.Runtime;
 /// <summary>The detector's decision on one record.</summary>
 /// <param name="AttackProbability">P(attack) = 1 − P(normal).</param>
 /// <param name="Threshold">The decision threshold used: the record is an attack when <paramref name="AttackProbability"/> ≥ it.</param>
-/// <param name="PredictedClass">Index of the most probable class (0 = normal; for multi-class models, the attack type).</param>
+/// <param name="PredictedClass">0 (normal) when not an attack, else the most probable attack class (1 for binary models; the attack type for multi-class ones).</param>
 public readonly record struct IntrusionVerdict(float AttackProbability, float Threshold, int PredictedClass)
 {
     /// <summary>True when the record is classified as an attack.</summary>

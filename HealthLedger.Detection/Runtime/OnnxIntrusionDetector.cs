@@ -145,18 +145,26 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
         }
     }
 
-    /// <summary>The verdict for one row of class probabilities: P(attack) = 1 − P(normal), class = argmax.</summary>
+    /// <summary>
+    /// The verdict for one row of class probabilities: P(attack) = 1 − P(normal); the class is 0 (normal) below the
+    /// threshold, else the most probable attack class (the training code's rule).
+    /// </summary>
     internal static IntrusionVerdict ToVerdict(ReadOnlySpan<float> probabilities, float threshold)
     {
-        var best = 0;
-        for (var k = 1; k < probabilities.Length; k++)
+        var attack = 1f - probabilities[0];
+        var predicted = 0;
+        if (attack >= threshold)
         {
-            if (probabilities[k] > probabilities[best])
+            predicted = 1;
+            for (var k = 2; k < probabilities.Length; k++)
             {
-                best = k;
+                if (probabilities[k] > probabilities[predicted])
+                {
+                    predicted = k;
+                }
             }
         }
 
-        return new IntrusionVerdict(1f - probabilities[0], threshold, best);
+        return new IntrusionVerdict(attack, threshold, predicted);
     }
 }

@@ -144,9 +144,10 @@ public sealed class OnnxIntrusionDetectorTests
     }
 
     [TestCase(new[] { 0.9f, 0.1f }, 0.5f, false, 0)]
-    [TestCase(new[] { 0.5f, 0.5f }, 0.5f, true, 0)]
+    [TestCase(new[] { 0.5f, 0.5f }, 0.5f, true, 1)]
     [TestCase(new[] { 0.2f, 0.3f, 0.5f }, 0.7f, true, 2)]
     [TestCase(new[] { 0.4f, 0.35f, 0.25f }, 0.7f, false, 0)]
+    [TestCase(new[] { 0.4f, 0.35f, 0.25f }, 0.5f, true, 1)]
     public void Verdict_uses_one_minus_p_normal_against_the_threshold(float[] probabilities, float threshold, bool attack, int predicted)
     {
         var verdict = OnnxIntrusionDetector.ToVerdict(probabilities, threshold);
