@@ -23,6 +23,9 @@ public sealed record ChainOptions
 
     /// <summary>Blocks with at least this many transactions verify signatures on all cores.</summary>
     public int ParallelSignatureThreshold { get; init; } = 16;
+
+    /// <summary>How many blocks above the last final block a finality scan looks at (bounds the cost when finality stalls).</summary>
+    public int MaxFinalityScanDepth { get; init; } = 2_048;
 }
 
 /// <summary>What replaying the block store on open did.</summary>
@@ -587,7 +590,10 @@ public sealed class Blockchain
         var entry = new ChainEntry(block, parent, parent.CumulativeWork + Engine.GetWork(h, view), state);
         _entries[h.Hash] = entry;
         var tip = _best[^1];
-        if (entry.CumulativeWork > tip.CumulativeWork)
+
+        // Fork choice: a branch that makes a block beyond our last final block final wins (finality first, as in
+        // Casper FFG's "follow the highest justified checkpoint"); otherwise the branch with more cumulative work.
+        if (entry.CumulativeWork > tip.CumulativeWork || (!ReferenceEquals(entry.Parent, tip) && FindFinal(entry).Final is not null))
         {
             SwitchTo(entry);
             return new BlockAddResult(BlockStatus.Connected, ValidationResult.Ok);
@@ -629,31 +635,40 @@ public sealed class Blockchain
         TipChanged?.Invoke(new ChainUpdate(disconnected, connected));
     }
 
-    private void UpdateFinality()
+    /// <summary>
+    /// The highest block on <paramref name="branchTip"/>'s branch, above the last final block, that k distinct active
+    /// validators attested (it or a descendant on that branch), judged by the branch tip's state; null if none.
+    /// The scan is bounded by <see cref="ChainOptions.MaxFinalityScanDepth"/>.
+    /// </summary>
+    private (ChainEntry? Final, int Attesters) FindFinal(ChainEntry branchTip)
     {
-        var tip = _best[^1];
-        var validators = tip.State.ActiveValidators.Select(v => v.Id).ToHashSet();
+        var state = branchTip.State;
+        var validators = state.ActiveValidators.Select(v => v.Id).ToHashSet();
         var union = new HashSet<Address>();
-        ChainEntry? newFinal = null;
-        var unionCount = 0;
-        for (var h = tip.Height; h > LastFinal.Height; h--)
+        var scanned = 0;
+        for (var e = branchTip; e is not null && e.Height > LastFinal.Height && scanned < _options.MaxFinalityScanDepth; e = e.Parent, scanned++)
         {
-            var e = _best[(int)h];
-            foreach (var a in tip.State.GetAttesters(e.Hash))
+            foreach (var a in state.GetAttesters(e.Hash))
             {
-                if (validators.Contains(a) && union.Add(a))
+                if (validators.Contains(a))
                 {
-                    unionCount++;
+                    union.Add(a);
                 }
             }
 
-            if (newFinal is null && unionCount >= e.Header.Threshold)
+            if (union.Count >= e.Header.Threshold)
             {
-                newFinal = e;
-                break;
+                return (e, union.Count);
             }
         }
 
+        return (null, 0);
+    }
+
+    private void UpdateFinality()
+    {
+        var tip = _best[^1];
+        var (newFinal, attesters) = FindFinal(tip);
         if (newFinal is null)
         {
             return;
@@ -661,16 +676,16 @@ public sealed class Blockchain
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var newly = new List<ChainEntry>();
-        for (var h = newFinal.Height; h > LastFinal.Height; h--)
+        for (var e = newFinal; e.Height > LastFinal.Height; e = e.Parent!)
         {
-            newly.Add(_best[(int)h]);
+            newly.Add(e);
         }
 
         LastFinal = newFinal;
         newly.Reverse();
         foreach (var e in newly)
         {
-            var evt = new BlockFinalized(e.Header, e == newFinal ? unionCount : tip.State.GetAttesters(e.Hash).Count, now, now - e.Header.TimestampMs);
+            var evt = new BlockFinalized(e.Header, ReferenceEquals(e, newFinal) ? attesters : tip.State.GetAttesters(e.Hash).Count, now, now - e.Header.TimestampMs);
             _finalityLog.Add(evt);
             Finalized?.Invoke(evt);
         }
