@@ -26,13 +26,17 @@ public sealed class DetectorModel : IDisposable
     private static readonly string[] InputNames = [InputName];
     private static readonly string[] OutputNames = [OutputName];
 
+    private const int MinParallelChunk = 64;
+
     private readonly InferenceSession _session;
+    private readonly int _batchParallelism;
     private readonly ThreadLocal<SingleScratch> _single;
     private int _disposed;
 
-    private DetectorModel(InferenceSession session, DetectorModelMetadata metadata, Hash256 sha256)
+    private DetectorModel(InferenceSession session, DetectorModelMetadata metadata, Hash256 sha256, int batchParallelism)
     {
         _session = session;
+        _batchParallelism = batchParallelism;
         Metadata = metadata;
         Sha256 = sha256;
         _single = new ThreadLocal<SingleScratch>(() => new SingleScratch(this), trackAllValues: true);
@@ -88,7 +92,8 @@ public sealed class DetectorModel : IDisposable
     public static DetectorModel Load(byte[] model, DetectorModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        using var sessionOptions = (options ?? DetectorModelOptions.Default).CreateSessionOptions();
+        options ??= DetectorModelOptions.Default;
+        using var sessionOptions = options.CreateSessionOptions();
         InferenceSession session;
         try
         {
@@ -102,7 +107,7 @@ public sealed class DetectorModel : IDisposable
         try
         {
             var metadata = Check(session);
-            return new DetectorModel(session, metadata, Hash256.Sha256(model));
+            return new DetectorModel(session, metadata, Hash256.Sha256(model), options.BatchParallelism);
         }
         catch
         {
@@ -146,10 +151,21 @@ public sealed class DetectorModel : IDisposable
         try
         {
             windows.CopyTo(input);
-            using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, windows.Length), [count, Window, FeatureCount]);
-            using var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(0, probabilities.Length), [count, ClassCount]);
-            using var runOptions = new RunOptions();
-            _session.Run(runOptions, InputNames, [inputValue], OutputNames, [outputValue]);
+            var chunks = Math.Min(_batchParallelism, count / MinParallelChunk);
+            if (chunks > 1)
+            {
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+                {
+                    var start = (int)((long)count * c / chunks);
+                    var end = (int)((long)count * (c + 1) / chunks);
+                    RunRange(input, output, start, end - start);
+                });
+            }
+            else
+            {
+                RunRange(input, output, 0, count);
+            }
+
             output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
         }
         finally
@@ -159,7 +175,15 @@ public sealed class DetectorModel : IDisposable
         }
     }
 
-    /// <inheritdoc />
+    private void RunRange(float[] input, float[] output, int start, int count)
+    {
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(start * WindowLength, count * WindowLength), [count, Window, FeatureCount]);
+        using var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(start * ClassCount, count * ClassCount), [count, ClassCount]);
+        using var runOptions = new RunOptions();
+        _session.Run(runOptions, InputNames, [inputValue], OutputNames, [outputValue]);
+    }
+
+    /// <summary>Releases the session. Call only once no <see cref="Predict"/> call is in flight.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -14,14 +14,20 @@ public sealed record DetectorModelOptions
     /// <summary>Threads for running independent graph nodes in parallel (default 1).</summary>
     public int InterOpThreads { get; init; } = 1;
 
+    /// <summary>
+    /// Most concurrent inferences one large batch is split into (chunks of at least 64 windows, run on the thread pool);
+    /// default 1. Set it to the core count to spread batched throughput over cores without intra-op threads.
+    /// </summary>
+    public int BatchParallelism { get; init; } = 1;
+
     /// <summary>Graph optimisation level (default: all).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
     internal SessionOptions CreateSessionOptions()
     {
-        if (IntraOpThreads < 1 || InterOpThreads < 1)
+        if (IntraOpThreads < 1 || InterOpThreads < 1 || BatchParallelism < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), "Thread counts must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), "Thread counts and batch parallelism must be at least 1.");
         }
 
         var options = new SessionOptions

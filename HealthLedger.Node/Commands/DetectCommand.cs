@@ -45,14 +45,20 @@ internal static class DetectCommand
             Description = "ONNX Runtime intra-op threads (default 1, the library default).",
             DefaultValueFactory = _ => 1,
         };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "Batch parallelism: concurrent inferences one batch is split into (default 1).",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("bench", "Latency harness: per-call p50/p99 of single-submission classification, batched throughput (1, 64, 512) and model load time.")
         {
             model,
             count,
             seconds,
             threads,
+            parallel,
         };
-        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds), parseResult.GetValue(threads)));
+        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds), parseResult.GetValue(threads), parseResult.GetValue(parallel)));
         return command;
     }
 
@@ -175,9 +181,9 @@ internal static class DetectCommand
 /// </summary>
 internal static class DetectBench
 {
-    public static int Run(FileInfo? modelFile, int count, double seconds, int threads)
+    public static int Run(FileInfo? modelFile, int count, double seconds, int threads, int parallel)
     {
-        if (count < 1 || seconds <= 0 || threads < 1)
+        if (count < 1 || seconds <= 0 || threads < 1 || parallel < 1)
         {
             Console.Error.WriteLine("--count, --seconds and --threads must be positive.");
             return 2;
@@ -207,8 +213,8 @@ internal static class DetectBench
         }
 
         Array.Sort(loads);
-        using var model = DetectorModel.Load(bytes, new DetectorModelOptions { IntraOpThreads = threads });
-        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes, intra-op threads {threads}, {Environment.ProcessorCount} cores"));
+        using var model = DetectorModel.Load(bytes, new DetectorModelOptions { IntraOpThreads = threads, BatchParallelism = parallel });
+        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes, intra-op threads {threads}, batch parallelism {parallel}, {Environment.ProcessorCount} cores"));
         Console.WriteLine(string.Create(inv, $"load: median {loads[loads.Length / 2]:F2} ms, max {loads[^1]:F2} ms (n={loads.Length})"));
 
         // Single submissions through the whole detector, each call timed.

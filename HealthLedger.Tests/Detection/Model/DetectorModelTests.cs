@@ -72,6 +72,23 @@ public sealed class DetectorModelTests
     }
 
     [Test]
+    public void Batch_split_over_parallel_chunks_gives_the_same_probabilities()
+    {
+        var (inputs, _) = ReadParity(DetectionTestSupport.VectorPath("tiny-binary.parity.json"));
+        var windows = Enumerable.Repeat(Flatten(inputs), 8).SelectMany(w => w).ToArray();
+        var count = inputs.Count * 8;
+        using var sequential = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
+        using var parallel = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"), new DetectorModelOptions { BatchParallelism = 3 });
+        var a = new float[count * 2];
+        var b = new float[count * 2];
+
+        sequential.Predict(windows, count, a);
+        parallel.Predict(windows, count, b);
+
+        Assert.That(b, Is.EqualTo(a).Within(1e-6f));
+    }
+
+    [Test]
     public void Predict_refuses_buffers_of_the_wrong_size()
     {
         using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"));
