@@ -8,7 +8,9 @@ public sealed class DeviceWindowStoreTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static Address Device(int i) => KeyPair.FromLabel($"device-{i}").Address;
+    private static readonly Address[] Devices = Enumerable.Range(0, 1000).Select(i => KeyPair.FromLabel($"device-{i}").Address).ToArray();
+
+    private static Address Device(int i) => Devices[i];
 
     private static float[] Append(DeviceWindowStore store, Address device, float value)
     {
