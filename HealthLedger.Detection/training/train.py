@@ -174,8 +174,14 @@ class Detector(nn.Module):
     """Raw [N,T,F] -> in-graph preprocessing -> stacked sparse AE codes -> BiLSTM -> softmax."""
 
     def __init__(self, F: int, C: int, mean: np.ndarray, std: np.ndarray, logmask: np.ndarray,
-                 h1: int, h2: int, lstm_hidden: int, use_delta: bool, skip_last: bool, dropout: float):
+                 h1: int, h2: int, lstm_hidden: int, use_delta: bool, skip_last: bool, dropout: float,
+                 lstm_raw: bool = False, zmin: np.ndarray | None = None, zmax: np.ndarray | None = None):
         super().__init__()
+        # per-feature clamp of the standardised value (training-split range, or +-10)
+        lo = np.full(F, -10.0) if zmin is None else np.maximum(zmin, -10.0)
+        hi = np.full(F, 10.0) if zmax is None else np.minimum(zmax, 10.0)
+        self.register_buffer("zmin", torch.tensor(lo, dtype=torch.float32))
+        self.register_buffer("zmax", torch.tensor(hi, dtype=torch.float32))
         self.register_buffer("logmask", torch.tensor(logmask, dtype=torch.float32))
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
         self.register_buffer("inv_std", torch.tensor(1.0 / std, dtype=torch.float32))
@@ -185,7 +191,8 @@ class Detector(nn.Module):
         self.dec2 = nn.Linear(h2, h1)
         self.use_delta = use_delta
         self.skip_last = skip_last
-        lstm_in = h2 + (F if use_delta else 0)
+        self.lstm_raw = lstm_raw
+        lstm_in = h2 + (F if use_delta else 0) + (F if lstm_raw else 0)
         self.lstm = nn.LSTM(lstm_in, lstm_hidden, batch_first=True, bidirectional=True)
         self.H = lstm_hidden
         head_in = 2 * lstm_hidden + h2 + (F if skip_last else 0)
@@ -198,7 +205,7 @@ class Detector(nn.Module):
         xl = torch.sign(x) * torch.log1p(torch.abs(x))
         x = x * (1.0 - m) + xl * m
         z = (x - self.mean) * self.inv_std
-        return torch.clamp(z, -10.0, 10.0)
+        return torch.minimum(torch.maximum(z, self.zmin), self.zmax)
 
     def h1_of(self, z):
         return torch.sigmoid(self.enc1(z))
@@ -213,6 +220,8 @@ class Detector(nn.Module):
         if self.use_delta:
             prev = torch.cat([z[:, :1, :], z[:, :-1, :]], dim=1)
             parts.append(z - prev)
+        if self.lstm_raw:
+            parts.append(z)
         seq = torch.cat(parts, dim=2) if len(parts) > 1 else c
         out, _ = self.lstm(seq)
         H = self.H
@@ -249,6 +258,8 @@ class HP:
     dropout: float = 0.2
     class_weight: str = "sqrt"  # none | sqrt | balanced
     use_delta: bool = True
+    clip_train_range: bool = False  # clamp each standardised feature to its training-split range
+    lstm_raw: bool = False  # also feed the standardised record (beside its code) to the BiLSTM
     skip_last: bool = True
     log_skew: float = 2.0  # signed log1p on columns whose training |skew| exceeds this
     min_val_specificity: float = 0.0
@@ -428,9 +439,11 @@ def run_experiment(tag: str, tab: Table, sp: Split, hp: HP, log, gb_seed: int = 
     seed_all(hp.seed)
     t0 = time.time()
     logmask, mean, std, Xl = fit_preprocessing(sp.X[sp.train], hp)
+    Zraw = (Xl - mean) / std
+    zmin, zmax = (Zraw.min(axis=0), Zraw.max(axis=0)) if hp.clip_train_range else (None, None)
     model = Detector(len(tab.names), C, mean, std, logmask, hp.h1, hp.h2, hp.lstm_hidden,
-                     hp.use_delta, hp.skip_last, hp.dropout)
-    Ztr = np.clip((Xl - mean) / std, -10, 10)
+                     hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax)
+    Ztr = np.clip(Zraw, model.zmin.numpy(), model.zmax.numpy())
     pretrain_dsae(model, Ztr, hp, log)
     best_epoch = finetune(model, W(sp.train), y[sp.train], W(sp.val), y[sp.val], hp, C, log)
     t_model = time.time() - t0
@@ -668,7 +681,7 @@ def main():
     args = ap.parse_args()
     d = data_dir()
     which = args.only or ["wustl-binary", "wustl-3class", "nsl-kdd"]
-    logf = open(HERE / "train.log", "w")
+    logf = open(HERE / ("train.log" if args.only is None else f"train.{'+'.join(which)}.log"), "w")
 
     def log(s):
         print(s, flush=True)
