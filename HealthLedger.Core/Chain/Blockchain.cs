@@ -768,7 +768,7 @@ public sealed class Blockchain
                 Block block;
                 try
                 {
-                    block = Block.Decode(stored.Encoded);
+                    block = Block.DecodeTrusted(stored.Encoded);
                 }
                 catch (LedgerFormatException ex)
                 {
