@@ -38,7 +38,7 @@ public class MiningTimeBenchmarks
 
 /// <summary>
 /// Cost of validating a seal: PoW (one double SHA-256) vs ePoW (credit over a 64-block window of 8 validators,
-/// Ed25519 verification). Run: <c>--filter '*SealValidationBenchmarks*' --job short</c>.
+/// Ed25519 verification), and the credit computation alone. Run: <c>--filter '*SealValidationBenchmarks*' --job short</c>.
 /// </summary>
 public class SealValidationBenchmarks
 {
@@ -60,4 +60,8 @@ public class SealValidationBenchmarks
     /// <summary>Validates the seal (hash cached on the header, as in the chain).</summary>
     [Benchmark]
     public bool ValidateSeal() => _scenario.Engine.ValidateSeal(_header, _scenario.View).IsValid;
+
+    /// <summary>The ePoW credit computation alone (window scan and endorsement sets), part of every ePoW validation.</summary>
+    [Benchmark]
+    public int ComputeCredit() => HealthLedger.Consensus.Engines.EnhancedProofOfWorkEngine.GetCredit(_scenario.MinerKey.PublicKey, _scenario.View).Levels;
 }
