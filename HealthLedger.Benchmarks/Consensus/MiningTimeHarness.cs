@@ -30,6 +30,7 @@ internal static class MiningTimeHarness
         var maxLevel = maxLevelIndex >= 0 ? int.Parse(args[maxLevelIndex + 1], CultureInfo.InvariantCulture) : 6;
         Directory.CreateDirectory(outDir);
 
+        searcher ??= ScalarNonceSearcher.Instance;
         var results = new List<CellResult>();
         foreach (var profile in Enum.GetValues<MinerProfile>())
         {
@@ -44,7 +45,7 @@ internal static class MiningTimeHarness
                     continue;
                 }
 
-                var cell = Measure(scenario, level, blocks, searcher ?? ScalarNonceSearcher.Instance);
+                var cell = Measure(scenario, level, blocks, searcher);
                 results.Add(cell);
                 Console.WriteLine(cell.ToString());
             }
@@ -53,10 +54,10 @@ internal static class MiningTimeHarness
         var csv = Path.Combine(outDir, "consensus-mining-time.csv");
         File.WriteAllText(csv, CellResult.CsvHeader + "\n" + string.Join("\n", results.Select(r => r.ToCsv())) + "\n");
         var png = Path.Combine(outDir, "consensus-mining-time.png");
-        MiningTimePlot.Save(results, png);
+        MiningTimePlot.Save(results, png, searcher.GetType().Name);
         var totalHashes = results.Sum(r => r.MeanHashes * r.Blocks);
         var totalSeconds = results.Sum(r => r.MeanMs * r.Blocks) / 1000;
-        Console.WriteLine($"Overall: {totalHashes / totalSeconds / 1e6:F2} MH/s single-threaded. Wrote {csv} and {png}.");
+        Console.WriteLine($"Overall: {totalHashes / totalSeconds / 1e6:F2} MH/s on one thread with {searcher.GetType().Name}. Wrote {csv} and {png}.");
         return 0;
     }
 

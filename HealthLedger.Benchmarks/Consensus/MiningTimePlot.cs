@@ -5,7 +5,7 @@ namespace HealthLedger.Benchmarks.Consensus;
 /// <summary>Plots mean mining time per block against difficulty level, log scale, error bars = standard error.</summary>
 internal static class MiningTimePlot
 {
-    public static void Save(IReadOnlyList<CellResult> results, string path)
+    public static void Save(IReadOnlyList<CellResult> results, string path, string searcherName)
     {
         var plot = new Plot();
         var profiles = Enum.GetValues<MinerProfile>();
@@ -45,7 +45,7 @@ internal static class MiningTimePlot
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(1, 6).Select(d => (double)d).ToArray(),
             Enumerable.Range(1, 6).Select(d => $"{d}").ToArray());
-        plot.Title("Mining time per block, single-threaded scalar SHA-256");
+        plot.Title($"Mining time per block, one thread, {searcherName}");
         plot.XLabel("Difficulty level d (hash starts with d zero hex digits)");
         plot.YLabel("Mean time per block (log scale, bars: standard error)");
         plot.ShowLegend(Alignment.UpperLeft);
