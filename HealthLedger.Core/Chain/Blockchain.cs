@@ -23,6 +23,9 @@ public sealed record ChainOptions
 
     /// <summary>Blocks with at least this many transactions verify signatures on all cores.</summary>
     public int ParallelSignatureThreshold { get; init; } = 16;
+
+    /// <summary>How many blocks above the last final block a finality scan looks at (bounds the cost when finality stalls).</summary>
+    public int MaxFinalityScanDepth { get; init; } = 2_048;
 }
 
 /// <summary>What replaying the block store on open did.</summary>
@@ -53,6 +56,7 @@ public sealed class Blockchain
     private readonly ILogger _logger;
     private readonly ChainOptions _options;
     private readonly ISignatureScheme _scheme;
+    private bool _finalityDirty;
 
     /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
     /// <exception cref="InvalidDataException">A stored block no longer decodes or validates (the store is not from this chain).</exception>
@@ -540,7 +544,7 @@ public sealed class Blockchain
             return Invalid(ValidationResult.Reject(RejectionCode.HeightMismatch, $"height {h.Height} after parent height {parent.Height}", (long)h.Height, (long)parent.Height + 1));
         }
 
-        if (h.Height <= LastFinal.Height || !ReferenceEquals(parent.GetAncestor(LastFinal.Height), LastFinal))
+        if (h.Height <= LastFinal.Height || !ReferenceEquals(AncestorOf(parent, LastFinal.Height), LastFinal))
         {
             return Invalid(ValidationResult.Reject(RejectionCode.ConflictsWithFinalizedBlock, $"block {h.Hash.ToShortString()} at height {h.Height} does not descend from final block #{LastFinal.Height} {LastFinal.Hash.ToShortString()}", (long)h.Height, (long)LastFinal.Height));
         }
@@ -571,7 +575,7 @@ public sealed class Blockchain
             }
         }
 
-        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => parent.GetAncestor(height)?.Hash);
+        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => AncestorOf(parent, height)?.Hash);
         var (state, applied) = parent.State.ApplyBlock(block, context);
         if (state is null)
         {
@@ -587,7 +591,10 @@ public sealed class Blockchain
         var entry = new ChainEntry(block, parent, parent.CumulativeWork + Engine.GetWork(h, view), state);
         _entries[h.Hash] = entry;
         var tip = _best[^1];
-        if (entry.CumulativeWork > tip.CumulativeWork)
+
+        // Fork choice: a branch that makes a block beyond our last final block final wins (finality first, as in
+        // Casper FFG's "follow the highest justified checkpoint"); otherwise the branch with more cumulative work.
+        if (entry.CumulativeWork > tip.CumulativeWork || (!ReferenceEquals(entry.Parent, tip) && AffectsFinality(block) && FindFinal(entry).Final is not null))
         {
             SwitchTo(entry);
             return new BlockAddResult(BlockStatus.Connected, ValidationResult.Ok);
@@ -626,34 +633,50 @@ public sealed class Blockchain
             _logger.LogInformation("Reorganised: {Disconnected} blocks out, {Connected} in, fork at #{Fork}", disconnected.Count, connected.Count, fork.Height);
         }
 
+        _finalityDirty |= disconnected.Count > 0 || connected.Exists(AffectsFinality);
         TipChanged?.Invoke(new ChainUpdate(disconnected, connected));
+    }
+
+    /// <summary>
+    /// The highest block on <paramref name="branchTip"/>'s branch, above the last final block, that k distinct active
+    /// validators attested (it or a descendant on that branch), judged by the branch tip's state; null if none.
+    /// The scan is bounded by <see cref="ChainOptions.MaxFinalityScanDepth"/>.
+    /// </summary>
+    private (ChainEntry? Final, int Attesters) FindFinal(ChainEntry branchTip)
+    {
+        var state = branchTip.State;
+        var validators = state.ActiveValidators.Select(v => v.Id).ToHashSet();
+        var union = new HashSet<Address>();
+        var scanned = 0;
+        for (var e = branchTip; e is not null && e.Height > LastFinal.Height && scanned < _options.MaxFinalityScanDepth; e = e.Parent, scanned++)
+        {
+            foreach (var a in state.GetAttesters(e.Hash))
+            {
+                if (validators.Contains(a))
+                {
+                    union.Add(a);
+                }
+            }
+
+            if (union.Count >= e.Header.Threshold)
+            {
+                return (e, union.Count);
+            }
+        }
+
+        return (null, 0);
     }
 
     private void UpdateFinality()
     {
-        var tip = _best[^1];
-        var validators = tip.State.ActiveValidators.Select(v => v.Id).ToHashSet();
-        var union = new HashSet<Address>();
-        ChainEntry? newFinal = null;
-        var unionCount = 0;
-        for (var h = tip.Height; h > LastFinal.Height; h--)
+        if (!_finalityDirty)
         {
-            var e = _best[(int)h];
-            foreach (var a in tip.State.GetAttesters(e.Hash))
-            {
-                if (validators.Contains(a) && union.Add(a))
-                {
-                    unionCount++;
-                }
-            }
-
-            if (newFinal is null && unionCount >= e.Header.Threshold)
-            {
-                newFinal = e;
-                break;
-            }
+            return;
         }
 
+        _finalityDirty = false;
+        var tip = _best[^1];
+        var (newFinal, attesters) = FindFinal(tip);
         if (newFinal is null)
         {
             return;
@@ -661,16 +684,16 @@ public sealed class Blockchain
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var newly = new List<ChainEntry>();
-        for (var h = newFinal.Height; h > LastFinal.Height; h--)
+        for (var e = newFinal; e.Height > LastFinal.Height; e = e.Parent!)
         {
-            newly.Add(_best[(int)h]);
+            newly.Add(e);
         }
 
         LastFinal = newFinal;
         newly.Reverse();
         foreach (var e in newly)
         {
-            var evt = new BlockFinalized(e.Header, e == newFinal ? unionCount : tip.State.GetAttesters(e.Hash).Count, now, now - e.Header.TimestampMs);
+            var evt = new BlockFinalized(e.Header, ReferenceEquals(e, newFinal) ? attesters : tip.State.GetAttesters(e.Hash).Count, now, now - e.Header.TimestampMs);
             _finalityLog.Add(evt);
             Finalized?.Invoke(evt);
         }
@@ -768,6 +791,35 @@ public sealed class Blockchain
         }
 
         return new ReplayReport(count, sw.Elapsed);
+    }
+
+    /// <summary>
+    /// Only attestations and changes to the validator set can move finality; blocks without them leave it as it was
+    /// (the new block itself cannot be attested inside itself).
+    /// </summary>
+    private static bool AffectsFinality(Block block) =>
+        block.Transactions.Any(t => t.Kind is TransactionKind.Attestation or TransactionKind.NodeRegistration or TransactionKind.NodeRevocation);
+
+    /// <summary>The ancestor of <paramref name="entry"/> at <paramref name="height"/>: walks parents only until it meets the best chain, then indexes it.</summary>
+    private ChainEntry? AncestorOf(ChainEntry entry, ulong height)
+    {
+        if (height > entry.Height)
+        {
+            return null;
+        }
+
+        var e = entry;
+        while (e.Height > height)
+        {
+            if (ReferenceEquals(BestAt(e.Height), e))
+            {
+                return BestAt(height);
+            }
+
+            e = e.Parent!;
+        }
+
+        return e;
     }
 
     private ChainEntry? BestAt(ulong height) => height < (ulong)_best.Count ? _best[(int)height] : null;

@@ -1,3 +1,4 @@
+using FsProperty = FsCheck.NUnit.PropertyAttribute;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Storage;
 
@@ -162,5 +163,33 @@ public class FileBlockStoreTests : BlockStoreContractTests
         Assert.That(BitConverter.ToUInt32(bytes, 60), Is.EqualTo(Crc32C.Compute(bytes.AsSpan(16, 44))), "header checksum");
         Assert.That(bytes[64..69], Is.EqualTo(payload));
         Assert.That(BitConverter.ToUInt32(bytes, 69), Is.EqualTo(Crc32C.Compute(bytes.AsSpan(16, 53))), "record checksum");
+    }
+
+    [FsProperty(MaxTest = 150)]
+    public bool Reopen_after_any_cut_of_the_last_segment_keeps_exactly_the_records_that_end_before_it(byte[] sizes, ushort cutSeed)
+    {
+        sizes ??= [];
+        var directory = NewDirectory();
+        var options = new FileBlockStoreOptions { SegmentSizeLimit = 1024 };
+        var blocks = TestBlocks.Make(sizes.Length, [.. sizes.Take(30).Select(b => 8 + (b * 3))]);
+        var locations = TestBlocks.Write(directory, blocks, options);
+        var last = locations.Count == 0 ? 0 : locations[^1].Segment;
+        var path = Path.Combine(directory, SegmentFormat.FileName(last));
+        var bytes = File.ReadAllBytes(path);
+        var cut = cutSeed % (bytes.Length + 1);
+        File.WriteAllBytes(path, bytes[..cut]);
+
+        var kept = blocks.Where((b, i) => locations[i].Segment < last || locations[i].Offset + SegmentFormat.RecordOverhead + b.Payload.Length <= cut).ToList();
+        var endOfKept = kept.Count == 0 || locations[kept.Count - 1].Segment < last
+            ? SegmentFormat.HeaderSize
+            : locations[kept.Count - 1].Offset + SegmentFormat.RecordOverhead + kept[^1].Payload.Length;
+        using var store = FileBlockStore.Open(directory, options);
+        var report = store.OpenReport;
+        var all = store.ReadAll().ToList();
+        var expectedTruncated = cut < SegmentFormat.HeaderSize ? cut : cut - endOfKept;
+        return all.Select(b => b.Hash).SequenceEqual(kept.Select(b => b.Hash))
+            && report.BytesTruncated == expectedTruncated
+            && report.WasRepaired == (cut < SegmentFormat.HeaderSize || cut != endOfKept)
+            && new FileInfo(path).Length == Math.Max(endOfKept, SegmentFormat.HeaderSize);
     }
 }
