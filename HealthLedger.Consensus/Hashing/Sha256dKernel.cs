@@ -19,6 +19,11 @@ internal struct Words64<T>
 #pragma warning restore IDE0044, IDE0051, CA1823
 }
 
+/// <summary>The eight working variables of SHA-256, passed between the round function and its caller.</summary>
+/// <typeparam name="TV">The lane type.</typeparam>
+internal readonly record struct State<TV>(TV A, TV B, TV C, TV D, TV E, TV F, TV G, TV H)
+    where TV : unmanaged;
+
 /// <summary>
 /// The multi-lane double SHA-256 nonce kernel. One step hashes <c>TOps.Lanes</c> consecutive nonces (lane i = nonce
 /// <c>first + i</c>): the third block of the first SHA-256 starting from the precomputed midstate and round 0,
@@ -192,15 +197,15 @@ internal static class Sha256dKernel
         var e = TOps.Broadcast(mid[4]);
         var f = TOps.Broadcast(mid[5]);
         var g = TOps.Broadcast(mid[6]);
-        Rounds1To63<TOps, TV>(ref a, ref b, ref c, ref d, ref e, ref f, ref g, ref h, ref kw);
-        var s0 = TOps.Add(a, TOps.Broadcast(mid[0]));
-        var s1 = TOps.Add(b, TOps.Broadcast(mid[1]));
-        var s2 = TOps.Add(c, TOps.Broadcast(mid[2]));
-        var s3 = TOps.Add(d, TOps.Broadcast(mid[3]));
-        var s4 = TOps.Add(e, TOps.Broadcast(mid[4]));
-        var s5 = TOps.Add(f, TOps.Broadcast(mid[5]));
-        var s6 = TOps.Add(g, TOps.Broadcast(mid[6]));
-        var s7 = TOps.Add(h, TOps.Broadcast(mid[7]));
+        var first1 = Rounds1To63<TOps, TV>(new State<TV>(a, b, c, d, e, f, g, h), ref kw);
+        var s0 = TOps.Add(first1.A, TOps.Broadcast(mid[0]));
+        var s1 = TOps.Add(first1.B, TOps.Broadcast(mid[1]));
+        var s2 = TOps.Add(first1.C, TOps.Broadcast(mid[2]));
+        var s3 = TOps.Add(first1.D, TOps.Broadcast(mid[3]));
+        var s4 = TOps.Add(first1.E, TOps.Broadcast(mid[4]));
+        var s5 = TOps.Add(first1.F, TOps.Broadcast(mid[5]));
+        var s6 = TOps.Add(first1.G, TOps.Broadcast(mid[6]));
+        var s7 = TOps.Add(first1.H, TOps.Broadcast(mid[7]));
 
         // ---- Second SHA-256 over the 32-byte digest: W0..W7 vary, W8..W15 are padding. ----
         var v16 = TOps.Add(TOps.SmallSigma0(s1), s0);
@@ -250,16 +255,12 @@ internal static class Sha256dKernel
         Expand<TOps, TV>(ref v, ref kv);
 
         var iv = InitialState;
-        h = TOps.Add(TOps.Broadcast(SecondHashConstants.A0), s0);
-        a = TOps.Broadcast(iv[0]);
-        b = TOps.Broadcast(iv[1]);
-        c = TOps.Broadcast(iv[2]);
-        d = TOps.Add(TOps.Broadcast(SecondHashConstants.E0), s0);
-        e = TOps.Broadcast(iv[4]);
-        f = TOps.Broadcast(iv[5]);
-        g = TOps.Broadcast(iv[6]);
-        Rounds1To63<TOps, TV>(ref a, ref b, ref c, ref d, ref e, ref f, ref g, ref h, ref kv);
-        return TOps.Add(a, TOps.Broadcast(iv[0]));
+        var h2 = TOps.Add(TOps.Broadcast(SecondHashConstants.A0), s0);
+        var d2 = TOps.Add(TOps.Broadcast(SecondHashConstants.E0), s0);
+        var second = Rounds1To63<TOps, TV>(
+            new State<TV>(TOps.Broadcast(iv[0]), TOps.Broadcast(iv[1]), TOps.Broadcast(iv[2]), d2, TOps.Broadcast(iv[4]), TOps.Broadcast(iv[5]), TOps.Broadcast(iv[6]), h2),
+            ref kv);
+        return TOps.Add(second.A, TOps.Broadcast(iv[0]));
     }
 
     /// <summary>W[32..63] and K + W from W[16..31].</summary>
@@ -281,13 +282,15 @@ internal static class Sha256dKernel
 
     /// <summary>
     /// Rounds 1..63, entered with round 0 already applied in the register naming of an 8-round group
-    /// (new a in <paramref name="h"/>, new e in <paramref name="d"/>); leaves the state in standard naming.
+    /// (new a in <c>H</c>, new e in <c>D</c>); returns the state in standard naming. The state lives in locals of
+    /// this one method so that it stays in registers (a by-ref state would round-trip through memory each round).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds1To63<TOps, TV>(ref TV a, ref TV b, ref TV c, ref TV d, ref TV e, ref TV f, ref TV g, ref TV h, ref Words64<TV> kw)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static State<TV> Rounds1To63<TOps, TV>(State<TV> s, ref Words64<TV> kw)
         where TOps : ILaneOps<TV>
         where TV : unmanaged
     {
+        TV a = s.A, b = s.B, c = s.C, d = s.D, e = s.E, f = s.F, g = s.G, h = s.H;
         Round<TOps, TV>(h, a, b, ref c, d, e, f, ref g, kw[1]);
         Round<TOps, TV>(g, h, a, ref b, c, d, e, ref f, kw[2]);
         Round<TOps, TV>(f, g, h, ref a, b, c, d, ref e, kw[3]);
@@ -306,6 +309,8 @@ internal static class Sha256dKernel
             Round<TOps, TV>(c, d, e, ref f, g, h, a, ref b, kw[i + 6]);
             Round<TOps, TV>(b, c, d, ref e, f, g, h, ref a, kw[i + 7]);
         }
+
+        return new State<TV>(a, b, c, d, e, f, g, h);
     }
 
     /// <summary>One round: d += T1; h = T1 + T2 (the caller rotates the names).</summary>
