@@ -8,7 +8,7 @@ namespace HealthLedger.Benchmarks.Hashing;
 /// Hash rate of each nonce-search kernel: one operation = one nonce (double SHA-256 of the 136-byte header),
 /// so the reported mean is nanoseconds per nonce over all threads (MH/s = 1000 / mean ns). The target is zero,
 /// so every nonce is hashed. Run: <c>dotnet run -c Release --project HealthLedger.Benchmarks -- --filter '*NonceSearch*' --job short</c>.
-/// Vector512 runs in software emulation where AVX-512 is absent (it is then far slower than scalar).
+/// Vector512 runs in software emulation where AVX-512 is absent (it is then slower than scalar); ShaNi needs the SHA extensions.
 /// </summary>
 [MemoryDiagnoser]
 public class NonceSearchBenchmarks
@@ -36,6 +36,9 @@ public class NonceSearchBenchmarks
 
     [Benchmark(OperationsPerInvoke = NoncesPerInvoke)]
     public ulong Vector512() => Run(HashKernel.Vector512);
+
+    [Benchmark(OperationsPerInvoke = NoncesPerInvoke)]
+    public ulong ShaNi() => Run(HashKernel.ShaNi);
 
     private ulong Run(HashKernel kernel)
     {

@@ -20,4 +20,10 @@ public enum HashKernel
 
     /// <summary>Sixteen nonces per step in <see cref="System.Runtime.Intrinsics.Vector512{T}"/> lanes (AVX-512F: vprord, vpternlogd).</summary>
     Vector512 = 4,
+
+    /// <summary>
+    /// The x86 SHA extensions (sha256rnds2/msg1/msg2), two nonces interleaved, through a small embedded machine-code
+    /// loop (x86-64 Linux only; .NET has no SHA intrinsics). Two compressions per nonce like the vector kernels.
+    /// </summary>
+    ShaNi = 5,
 }

@@ -22,9 +22,13 @@ public static class NonceSearch
     /// <summary>Lane nonces per extra nonce: 2^32.</summary>
     public const ulong NoncesPerExtraNonce = 1UL << 32;
 
-    /// <summary>The fastest kernel this machine accelerates: Vector512 with AVX-512, else Vector256 with AVX2/SIMD, else scalar.</summary>
+    /// <summary>
+    /// The fastest kernel this machine accelerates: SHA-NI when the CPU has the SHA extensions (x86-64 Linux), else
+    /// Vector512 with AVX-512, else Vector256 with AVX2, else scalar. Compare with <c>healthledger hashrate --kernel</c>.
+    /// </summary>
     public static HashKernel BestKernel { get; } =
-        Vector512.IsHardwareAccelerated ? HashKernel.Vector512
+        ShaNiKernel.IsSupported ? HashKernel.ShaNi
+        : Vector512.IsHardwareAccelerated ? HashKernel.Vector512
         : Vector256.IsHardwareAccelerated ? HashKernel.Vector256
         : HashKernel.Scalar;
 
@@ -32,6 +36,7 @@ public static class NonceSearch
     public static bool IsAccelerated(HashKernel kernel) => kernel switch
     {
         HashKernel.Vector512 => Vector512Lanes.IsAccelerated,
+        HashKernel.ShaNi => ShaNiKernel.IsSupported,
         HashKernel.Vector256 => Vector256Lanes.IsAccelerated,
         _ => true,
     };
@@ -43,6 +48,7 @@ public static class NonceSearch
     public static int LanesOf(HashKernel kernel) => Resolve(kernel) switch
     {
         HashKernel.Vector512 => 16,
+        HashKernel.ShaNi => ShaNiKernel.Lanes,
         HashKernel.Vector256 => 8,
         _ => 1,
     };
@@ -58,6 +64,9 @@ public static class NonceSearch
             : System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
                 ? "AVX2 (8 lanes, with AVX-512VL vprord + vpternlogd)"
                 : "AVX2 (8 lanes, shift/or rotates)",
+        HashKernel.ShaNi => ShaNiKernel.IsSupported
+            ? $"SHA-NI ({ShaNiKernel.Lanes} interleaved nonces, sha256rnds2/msg1/msg2 via embedded x86-64 code)"
+            : "SHA-NI (NOT supported on this machine)",
         HashKernel.Scalar => "scalar (1 lane)",
         HashKernel.Naive => "naive (SHA256.HashData twice per nonce, no midstate)",
         _ => kernel.ToString(),
@@ -131,6 +140,7 @@ public static class NonceSearch
             HashKernel.Scalar => Sha256dKernel.Search<ScalarLanes, uint>(job, target, firstNonce, count, cancellationToken),
             HashKernel.Vector256 => Sha256dKernel.Search<Vector256Lanes, Vector256<uint>>(job, target, firstNonce, count, cancellationToken),
             HashKernel.Vector512 => Sha256dKernel.Search<Vector512Lanes, Vector512<uint>>(job, target, firstNonce, count, cancellationToken),
+            HashKernel.ShaNi => ShaNiKernel.Search(job, target, firstNonce, count, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Unknown kernel."),
         };
     }

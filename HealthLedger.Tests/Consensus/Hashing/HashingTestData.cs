@@ -68,6 +68,10 @@ internal static class HashingTestData
     /// <summary>A target that roughly one hash in 2^bits meets.</summary>
     public static Hash256 TargetWithLeadingZeroBits(int bits) => NonceSearch.ToTargetHash((BigInteger.One << (256 - bits)) - 1);
 
+    /// <summary>Skips (inconclusive) a test of a kernel this machine cannot run at all (SHA-NI without the SHA extensions).</summary>
+    public static void AssumeRunnable(HashKernel kernel) =>
+        Assume.That(kernel != HashKernel.ShaNi || NonceSearch.IsAccelerated(kernel), "this CPU has no SHA extensions");
+
     public static IEnumerable<HashKernel> AllKernels =>
-        [HashKernel.Naive, HashKernel.Scalar, HashKernel.Vector256, HashKernel.Vector512];
+        [HashKernel.Naive, HashKernel.Scalar, HashKernel.Vector256, HashKernel.Vector512, HashKernel.ShaNi];
 }

@@ -13,6 +13,7 @@ public sealed class NonceSearchTests
     [TestCaseSource(nameof(Kernels))]
     public void Search_returns_the_same_first_nonce_and_hash_count_as_a_brute_force_search(HashKernel kernel)
     {
+        HashingTestData.AssumeRunnable(kernel);
         var random = new Random(100 + (int)kernel);
         var target = HashingTestData.TargetWithLeadingZeroBits(6);
         for (var round = 0; round < 20; round++)
@@ -38,6 +39,7 @@ public sealed class NonceSearchTests
     [TestCaseSource(nameof(Kernels))]
     public void Found_nonce_meets_the_target_when_put_in_the_header(HashKernel kernel)
     {
+        HashingTestData.AssumeRunnable(kernel);
         var random = new Random(200 + (int)kernel);
         var template = HashingTestData.RandomHeader(random);
         var target = (BigInteger.One << 246) - 1;
@@ -56,6 +58,7 @@ public sealed class NonceSearchTests
     [TestCaseSource(nameof(Kernels))]
     public void Target_equal_to_a_hash_is_met_and_one_below_is_not(HashKernel kernel)
     {
+        HashingTestData.AssumeRunnable(kernel);
         var random = new Random(300 + (int)kernel);
         var input = HashingTestData.RandomInput(random);
         const uint Extra = 9;
@@ -83,6 +86,7 @@ public sealed class NonceSearchTests
     [TestCaseSource(nameof(Kernels))]
     public void Range_ending_at_the_top_of_the_lane_nonce_space_is_searched_exactly(HashKernel kernel)
     {
+        HashingTestData.AssumeRunnable(kernel);
         var random = new Random(400 + (int)kernel);
         var input = HashingTestData.RandomInput(random);
         const uint Count = 37;
@@ -103,6 +107,7 @@ public sealed class NonceSearchTests
     [TestCaseSource(nameof(Kernels))]
     public void Cancelled_search_stops_without_a_result(HashKernel kernel)
     {
+        HashingTestData.AssumeRunnable(kernel);
         var input = HashingTestData.RandomInput(new Random(500));
         using var source = new CancellationTokenSource();
         source.Cancel();
@@ -115,6 +120,26 @@ public sealed class NonceSearchTests
             Assert.That(result.Found, Is.False);
             Assert.That(result.HashesDone, Is.Zero);
         });
+    }
+
+    [Test]
+    public void ShaNi_search_agrees_with_brute_force_on_many_random_headers_and_ranges()
+    {
+        HashingTestData.AssumeRunnable(HashKernel.ShaNi);
+        var random = new Random(600);
+        var target = HashingTestData.TargetWithLeadingZeroBits(3);
+        for (var round = 0; round < 300; round++)
+        {
+            var input = HashingTestData.RandomInput(random);
+            var extra = (uint)random.NextInt64(0, 1L << 32);
+            var first = (uint)random.NextInt64(0, 1L << 32);
+            var count = (uint)Math.Min((ulong)random.Next(1, 40), uint.MaxValue - first + 1UL);
+
+            var expected = HashingTestData.BruteForce(input, target, extra, first, count);
+            var result = NonceSearch.Search(input, target, extra, first, count, HashKernel.ShaNi);
+
+            Assert.That((result.Found ? result.Nonce : (ulong?)null, result.HashesDone), Is.EqualTo(expected), $"round {round}");
+        }
     }
 
     [Test]
