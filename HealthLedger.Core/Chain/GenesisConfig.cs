@@ -83,6 +83,15 @@ public sealed record ConsensusParameters
 
     /// <summary>When true, the target never changes (tests and fixed-difficulty benchmarks).</summary>
     public bool FixedDifficulty { get; init; }
+
+    /// <summary>ePoW credit: how many of the most recent blocks count toward a miner's credit (1..512, see docs/consensus.md).</summary>
+    public int CreditWindowBlocks { get; init; } = 256;
+
+    /// <summary>ePoW credit: blocks over which one piece of misbehaviour evidence decays linearly to no penalty.</summary>
+    public int CreditPenaltyDecayBlocks { get; init; } = 2_048;
+
+    /// <summary>ePoW credit: difficulty doublings one fresh piece of misbehaviour evidence costs (0..8).</summary>
+    public int CreditPenaltyLevels { get; init; } = 4;
 }
 
 /// <summary>Size limits, enforced on decode and on validation.</summary>

@@ -17,6 +17,7 @@ public interface IBlockStore : IDisposable
     /// </summary>
     /// <param name="hash">The block hash (recorded so replay can check it without re-hashing everything).</param>
     /// <param name="encodedBlock">The canonical MessagePack encoding of the block.</param>
+    /// <exception cref="InvalidOperationException">A block with this hash is already stored (blocks are appended once).</exception>
     void Append(Hash256 hash, ReadOnlySpan<byte> encodedBlock);
 
     /// <summary>Returns the encoded block with this hash, or null.</summary>

@@ -1,17 +1,21 @@
 using System.CommandLine;
+using HealthLedger.Node.Demo;
 
 namespace HealthLedger.Node.Commands;
 
-/// <summary>The `demo` command (being built: see the open issues).</summary>
+/// <summary>The <c>demo</c> command: a local multi-node consortium run end to end.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Not available yet in this build.");
-        command.SetAction(_ =>
+        var dir = new Option<string>("--dir") { Description = "Where the nodes keep their block stores and off-chain records.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "healthledger-demo") };
+        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty level (leading zero hex digits) of the ePoW base target.", DefaultValueFactory = _ => 4 };
+        var rounds = new Option<int>("--rounds") { Description = "Blocks mined in each of the three phases.", DefaultValueFactory = _ => 5 };
+        var command = new Command("demo", "Run a local five-node ePoW consortium: patient, device, encrypted records, attestations and finality under node failures.") { dir, difficulty, rounds };
+        command.SetAction((parseResult, cancellationToken) =>
         {
-            Console.Error.WriteLine("'demo' is not available yet in this build.");
-            return 2;
+            var runner = new DemoRunner(Console.Out, parseResult.GetValue(dir)!, parseResult.GetValue(difficulty), parseResult.GetValue(rounds));
+            return Task.FromResult(runner.Run(cancellationToken));
         });
         return command;
     }

@@ -1,0 +1,51 @@
+using System.Numerics;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Consensus;
+using HealthLedger.Core.Validation;
+
+namespace HealthLedger.Consensus.Engines;
+
+/// <summary>The checks both engines share.</summary>
+internal static class SealRules
+{
+    /// <summary>Engine id, then target bits equal to the retargeting rule's.</summary>
+    internal static ValidationResult CheckEngineAndTarget(BlockHeader header, IChainView parent, ConsensusEngineId engine, uint expectedBits)
+    {
+        if (header.Engine != engine || parent.Genesis.Engine != engine)
+        {
+            return ValidationResult.Reject(
+                RejectionCode.WrongConsensusEngine,
+                $"Header engine {header.Engine}, chain engine {parent.Genesis.Engine}, validating engine {engine}.",
+                (long)header.Engine,
+                (long)engine);
+        }
+
+        if (header.TargetBits != expectedBits)
+        {
+            return ValidationResult.Reject(
+                RejectionCode.WrongTarget,
+                $"Target bits 0x{header.TargetBits:x8}, the retargeting rule requires 0x{expectedBits:x8}.",
+                header.TargetBits,
+                expectedBits);
+        }
+
+        return ValidationResult.Ok;
+    }
+
+    /// <summary>The proof of work: hash at or below the target.</summary>
+    internal static ValidationResult CheckProofOfWork(BlockHeader header, BigInteger target, string targetDescription)
+    {
+        if (!CompactTarget.Meets(header.Hash, target))
+        {
+            return ValidationResult.Reject(
+                RejectionCode.InsufficientProofOfWork,
+                $"Hash {header.Hash} is above the {targetDescription} 0x{target:x64}.");
+        }
+
+        return ValidationResult.Ok;
+    }
+
+    /// <summary>Base work of a header: the expected hashes for its base target (zero if the bits are invalid).</summary>
+    internal static BigInteger BaseWork(BlockHeader header) =>
+        CompactTarget.TryDecode(header.TargetBits, out var target) ? CompactTarget.Work(target) : BigInteger.Zero;
+}

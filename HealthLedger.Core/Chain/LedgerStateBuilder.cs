@@ -1,0 +1,339 @@
+using System.Collections.Immutable;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Transactions;
+using HealthLedger.Core.Validation;
+
+namespace HealthLedger.Core.Chain;
+
+/// <summary>Applies transactions to a state with mutable builders, then freezes the result. The state rules live here.</summary>
+internal sealed class LedgerStateBuilder
+{
+    private readonly LedgerState _base;
+    private readonly BlockContext _ctx;
+    private readonly ImmutableSortedDictionary<Address, NodeInfo>.Builder _nodes;
+    private readonly ImmutableDictionary<Address, PatientInfo>.Builder _patients;
+    private readonly ImmutableDictionary<Address, DeviceInfo>.Builder _devices;
+    private readonly ImmutableDictionary<(Address Patient, Address Grantee), AccessGrantInfo>.Builder _grants;
+    private readonly ImmutableDictionary<Hash256, RecordInfo>.Builder _records;
+    private readonly ImmutableDictionary<Address, ulong>.Builder _sequences;
+    private readonly ImmutableDictionary<(Address Node, ulong Height), Hash256>.Builder _attestations;
+    private readonly ImmutableDictionary<Hash256, ImmutableHashSet<Address>>.Builder _attesters;
+    private readonly ImmutableHashSet<Hash256>.Builder _usedEvidence;
+
+    public LedgerStateBuilder(LedgerState state, BlockContext context)
+    {
+        _base = state;
+        _ctx = context;
+        _nodes = state.NodesById.ToBuilder();
+        _patients = state.Patients.ToBuilder();
+        _devices = state.Devices.ToBuilder();
+        _grants = state.Grants.ToBuilder();
+        _records = state.Records.ToBuilder();
+        _sequences = state.Sequences.ToBuilder();
+        _attestations = state.Attestations.ToBuilder();
+        _attesters = state.Attesters.ToBuilder();
+        _usedEvidence = state.UsedEvidence.ToBuilder();
+    }
+
+    public LedgerState ToState() => new(
+        _ctx.Height,
+        _base.Authorities,
+        _nodes.ToImmutable(),
+        _patients.ToImmutable(),
+        _devices.ToImmutable(),
+        _grants.ToImmutable(),
+        _records.ToImmutable(),
+        _sequences.ToImmutable(),
+        _attestations.ToImmutable(),
+        _attesters.ToImmutable(),
+        _usedEvidence.ToImmutable());
+
+    public void RecordMinedBlock(BlockHeader header)
+    {
+        var miner = header.MinerAddress;
+        if (_nodes.TryGetValue(miner, out var node))
+        {
+            _nodes[miner] = node with { Activity = node.Activity with { MinedHeights = NodeActivity.Push(node.Activity.MinedHeights, header.Height) } };
+        }
+    }
+
+    public ValidationResult Apply(Transaction tx)
+    {
+        if (tx.ChainId != _ctx.ChainId)
+        {
+            return ValidationResult.Reject(RejectionCode.WrongChainId, $"transaction for chain {tx.ChainId}, this is chain {_ctx.ChainId}", tx.ChainId, _ctx.ChainId);
+        }
+
+        var sender = tx.SenderAddress;
+        var expected = _sequences.GetValueOrDefault(sender);
+        if (tx.Sequence != expected)
+        {
+            return ValidationResult.Reject(RejectionCode.BadSequence, $"sequence {tx.Sequence}, expected {expected}", (long)tx.Sequence, (long)expected);
+        }
+
+        var result = tx.Payload switch
+        {
+            NodeRegistration p => ApplyNodeRegistration(sender, p),
+            NodeRevocation p => ApplyNodeRevocation(sender, p),
+            PatientRegistration p => ApplyPatientRegistration(tx, p),
+            DeviceRegistration p => ApplyDeviceRegistration(sender, p),
+            DeviceRevocation p => ApplyDeviceRevocation(sender, p),
+            RecordAnchor p => ApplyRecordAnchor(tx, p),
+            AccessGrant p => ApplyAccessGrant(sender, p),
+            AccessRevoke p => ApplyAccessRevoke(sender, p),
+            Attestation p => ApplyAttestation(sender, p),
+            MisbehaviourEvidence p => ApplyEvidence(sender, p),
+            IntrusionReport p => ApplyIntrusionReport(sender, p),
+            _ => ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"unknown payload {tx.Payload.GetType().Name}"),
+        };
+        if (result.IsValid)
+        {
+            _sequences[sender] = expected + 1;
+        }
+
+        return result;
+    }
+
+    private ValidationResult RequireActiveNode(Address id, NodeRoles role, out NodeInfo? node)
+    {
+        if (!_nodes.TryGetValue(id, out node))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{id} is not a registered node");
+        }
+
+        if (node.Revoked)
+        {
+            return ValidationResult.Reject(RejectionCode.NodeRevoked, $"node {id} is revoked");
+        }
+
+        return (node.Roles & role) == role
+            ? ValidationResult.Ok
+            : ValidationResult.Reject(RejectionCode.NotAuthorized, $"node {id} lacks the {role} role");
+    }
+
+    private ValidationResult ApplyNodeRegistration(Address sender, NodeRegistration p)
+    {
+        if (!_base.Authorities.Contains(sender))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{sender} is not a genesis authority");
+        }
+
+        var id = p.NodeKey.ToAddress();
+        if (_nodes.ContainsKey(id))
+        {
+            return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"node {id} is already registered");
+        }
+
+        _nodes[id] = new NodeInfo(id, p.NodeKey, p.Roles, p.Name, _ctx.Height, false, NodeActivity.Empty);
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyNodeRevocation(Address sender, NodeRevocation p)
+    {
+        if (!_base.Authorities.Contains(sender))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{sender} is not a genesis authority");
+        }
+
+        if (!_nodes.TryGetValue(p.Node, out var node))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"node {p.Node} is not registered");
+        }
+
+        if (node.Revoked)
+        {
+            return ValidationResult.Reject(RejectionCode.NodeRevoked, $"node {p.Node} is already revoked");
+        }
+
+        _nodes[p.Node] = node with { Revoked = true };
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyPatientRegistration(Transaction tx, PatientRegistration p)
+    {
+        var id = tx.SenderAddress;
+        if (_patients.ContainsKey(id))
+        {
+            return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"patient {id} is already registered");
+        }
+
+        _patients[id] = new PatientInfo(id, tx.Sender, p.PseudonymCommitment, _ctx.Height);
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyDeviceRegistration(Address sender, DeviceRegistration p)
+    {
+        var auth = RequireActiveNode(sender, NodeRoles.Provider, out _);
+        if (!auth.IsValid)
+        {
+            return auth;
+        }
+
+        if (!_patients.ContainsKey(p.Patient))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"patient {p.Patient} is not registered");
+        }
+
+        var id = p.DeviceKey.ToAddress();
+        if (_devices.ContainsKey(id) || _patients.ContainsKey(id) || _nodes.ContainsKey(id))
+        {
+            return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"key {id} is already registered");
+        }
+
+        _devices[id] = new DeviceInfo(id, p.DeviceKey, p.Patient, sender, p.DeviceClass, _ctx.Height, false);
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyDeviceRevocation(Address sender, DeviceRevocation p)
+    {
+        if (!_devices.TryGetValue(p.Device, out var device))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"device {p.Device} is not registered");
+        }
+
+        if (sender != device.Provider && sender != device.Patient && !_base.Authorities.Contains(sender))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{sender} is neither the device's provider, its patient nor an authority");
+        }
+
+        if (device.Revoked)
+        {
+            return ValidationResult.Reject(RejectionCode.DeviceRevoked, $"device {p.Device} is already revoked");
+        }
+
+        _devices[p.Device] = device with { Revoked = true };
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyRecordAnchor(Transaction tx, RecordAnchor p)
+    {
+        if (!_devices.TryGetValue(tx.SenderAddress, out var device))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"sender {tx.SenderAddress} is not a registered device");
+        }
+
+        if (device.Revoked)
+        {
+            return ValidationResult.Reject(RejectionCode.DeviceRevoked, $"device {device.Id} is revoked");
+        }
+
+        if (_records.ContainsKey(p.CiphertextHash))
+        {
+            return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"ciphertext {p.CiphertextHash.ToShortString()} is already anchored");
+        }
+
+        _records[p.CiphertextHash] = new RecordInfo(p.CiphertextHash, p.ContentAddress, device.Patient, device.Id, p.RecordType, p.MeasuredAtMs, _ctx.Height, tx.Id);
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyAccessGrant(Address sender, AccessGrant p)
+    {
+        if (!_patients.ContainsKey(sender))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{sender} is not a registered patient");
+        }
+
+        if (!_nodes.TryGetValue(p.Grantee, out var grantee) || grantee.Revoked || (grantee.Roles & NodeRoles.Provider) == 0)
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"grantee {p.Grantee} is not an active provider");
+        }
+
+        if (p.ExpiresAtMs <= _ctx.TimestampMs)
+        {
+            return ValidationResult.Reject(RejectionCode.Expired, $"grant expires at {p.ExpiresAtMs}, block time is {_ctx.TimestampMs}", p.ExpiresAtMs, _ctx.TimestampMs);
+        }
+
+        var scope = _grants.TryGetValue((sender, p.Grantee), out var existing) && existing.ExpiresAtMs > _ctx.TimestampMs ? existing.Scope | p.Scope : p.Scope;
+        _grants[(sender, p.Grantee)] = new AccessGrantInfo(sender, p.Grantee, scope, p.ExpiresAtMs, _ctx.Height);
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyAccessRevoke(Address sender, AccessRevoke p)
+    {
+        if (!_grants.TryGetValue((sender, p.Grantee), out var grant))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no grant from {sender} to {p.Grantee}");
+        }
+
+        var remaining = grant.Scope & ~p.Scope;
+        if (remaining == RecordScope.None)
+        {
+            _grants.Remove((sender, p.Grantee));
+        }
+        else
+        {
+            _grants[(sender, p.Grantee)] = grant with { Scope = remaining };
+        }
+
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyAttestation(Address sender, Attestation p)
+    {
+        var auth = RequireActiveNode(sender, NodeRoles.Validator, out var node);
+        if (!auth.IsValid)
+        {
+            return auth;
+        }
+
+        if (_attestations.TryGetValue((sender, p.BlockHeight), out var previous))
+        {
+            return previous == p.BlockHash
+                ? ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"{sender} already attested height {p.BlockHeight}")
+                : ValidationResult.Reject(RejectionCode.ConflictingAttestation, $"{sender} attested {previous.ToShortString()} at height {p.BlockHeight} already");
+        }
+
+        if (p.BlockHeight >= _ctx.Height || _ctx.AncestorHashAt(p.BlockHeight) != p.BlockHash)
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownAttestedBlock, $"block {p.BlockHash.ToShortString()} at height {p.BlockHeight} is not an ancestor on this branch", (long)p.BlockHeight, (long)_ctx.Height);
+        }
+
+        _attestations[(sender, p.BlockHeight)] = p.BlockHash;
+        var set = _attesters.GetValueOrDefault(p.BlockHash) ?? [];
+        _attesters[p.BlockHash] = set.Add(sender);
+        _nodes[sender] = node! with { Activity = node.Activity with { AttestedHeights = NodeActivity.Push(node.Activity.AttestedHeights, p.BlockHeight) } };
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyEvidence(Address sender, MisbehaviourEvidence p)
+    {
+        var auth = RequireActiveNode(sender, NodeRoles.None, out _);
+        if (!auth.IsValid)
+        {
+            return auth;
+        }
+
+        if (!EvidenceVerifier.TryGetAccused(p, _ctx.ChainId, verifySignatures: false, out var accused, out var error))
+        {
+            return ValidationResult.Reject(RejectionCode.InvalidEvidence, error);
+        }
+
+        if (!_nodes.TryGetValue(accused, out var node))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"accused {accused} is not a registered node");
+        }
+
+        var id = p.EvidenceId;
+        if (!_usedEvidence.Add(id))
+        {
+            return ValidationResult.Reject(RejectionCode.DuplicateEvidence, $"evidence {id.ToShortString()} was already used");
+        }
+
+        _nodes[accused] = node with { Activity = node.Activity with { PenaltyHeights = NodeActivity.Push(node.Activity.PenaltyHeights, _ctx.Height) } };
+        return ValidationResult.Ok;
+    }
+
+    private ValidationResult ApplyIntrusionReport(Address sender, IntrusionReport p)
+    {
+        var auth = RequireActiveNode(sender, NodeRoles.Gateway, out _);
+        if (!auth.IsValid)
+        {
+            return auth;
+        }
+
+        return _devices.ContainsKey(p.Device)
+            ? ValidationResult.Ok
+            : ValidationResult.Reject(RejectionCode.UnknownEntity, $"device {p.Device} is not registered");
+    }
+}

@@ -1,0 +1,442 @@
+using System.Buffers;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Encoding;
+using MessagePack;
+
+namespace HealthLedger.Core.Transactions;
+
+/// <summary>
+/// The kind-specific part of a transaction. Each payload writes its own fixed hash-input layout and its own
+/// MessagePack array; both are documented in docs/format.md.
+/// </summary>
+public abstract record TransactionPayload
+{
+    /// <summary>Largest UTF-8 size of a name.</summary>
+    public const int MaxNameBytes = 64;
+
+    /// <summary>Largest UTF-8 size of a content address.</summary>
+    public const int MaxContentAddressBytes = 128;
+
+    /// <summary>Largest encoded size of one side of misbehaviour evidence.</summary>
+    public const int MaxEvidenceItemBytes = 2048;
+
+    private protected TransactionPayload()
+    {
+    }
+
+    /// <summary>The transaction kind of this payload.</summary>
+    public abstract TransactionKind Kind { get; }
+
+    internal abstract void WriteHashInput(HashInputWriter writer);
+
+    internal abstract void Encode(ref MessagePackWriter writer);
+
+    /// <summary>State-independent range checks (enum values, empty keys, lengths).</summary>
+    internal abstract string? CheckShape();
+
+    internal static TransactionPayload Decode(ref MessagePackReader reader, TransactionKind kind)
+    {
+        switch (kind)
+        {
+            case TransactionKind.NodeRegistration:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
+                return new NodeRegistration(MsgPack.ReadKey(ref reader, "nodeKey"), (NodeRoles)MsgPack.ReadU8(ref reader, "roles"), MsgPack.ReadString(ref reader, "name", MaxNameBytes));
+            case TransactionKind.NodeRevocation:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
+                return new NodeRevocation(MsgPack.ReadAddress(ref reader, "node"));
+            case TransactionKind.PatientRegistration:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
+                return new PatientRegistration(MsgPack.ReadHash(ref reader, "pseudonymCommitment"));
+            case TransactionKind.DeviceRegistration:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
+                return new DeviceRegistration(MsgPack.ReadKey(ref reader, "deviceKey"), MsgPack.ReadAddress(ref reader, "patient"), (DeviceClass)MsgPack.ReadU8(ref reader, "deviceClass"), MsgPack.ReadSignature(ref reader, "proofOfPossession"));
+            case TransactionKind.DeviceRevocation:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
+                return new DeviceRevocation(MsgPack.ReadAddress(ref reader, "device"));
+            case TransactionKind.RecordAnchor:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
+                return new RecordAnchor(MsgPack.ReadString(ref reader, "contentAddress", MaxContentAddressBytes), MsgPack.ReadHash(ref reader, "ciphertextHash"), (RecordType)MsgPack.ReadU8(ref reader, "recordType"), MsgPack.ReadI64(ref reader, "measuredAt"));
+            case TransactionKind.AccessGrant:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
+                return new AccessGrant(MsgPack.ReadAddress(ref reader, "grantee"), (RecordScope)MsgPack.ReadU8(ref reader, "scope"), MsgPack.ReadI64(ref reader, "expiresAt"));
+            case TransactionKind.AccessRevoke:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 2);
+                return new AccessRevoke(MsgPack.ReadAddress(ref reader, "grantee"), (RecordScope)MsgPack.ReadU8(ref reader, "scope"));
+            case TransactionKind.Attestation:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 2);
+                return new Attestation(MsgPack.ReadHash(ref reader, "blockHash"), MsgPack.ReadU64(ref reader, "blockHeight"));
+            case TransactionKind.MisbehaviourEvidence:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
+                return new MisbehaviourEvidence(
+                    (EvidenceKind)MsgPack.ReadU8(ref reader, "evidenceKind"),
+                    MsgPack.ReadBin(ref reader, "first", MaxEvidenceItemBytes).ToArray(),
+                    MsgPack.ReadBin(ref reader, "second", MaxEvidenceItemBytes).ToArray());
+            case TransactionKind.IntrusionReport:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
+                return new IntrusionReport(MsgPack.ReadAddress(ref reader, "device"), MsgPack.ReadI64(ref reader, "observedAt"), MsgPack.ReadU16(ref reader, "scoreBasisPoints"), MsgPack.ReadHash(ref reader, "modelId"));
+            default:
+                throw new LedgerFormatException("kind", $"unknown transaction kind {(byte)kind}");
+        }
+    }
+
+    private protected static string? CheckName(string value, string field, int max) =>
+        System.Text.Encoding.UTF8.GetByteCount(value) is var n && (n == 0 || n > max) ? $"{field} must be 1..{max} UTF-8 bytes, got {n}" : null;
+}
+
+/// <summary>An authority registers a node.</summary>
+/// <param name="NodeKey">The node's public key.</param>
+/// <param name="Roles">Its roles.</param>
+/// <param name="Name">A display name (organisation or host, never personal data).</param>
+public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string Name) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.NodeRegistration;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(NodeKey);
+        writer.WriteU8((byte)Roles);
+        writer.WriteString(Name);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        MsgPack.WriteKey(ref writer, NodeKey);
+        writer.Write((byte)Roles);
+        writer.Write(Name);
+    }
+
+    internal override string? CheckShape() =>
+        NodeKey.IsEmpty ? "node key is empty"
+        : Roles == NodeRoles.None || (Roles & ~NodeRoles.All) != 0 ? $"roles 0x{(byte)Roles:x2} out of range"
+        : CheckName(Name, "name", MaxNameBytes);
+}
+
+/// <summary>An authority revokes a node; a revoked node may no longer mine, attest or act in its roles.</summary>
+/// <param name="Node">The node's address.</param>
+public sealed record NodeRevocation(Address Node) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.NodeRevocation;
+
+    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(Node);
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(1);
+        MsgPack.WriteAddress(ref writer, Node);
+    }
+
+    internal override string? CheckShape() => Node.IsZero ? "node address is zero" : null;
+}
+
+/// <summary>A patient registers a pseudonymous identity (the sender is the patient's key).</summary>
+/// <param name="PseudonymCommitment">A salted hash linking the key to the provider's patient record; not reversible.</param>
+public sealed record PatientRegistration(Hash256 PseudonymCommitment) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.PatientRegistration;
+
+    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(PseudonymCommitment);
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(1);
+        MsgPack.WriteHash(ref writer, PseudonymCommitment);
+    }
+
+    internal override string? CheckShape() => PseudonymCommitment.IsZero ? "pseudonym commitment is zero" : null;
+}
+
+/// <summary>
+/// A provider (the sender) registers a device bound to a patient. The device proves possession of its key by
+/// signing <see cref="ProofOfPossessionMessage"/>.
+/// </summary>
+/// <param name="DeviceKey">The device's public key.</param>
+/// <param name="Patient">The patient the device is bound to.</param>
+/// <param name="DeviceClass">Kind of device.</param>
+/// <param name="ProofOfPossession">The device's signature over the proof-of-possession message.</param>
+public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, DeviceClass DeviceClass, Signature ProofOfPossession) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.DeviceRegistration;
+
+    /// <summary>
+    /// What the device signs: "HL-POP" || chain id (u32 LE) || device key || patient || provider address.
+    /// Binding the provider and chain stops a proof from being replayed by another provider or on another chain.
+    /// </summary>
+    public static byte[] ProofOfPossessionMessage(uint chainId, in PublicKey deviceKey, in Address patient, in Address provider)
+    {
+        var writer = new HashInputWriter(96);
+        writer.WriteBytes("HL-POP"u8);
+        writer.WriteU32(chainId);
+        writer.Write(deviceKey);
+        writer.Write(patient);
+        writer.Write(provider);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(DeviceKey);
+        writer.Write(Patient);
+        writer.WriteU8((byte)DeviceClass);
+        writer.Write(ProofOfPossession);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        MsgPack.WriteKey(ref writer, DeviceKey);
+        MsgPack.WriteAddress(ref writer, Patient);
+        writer.Write((byte)DeviceClass);
+        MsgPack.WriteSignature(ref writer, ProofOfPossession);
+    }
+
+    internal override string? CheckShape() =>
+        DeviceKey.IsEmpty ? "device key is empty"
+        : Patient.IsZero ? "patient address is zero"
+        : !Enum.IsDefined(DeviceClass) ? $"device class {(byte)DeviceClass} unknown"
+        : null;
+}
+
+/// <summary>A device is revoked by its provider, its patient or an authority (the sender).</summary>
+/// <param name="Device">The device's address.</param>
+public sealed record DeviceRevocation(Address Device) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.DeviceRevocation;
+
+    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(Device);
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(1);
+        MsgPack.WriteAddress(ref writer, Device);
+    }
+
+    internal override string? CheckShape() => Device.IsZero ? "device address is zero" : null;
+}
+
+/// <summary>
+/// A device (the sender) anchors an encrypted record stored off-chain. Only the content address and the
+/// SHA-256 of the ciphertext go on-chain — never health data in clear.
+/// </summary>
+/// <param name="ContentAddress">Where the ciphertext is stored (IPFS CID or local content address).</param>
+/// <param name="CiphertextHash">SHA-256 of the ciphertext.</param>
+/// <param name="RecordType">Type of record.</param>
+/// <param name="MeasuredAtMs">When the measurement was taken, UTC ms.</param>
+public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash, RecordType RecordType, long MeasuredAtMs) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.RecordAnchor;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.WriteString(ContentAddress);
+        writer.Write(CiphertextHash);
+        writer.WriteU8((byte)RecordType);
+        writer.WriteI64(MeasuredAtMs);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(ContentAddress);
+        MsgPack.WriteHash(ref writer, CiphertextHash);
+        writer.Write((byte)RecordType);
+        writer.Write(MeasuredAtMs);
+    }
+
+    internal override string? CheckShape() =>
+        CheckName(ContentAddress, "content address", MaxContentAddressBytes)
+        ?? (CiphertextHash.IsZero ? "ciphertext hash is zero"
+        : !Enum.IsDefined(RecordType) ? $"record type {(byte)RecordType} unknown"
+        : MeasuredAtMs <= 0 ? $"measurement time {MeasuredAtMs} is not positive"
+        : null);
+}
+
+/// <summary>A patient (the sender) grants a provider access to some record types until an expiry.</summary>
+/// <param name="Grantee">The provider's address.</param>
+/// <param name="Scope">Record types covered.</param>
+/// <param name="ExpiresAtMs">Expiry, UTC ms.</param>
+public sealed record AccessGrant(Address Grantee, RecordScope Scope, long ExpiresAtMs) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.AccessGrant;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(Grantee);
+        writer.WriteU8((byte)Scope);
+        writer.WriteI64(ExpiresAtMs);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        MsgPack.WriteAddress(ref writer, Grantee);
+        writer.Write((byte)Scope);
+        writer.Write(ExpiresAtMs);
+    }
+
+    internal override string? CheckShape() =>
+        Grantee.IsZero ? "grantee is zero"
+        : Scope == RecordScope.None || (Scope & ~RecordScope.All) != 0 ? $"scope 0x{(byte)Scope:x2} out of range"
+        : ExpiresAtMs <= 0 ? "expiry is not positive"
+        : null;
+}
+
+/// <summary>A patient (the sender) revokes some or all record types of a grant.</summary>
+/// <param name="Grantee">The provider's address.</param>
+/// <param name="Scope">Record types to revoke.</param>
+public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.AccessRevoke;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(Grantee);
+        writer.WriteU8((byte)Scope);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(2);
+        MsgPack.WriteAddress(ref writer, Grantee);
+        writer.Write((byte)Scope);
+    }
+
+    internal override string? CheckShape() =>
+        Grantee.IsZero ? "grantee is zero"
+        : Scope == RecordScope.None || (Scope & ~RecordScope.All) != 0 ? $"scope 0x{(byte)Scope:x2} out of range"
+        : null;
+}
+
+/// <summary>A validator (the sender) vouches for a block; counts toward that block's fault-tolerance threshold.</summary>
+/// <param name="BlockHash">The attested block.</param>
+/// <param name="BlockHeight">Its height (a node attests at most one block per height).</param>
+public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.Attestation;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(BlockHash);
+        writer.WriteU64(BlockHeight);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(2);
+        MsgPack.WriteHash(ref writer, BlockHash);
+        writer.Write(BlockHeight);
+    }
+
+    internal override string? CheckShape() => BlockHash.IsZero ? "block hash is zero" : null;
+}
+
+/// <summary>What a piece of misbehaviour evidence proves.</summary>
+public enum EvidenceKind : byte
+{
+    /// <summary>Two different headers at the same height, both sealed (signed) by the same ePoW miner.</summary>
+    ConflictingHeaders = 1,
+    /// <summary>Two attestations for different blocks at the same height from the same node.</summary>
+    ConflictingAttestations = 2,
+}
+
+/// <summary>
+/// Proof that a node equivocated. <see cref="First"/> and <see cref="Second"/> are canonical encodings of two
+/// block headers or two attestation transactions, ordered so that the first's hash is the smaller (one form per proof).
+/// </summary>
+/// <param name="EvidenceKind">What is proven.</param>
+/// <param name="First">The first encoded item.</param>
+/// <param name="Second">The second encoded item.</param>
+public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] First, byte[] Second) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.MisbehaviourEvidence;
+
+    /// <summary>An identifier of the proof (independent of who submits it), used to refuse the same evidence twice.</summary>
+    public Hash256 EvidenceId
+    {
+        get
+        {
+            var writer = new HashInputWriter(First.Length + Second.Length + 8);
+            writer.WriteBytes("HL-EVID"u8);
+            writer.WriteU8((byte)EvidenceKind);
+            writer.WriteVarBytes(First);
+            writer.WriteVarBytes(Second);
+            return Hash256.Sha256(writer.WrittenSpan);
+        }
+    }
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.WriteU8((byte)EvidenceKind);
+        writer.WriteVarBytes(First);
+        writer.WriteVarBytes(Second);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write((byte)EvidenceKind);
+        writer.Write(First);
+        writer.Write(Second);
+    }
+
+    internal override string? CheckShape() =>
+        !Enum.IsDefined(EvidenceKind) ? $"evidence kind {(byte)EvidenceKind} unknown"
+        : First.Length == 0 || Second.Length == 0 ? "evidence item is empty"
+        : First.Length > MaxEvidenceItemBytes || Second.Length > MaxEvidenceItemBytes ? "evidence item too large"
+        : null;
+
+    /// <inheritdoc />
+    public bool Equals(MisbehaviourEvidence? other) =>
+        other is not null && EvidenceKind == other.EvidenceKind && First.AsSpan().SequenceEqual(other.First) && Second.AsSpan().SequenceEqual(other.Second);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => EvidenceId.GetHashCode();
+}
+
+/// <summary>
+/// A gateway (the sender) reports a device whose submission the detector refused. Carries no health data:
+/// only the device, the time and the detector's score.
+/// </summary>
+/// <param name="Device">The device's address.</param>
+/// <param name="ObservedAtMs">When the submission arrived, UTC ms.</param>
+/// <param name="ScoreBasisPoints">P(attack) × 10,000.</param>
+/// <param name="ModelId">SHA-256 of the detector model that scored it.</param>
+public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort ScoreBasisPoints, Hash256 ModelId) : TransactionPayload
+{
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.IntrusionReport;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(Device);
+        writer.WriteI64(ObservedAtMs);
+        writer.WriteU16(ScoreBasisPoints);
+        writer.Write(ModelId);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        MsgPack.WriteAddress(ref writer, Device);
+        writer.Write(ObservedAtMs);
+        writer.Write(ScoreBasisPoints);
+        MsgPack.WriteHash(ref writer, ModelId);
+    }
+
+    internal override string? CheckShape() =>
+        Device.IsZero ? "device is zero"
+        : ScoreBasisPoints > 10_000 ? $"score {ScoreBasisPoints} exceeds 10000 basis points"
+        : ObservedAtMs <= 0 ? "observation time is not positive"
+        : null;
+}

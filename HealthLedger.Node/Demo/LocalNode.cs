@@ -1,0 +1,69 @@
+using HealthLedger.Consensus.Engines;
+using HealthLedger.Consensus.Sealing;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Storage;
+using HealthLedger.Core.Transactions;
+
+namespace HealthLedger.Node.Demo;
+
+/// <summary>One in-process node of the demo: a chain on a crash-safe file store, a mempool, a miner key.</summary>
+internal sealed class LocalNode : IDisposable
+{
+    private readonly IMiningEngine _engine;
+    private readonly ISealer _sealer;
+    private ulong _sequence;
+
+    public LocalNode(string name, KeyPair key, GenesisConfig genesis, string directory, TimeProvider time)
+    {
+        Name = name;
+        Key = key;
+        _engine = ConsensusEngines.Create(genesis);
+        _sealer = _engine.CreateSealer();
+        Store = FileBlockStore.Open(directory);
+        Chain = new Blockchain(genesis, _engine, Store, time);
+        Pool = new TransactionPool(Chain, time);
+    }
+
+    public string Name { get; }
+
+    public KeyPair Key { get; }
+
+    public FileBlockStore Store { get; }
+
+    public Blockchain Chain { get; }
+
+    public TransactionPool Pool { get; }
+
+    public bool Online { get; set; } = true;
+
+    public ulong NextSequence() => _sequence++;
+
+    /// <summary>Mines one block on the tip with the pending transactions, or returns null when the seal search was cancelled.</summary>
+    public Block? Mine(ushort threshold, CancellationToken cancellationToken)
+    {
+        var txs = Pool.SelectForBlock(500);
+        var template = Chain.CreateTemplate(Key.PublicKey, txs, threshold);
+        var target = _engine.GetEffectiveTarget(Key.PublicKey, Chain.TipView);
+        var sealedResult = _sealer.Seal(template, target, Key, cancellationToken);
+        if (sealedResult.Header is null)
+        {
+            return null;
+        }
+
+        var block = new Block(sealedResult.Header, txs);
+        var r = Chain.AddBlock(block);
+        return r.IsAccepted ? block : throw new InvalidOperationException($"{Name} mined an invalid block: {r.Validation}");
+    }
+
+    /// <summary>An attestation for the current tip, signed by this node.</summary>
+    public Transaction AttestTip(long nowMs)
+    {
+        var tip = Chain.Tip;
+        return Transaction.Create(Key, Chain.Genesis.ChainId, NextSequence(), nowMs, new Attestation(tip.Hash, tip.Height));
+    }
+
+    public void Dispose() => Store.Dispose();
+}
