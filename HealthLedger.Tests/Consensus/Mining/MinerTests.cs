@@ -5,7 +5,8 @@ using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Tests.Consensus.Hashing;
 
-namespace HealthLedger.Tests.Consensus.Mining;
+// Not "...Consensus.Mining": a namespace of that name would hide TestSupport.Mining from the engine tests.
+namespace HealthLedger.Tests.Consensus.Miners;
 
 [TestFixture]
 public sealed class MinerTests
