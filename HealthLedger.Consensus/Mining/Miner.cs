@@ -37,6 +37,10 @@ public sealed class Miner
         _options = options;
         _time = timeProvider;
         _kernel = NonceSearch.Resolve(options.Kernel);
+        if (_kernel == HashKernel.ShaNi && !NonceSearch.IsAccelerated(_kernel))
+        {
+            throw new ArgumentException("The SHA-NI kernel needs x86-64 Linux with the SHA extensions.", nameof(options));
+        }
     }
 
     /// <summary>The kernel the threads run.</summary>
@@ -57,6 +61,7 @@ public sealed class Miner
     /// <param name="target">The target (clamped to 0 .. 2^256 − 1).</param>
     /// <param name="cancellationToken">Stops every thread within one batch.</param>
     /// <returns>The sealed (unsigned) header <c>template.WithNonce(nonce, timestamp)</c>, or no header when cancelled.</returns>
+    /// <exception cref="AggregateException">A worker thread failed (the others are stopped first).</exception>
     public MiningResult Mine(BlockHeader template, BigInteger target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
@@ -64,6 +69,7 @@ public sealed class Miner
         var threads = _options.Threads;
         var counters = new ulong[threads];
         var winner = new Winner();
+        var failures = new List<Exception>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var started = _time.GetTimestamp();
 
@@ -71,7 +77,24 @@ public sealed class Miner
         for (var t = 0; t < threads; t++)
         {
             var index = t;
-            workers[t] = new Thread(() => Work(index, template, targetHash, counters, winner, stop))
+            workers[t] = new Thread(() =>
+            {
+                try
+                {
+                    Work(index, template, targetHash, counters, winner, stop);
+                }
+#pragma warning disable CA1031 // a worker's failure is handed to the caller of Mine, not lost on its thread
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    lock (failures)
+                    {
+                        failures.Add(exception);
+                    }
+
+                    stop.Cancel();
+                }
+            })
             {
                 IsBackground = true,
                 Name = $"HealthLedger miner {index}",
@@ -82,6 +105,11 @@ public sealed class Miner
         foreach (var worker in workers)
         {
             worker.Join();
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("A miner thread failed.", failures);
         }
 
         var elapsed = _time.GetElapsedTime(started);

@@ -80,6 +80,12 @@ internal static class HashrateCommand
             nonce: 0,
             Signature.Empty);
 
+        if (!Enum.IsDefined(kernel) || (kernel == HashKernel.ShaNi && !NonceSearch.IsAccelerated(kernel)))
+        {
+            Console.Error.WriteLine($"Kernel {kernel} cannot run on this machine (best here: {NonceSearch.BestKernel}).");
+            return 2;
+        }
+
         var miner = new Miner(new MinerOptions { Threads = threads, Kernel = kernel }, TimeProvider.System);
         var resolved = miner.Kernel;
         var inv = CultureInfo.InvariantCulture;

@@ -118,6 +118,18 @@ public sealed class MinerTests
         });
     }
 
+    [Test]
+    public void Failure_in_a_worker_thread_reaches_the_caller_after_every_thread_stopped()
+    {
+        var template = HashingTestData.RandomHeader(new Random(50));
+        var miner = new Miner(new MinerOptions { Threads = 2, NoncesPerRange = 16 }, new ThrowingClock());
+
+        // Exhausting a range asks the clock for the time, which throws here.
+        var failure = Assert.Throws<AggregateException>(() => miner.Mine(template, BigInteger.Zero));
+
+        Assert.That(failure!.InnerExceptions, Has.All.TypeOf<InvalidOperationException>());
+    }
+
     [TestCase(0)]
     [TestCase(-1)]
     public void Thread_count_below_one_is_rejected(int threads) =>
@@ -157,6 +169,12 @@ public sealed class MinerTests
         }
 
         return null;
+    }
+
+    /// <summary>A clock that fails when asked for the time.</summary>
+    private sealed class ThrowingClock : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => throw new InvalidOperationException("no clock");
     }
 
     /// <summary>A clock standing still at a given time.</summary>
