@@ -99,6 +99,11 @@ internal readonly struct Vector256Lanes : ILaneOps<Vector256<uint>>
         (byte)3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
         3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
 
+    // Vector256.Shuffle indexes all 32 bytes (vpshufb only within each 16-byte half).
+    private static readonly Vector256<byte> ByteSwapGlobal = Vector256.Create(
+        (byte)3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+        19, 18, 17, 16, 23, 22, 21, 20, 27, 26, 25, 24, 31, 30, 29, 28);
+
     public static int Lanes => 8;
 
     public static bool IsAccelerated => Vector256.IsHardwareAccelerated;
@@ -135,7 +140,7 @@ internal readonly struct Vector256Lanes : ILaneOps<Vector256<uint>>
         var n = Vector256.Create(first) + LaneIndex;
         return Avx2.IsSupported
             ? Avx2.Shuffle(n.AsByte(), ByteSwap).AsUInt32()
-            : Vector256.Shuffle(n.AsByte(), ByteSwap).AsUInt32();
+            : Vector256.Shuffle(n.AsByte(), ByteSwapGlobal).AsUInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
