@@ -4,6 +4,7 @@ using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Network;
 using HealthLedger.Core.Storage;
 using HealthLedger.Core.Transactions;
 
@@ -25,7 +26,10 @@ internal sealed class LocalNode : IDisposable
         Store = FileBlockStore.Open(directory);
         Chain = new Blockchain(genesis, _engine, Store, time);
         Pool = new TransactionPool(Chain, time);
+        Gossip = new GossipNode(name, Chain, Pool);
     }
+
+    public GossipNode Gossip { get; }
 
     public string Name { get; }
 
@@ -41,7 +45,7 @@ internal sealed class LocalNode : IDisposable
 
     public ulong NextSequence() => _sequence++;
 
-    /// <summary>Mines one block on the tip with the pending transactions, or returns null when the seal search was cancelled.</summary>
+    /// <summary>Mines one block on the tip with the pending transactions and announces it; null when the seal search was cancelled.</summary>
     public Block? Mine(ushort threshold, CancellationToken cancellationToken)
     {
         var txs = Pool.SelectForBlock(500);
@@ -54,7 +58,7 @@ internal sealed class LocalNode : IDisposable
         }
 
         var block = new Block(sealedResult.Header, txs);
-        var r = Chain.AddBlock(block);
+        var r = Gossip.PublishBlock(block);
         return r.IsAccepted ? block : throw new InvalidOperationException($"{Name} mined an invalid block: {r.Validation}");
     }
 
