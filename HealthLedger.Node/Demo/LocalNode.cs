@@ -1,4 +1,5 @@
 using HealthLedger.Consensus.Engines;
+using HealthLedger.Consensus.Hashing;
 using HealthLedger.Consensus.Sealing;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
@@ -22,7 +23,7 @@ internal sealed class LocalNode : IDisposable
         Name = name;
         Key = key;
         _engine = ConsensusEngines.Create(genesis);
-        _sealer = _engine.CreateSealer();
+        _sealer = _engine.CreateSealer(SimdNonceSearcher.Instance);
         Store = FileBlockStore.Open(directory);
         Chain = new Blockchain(genesis, _engine, Store, time);
         Pool = new TransactionPool(Chain, time);
