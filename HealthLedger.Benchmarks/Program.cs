@@ -5,5 +5,14 @@ namespace HealthLedger.Benchmarks;
 /// <summary>Runs the benchmarks: <c>dotnet run -c Release --project HealthLedger.Benchmarks -- --filter '*'</c>.</summary>
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static void Main(string[] args)
+    {
+        if (args is ["consensus-mining", .. var rest])
+        {
+            Environment.ExitCode = Consensus.MiningTimeHarness.Run(rest);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

@@ -52,6 +52,37 @@ public sealed class Block
         return block;
     }
 
+    /// <summary>
+    /// Decodes a block from this node's own checksummed store: the same checks as <see cref="Decode"/> except the
+    /// canonical re-encoding (the store only ever holds bytes this code encoded), to make replay cheap.
+    /// </summary>
+    internal static Block DecodeTrusted(ReadOnlyMemory<byte> bytes)
+    {
+        if (bytes.Length > MaxEncodedBytes)
+        {
+            throw new LedgerFormatException("block", $"{bytes.Length} bytes exceeds the limit of {MaxEncodedBytes}");
+        }
+
+        var reader = new MessagePackReader(bytes);
+        Block block;
+        try
+        {
+            block = DecodeFrom(ref reader);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+        {
+            throw new LedgerFormatException("block", ex.Message, ex);
+        }
+
+        if (!reader.End)
+        {
+            throw new LedgerFormatException("block", "trailing bytes");
+        }
+
+        block._encoded = bytes.ToArray();
+        return block;
+    }
+
     internal void EncodeTo(ref MessagePackWriter writer)
     {
         writer.WriteArrayHeader(2);

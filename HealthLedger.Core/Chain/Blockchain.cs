@@ -56,6 +56,7 @@ public sealed class Blockchain
     private readonly ILogger _logger;
     private readonly ChainOptions _options;
     private readonly ISignatureScheme _scheme;
+    private bool _finalityDirty;
 
     /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
     /// <exception cref="InvalidDataException">A stored block no longer decodes or validates (the store is not from this chain).</exception>
@@ -543,7 +544,7 @@ public sealed class Blockchain
             return Invalid(ValidationResult.Reject(RejectionCode.HeightMismatch, $"height {h.Height} after parent height {parent.Height}", (long)h.Height, (long)parent.Height + 1));
         }
 
-        if (h.Height <= LastFinal.Height || !ReferenceEquals(parent.GetAncestor(LastFinal.Height), LastFinal))
+        if (h.Height <= LastFinal.Height || !ReferenceEquals(AncestorOf(parent, LastFinal.Height), LastFinal))
         {
             return Invalid(ValidationResult.Reject(RejectionCode.ConflictsWithFinalizedBlock, $"block {h.Hash.ToShortString()} at height {h.Height} does not descend from final block #{LastFinal.Height} {LastFinal.Hash.ToShortString()}", (long)h.Height, (long)LastFinal.Height));
         }
@@ -574,7 +575,7 @@ public sealed class Blockchain
             }
         }
 
-        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => parent.GetAncestor(height)?.Hash);
+        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => AncestorOf(parent, height)?.Hash);
         var (state, applied) = parent.State.ApplyBlock(block, context);
         if (state is null)
         {
@@ -593,7 +594,7 @@ public sealed class Blockchain
 
         // Fork choice: a branch that makes a block beyond our last final block final wins (finality first, as in
         // Casper FFG's "follow the highest justified checkpoint"); otherwise the branch with more cumulative work.
-        if (entry.CumulativeWork > tip.CumulativeWork || (!ReferenceEquals(entry.Parent, tip) && FindFinal(entry).Final is not null))
+        if (entry.CumulativeWork > tip.CumulativeWork || (!ReferenceEquals(entry.Parent, tip) && AffectsFinality(block) && FindFinal(entry).Final is not null))
         {
             SwitchTo(entry);
             return new BlockAddResult(BlockStatus.Connected, ValidationResult.Ok);
@@ -632,6 +633,7 @@ public sealed class Blockchain
             _logger.LogInformation("Reorganised: {Disconnected} blocks out, {Connected} in, fork at #{Fork}", disconnected.Count, connected.Count, fork.Height);
         }
 
+        _finalityDirty |= disconnected.Count > 0 || connected.Exists(AffectsFinality);
         TipChanged?.Invoke(new ChainUpdate(disconnected, connected));
     }
 
@@ -667,6 +669,12 @@ public sealed class Blockchain
 
     private void UpdateFinality()
     {
+        if (!_finalityDirty)
+        {
+            return;
+        }
+
+        _finalityDirty = false;
         var tip = _best[^1];
         var (newFinal, attesters) = FindFinal(tip);
         if (newFinal is null)
@@ -760,7 +768,7 @@ public sealed class Blockchain
                 Block block;
                 try
                 {
-                    block = Block.Decode(stored.Encoded);
+                    block = Block.DecodeTrusted(stored.Encoded);
                 }
                 catch (LedgerFormatException ex)
                 {
@@ -783,6 +791,35 @@ public sealed class Blockchain
         }
 
         return new ReplayReport(count, sw.Elapsed);
+    }
+
+    /// <summary>
+    /// Only attestations and changes to the validator set can move finality; blocks without them leave it as it was
+    /// (the new block itself cannot be attested inside itself).
+    /// </summary>
+    private static bool AffectsFinality(Block block) =>
+        block.Transactions.Any(t => t.Kind is TransactionKind.Attestation or TransactionKind.NodeRegistration or TransactionKind.NodeRevocation);
+
+    /// <summary>The ancestor of <paramref name="entry"/> at <paramref name="height"/>: walks parents only until it meets the best chain, then indexes it.</summary>
+    private ChainEntry? AncestorOf(ChainEntry entry, ulong height)
+    {
+        if (height > entry.Height)
+        {
+            return null;
+        }
+
+        var e = entry;
+        while (e.Height > height)
+        {
+            if (ReferenceEquals(BestAt(e.Height), e))
+            {
+                return BestAt(height);
+            }
+
+            e = e.Parent!;
+        }
+
+        return e;
     }
 
     private ChainEntry? BestAt(ulong height) => height < (ulong)_best.Count ? _best[(int)height] : null;

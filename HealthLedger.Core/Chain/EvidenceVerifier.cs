@@ -31,9 +31,11 @@ public static class EvidenceVerifier
                         return false;
                     }
 
-                    if (a.Height != b.Height || a.Miner != b.Miner || a.Hash == b.Hash)
+                    // Same parent, not just same height: an honest miner that re-mines a height after a reorg
+                    // (a different parent) has not equivocated.
+                    if (a.Height != b.Height || a.PreviousHash != b.PreviousHash || a.Miner != b.Miner || a.Hash == b.Hash)
                     {
-                        error = "headers do not conflict (need same height, same miner, different hash)";
+                        error = "headers do not conflict (need same parent and height, same miner, different hash)";
                         return false;
                     }
 

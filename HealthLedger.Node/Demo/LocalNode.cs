@@ -1,9 +1,11 @@
 using HealthLedger.Consensus.Engines;
+using HealthLedger.Consensus.Hashing;
 using HealthLedger.Consensus.Sealing;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Network;
 using HealthLedger.Core.Storage;
 using HealthLedger.Core.Transactions;
 
@@ -21,11 +23,14 @@ internal sealed class LocalNode : IDisposable
         Name = name;
         Key = key;
         _engine = ConsensusEngines.Create(genesis);
-        _sealer = _engine.CreateSealer();
+        _sealer = _engine.CreateSealer(SimdNonceSearcher.Instance);
         Store = FileBlockStore.Open(directory);
         Chain = new Blockchain(genesis, _engine, Store, time);
         Pool = new TransactionPool(Chain, time);
+        Gossip = new GossipNode(name, Chain, Pool);
     }
+
+    public GossipNode Gossip { get; }
 
     public string Name { get; }
 
@@ -41,7 +46,7 @@ internal sealed class LocalNode : IDisposable
 
     public ulong NextSequence() => _sequence++;
 
-    /// <summary>Mines one block on the tip with the pending transactions, or returns null when the seal search was cancelled.</summary>
+    /// <summary>Mines one block on the tip with the pending transactions and announces it; null when the seal search was cancelled.</summary>
     public Block? Mine(ushort threshold, CancellationToken cancellationToken)
     {
         var txs = Pool.SelectForBlock(500);
@@ -54,7 +59,7 @@ internal sealed class LocalNode : IDisposable
         }
 
         var block = new Block(sealedResult.Header, txs);
-        var r = Chain.AddBlock(block);
+        var r = Gossip.PublishBlock(block);
         return r.IsAccepted ? block : throw new InvalidOperationException($"{Name} mined an invalid block: {r.Validation}");
     }
 

@@ -331,4 +331,37 @@ public sealed class BlockchainValidationTests
         AssertRejected(r, RejectionCode.HeightMismatch);
         Assert.That((r.Validation.Actual, r.Validation.Limit), Is.EqualTo(((long?)5, (long?)1)));
     }
+
+    private BlockHeader SignedHeader(ChainEntry parent, int miner, ulong nonce)
+    {
+        var h = _t.MakeBlock(parent, nonce: nonce, miner: miner).Header;
+        return h.WithSeal(_t.Validators[miner].Sign(h.GetSealMessage()));
+    }
+
+    [Test]
+    public void Two_signed_headers_on_one_parent_are_evidence_that_penalises_the_miner()
+    {
+        var evidence = EvidenceVerifier.FromHeaders(SignedHeader(_chain.Tip, 3, 1), SignedHeader(_chain.Tip, 3, 2));
+        Assert.That(Add(_t.Tx(_t.Validators[1], 0, evidence)).Status, Is.EqualTo(BlockStatus.Connected));
+        Assert.That(_chain.State.GetNode(_t.Validators[3].Address)!.Activity.PenaltyHeights, Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void Headers_at_one_height_on_different_parents_are_not_evidence()
+    {
+        var a = _t.Extend(_chain, _chain.Tip, 1, nonceSalt: 1);
+        var side = _t.MakeBlock(_chain.GenesisEntry, nonce: 99);
+        _chain.AddBlock(side);
+        var evidence = EvidenceVerifier.FromHeaders(SignedHeader(a, 3, 5), SignedHeader(_chain.GetEntry(side.Hash)!, 3, 6));
+        AssertRejected(Add(_t.Tx(_t.Validators[1], 0, evidence)), RejectionCode.InvalidEvidence);
+    }
+
+    [Test]
+    public void Evidence_with_a_forged_seal_is_rejected()
+    {
+        var good = SignedHeader(_chain.Tip, 3, 1);
+        var forged = _t.MakeBlock(_chain.Tip, nonce: 2, miner: 3).Header;
+        forged = forged.WithSeal(_t.Validators[0].Sign(forged.GetSealMessage()));
+        AssertRejected(Add(_t.Tx(_t.Validators[1], 0, EvidenceVerifier.FromHeaders(good, forged))), RejectionCode.InvalidEvidence);
+    }
 }

@@ -81,7 +81,7 @@ internal sealed class TestLedger
     {
         txs ??= [];
         var header = new BlockHeader(
-            BlockHeader.CurrentVersion, ChainId, parent.Height + 1, timestampMs ?? Math.Max(parent.Header.TimestampMs + 1000, Time.NowMs - 10_000 + ((long)parent.Height * 10)),
+            BlockHeader.CurrentVersion, ChainId, parent.Height + 1, timestampMs ?? parent.Header.TimestampMs + 1000,
             parent.Hash, merkleRoot ?? MerkleTree.ComputeRoot(txs.Select(t => t.Id).ToArray()),
             Genesis.Consensus.InitialTargetBits, threshold, Genesis.Engine, Validators[miner].PublicKey, nonce, Signature.Empty);
         return new Block(header, txs);
@@ -93,6 +93,11 @@ internal sealed class TestLedger
         var tip = from;
         for (var i = 0; i < count; i++)
         {
+            if (tip.Header.TimestampMs + 1000 > Time.NowMs)
+            {
+                Time.Advance(TimeSpan.FromSeconds(1));
+            }
+
             var block = MakeBlock(tip, nonce: nonceSalt + ((ulong)i << 16));
             var r = chain.AddBlock(block);
             Assert.That(r.IsAccepted, Is.True, r.Validation.ToString());

@@ -1,4 +1,5 @@
 using HealthLedger.Consensus.Engines;
+using HealthLedger.Consensus.Hashing;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
@@ -64,7 +65,7 @@ internal sealed class TestNetwork
         var txs = Pending[miner].Where(t => CanApply(chain, t)).ToList();
         var template = chain.CreateTemplate(Keys[miner].PublicKey, txs, Threshold);
         var engine = EnhancedProofOfWorkEngine.Instance;
-        var result = engine.CreateSealer().Seal(template, engine.GetEffectiveTarget(Keys[miner].PublicKey, chain.TipView), Keys[miner]);
+        var result = engine.CreateSealer(SimdNonceSearcher.Instance).Seal(template, engine.GetEffectiveTarget(Keys[miner].PublicKey, chain.TipView), Keys[miner]);
         var block = new Block(result.Header!, txs);
         var r = chain.AddBlock(block);
         Assert.That(r.Status, Is.EqualTo(BlockStatus.Connected), r.Validation.ToString());

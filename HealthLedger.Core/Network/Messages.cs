@@ -1,0 +1,112 @@
+using HealthLedger.Core.Crypto;
+
+namespace HealthLedger.Core.Network;
+
+/// <summary>Message type tags on the wire. Numbers are part of the protocol.</summary>
+public enum MessageType : byte
+{
+    /// <summary>Handshake: chain, genesis and tip.</summary>
+    Hello = 1,
+    /// <summary>Liveness probe.</summary>
+    Ping = 2,
+    /// <summary>Answer to a ping.</summary>
+    Pong = 3,
+    /// <summary>Ask for blocks after the first locator hash the peer knows.</summary>
+    GetBlocks = 4,
+    /// <summary>A batch of encoded blocks, parents first.</summary>
+    Blocks = 5,
+    /// <summary>A newly mined or relayed block.</summary>
+    NewBlock = 6,
+    /// <summary>A newly submitted or relayed transaction.</summary>
+    NewTransaction = 7,
+    /// <summary>The sender refused something we sent.</summary>
+    Reject = 8,
+}
+
+/// <summary>A peer-to-peer message. Immutable; blocks and transactions travel as their canonical encodings.</summary>
+public abstract record NetworkMessage
+{
+    private protected NetworkMessage()
+    {
+    }
+
+    /// <summary>The wire tag.</summary>
+    public abstract MessageType Type { get; }
+}
+
+/// <summary>Handshake.</summary>
+/// <param name="ProtocolVersion">Protocol version (1).</param>
+/// <param name="ChainId">Chain id.</param>
+/// <param name="GenesisHash">Genesis block hash: peers on another genesis are refused.</param>
+/// <param name="Height">Sender's best height.</param>
+/// <param name="TipHash">Sender's tip.</param>
+public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 GenesisHash, ulong Height, Hash256 TipHash) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Hello;
+}
+
+/// <summary>Liveness probe.</summary>
+/// <param name="Nonce">Echoed in the pong.</param>
+public sealed record PingMessage(ulong Nonce) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Ping;
+}
+
+/// <summary>Answer to a ping.</summary>
+/// <param name="Nonce">The ping's nonce.</param>
+public sealed record PongMessage(ulong Nonce) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Pong;
+}
+
+/// <summary>Ask for the blocks after the first hash of <paramref name="Locator"/> the receiver has on its best chain.</summary>
+/// <param name="Locator">Tip first, exponentially spaced, genesis last (at most 64 hashes).</param>
+/// <param name="MaxBlocks">Most blocks wanted.</param>
+public sealed record GetBlocksMessage(IReadOnlyList<Hash256> Locator, int MaxBlocks) : NetworkMessage
+{
+    /// <summary>Largest locator accepted.</summary>
+    public const int MaxLocator = 64;
+
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.GetBlocks;
+}
+
+/// <summary>A batch of encoded blocks, parents first.</summary>
+/// <param name="EncodedBlocks">Canonical block encodings.</param>
+public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage
+{
+    /// <summary>Largest batch.</summary>
+    public const int MaxBlocks = 500;
+
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Blocks;
+}
+
+/// <summary>A new block.</summary>
+/// <param name="EncodedBlock">Canonical block encoding.</param>
+public sealed record NewBlockMessage(byte[] EncodedBlock) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.NewBlock;
+}
+
+/// <summary>A new transaction.</summary>
+/// <param name="EncodedTransaction">Canonical transaction encoding.</param>
+public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.NewTransaction;
+}
+
+/// <summary>A refusal, with the typed rejection code.</summary>
+/// <param name="Code">The <see cref="Validation.RejectionCode"/> number.</param>
+/// <param name="Subject">Hash of what was refused (zero if none).</param>
+/// <param name="Reason">Human-readable reason (at most 256 bytes).</param>
+public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Reject;
+}
