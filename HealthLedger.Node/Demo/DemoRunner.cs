@@ -6,6 +6,8 @@ using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Mempool;
 using HealthLedger.Core.Network;
 using HealthLedger.Core.Transactions;
+using HealthLedger.Detection.Gate;
+using HealthLedger.Detection.Runtime;
 
 namespace HealthLedger.Node.Demo;
 
@@ -62,9 +64,42 @@ internal sealed class DemoRunner(TextWriter output, string directory, int diffic
         var pop = device.Sign(DeviceRegistration.ProofOfPossessionMessage(genesis.ChainId, device.PublicKey, patient.Address, hospital.Key.Address));
         Broadcast(Transaction.Create(hospital.Key, genesis.ChainId, hospital.NextSequence(), now, new DeviceRegistration(device.PublicKey, patient.Address, DeviceClass.Wearable, pop)));
         Broadcast(Transaction.Create(patient, genesis.ChainId, 1, now, new AccessGrant(hospital.Key.Address, RecordScope.Vitals, now + 86_400_000)));
+        using var pump = KeyPair.FromLabel("demo-infusion-pump");
+        var pumpPop = pump.Sign(DeviceRegistration.ProofOfPossessionMessage(genesis.ChainId, pump.PublicKey, patient.Address, hospital.Key.Address));
+        Broadcast(Transaction.Create(hospital.Key, genesis.ChainId, hospital.NextSequence(), now, new DeviceRegistration(pump.PublicKey, patient.Address, DeviceClass.BedsideMonitor, pumpPop)));
         MineRound(0, cancellationToken);
 
+        // Ingestion: st-mary-hospital is the gateway; the DSAE+BiLSTM screens device traffic before anything reaches its mempool.
+        var traffic = DemoTraffic.Load(Path.Combine(AppContext.BaseDirectory, "Models", "wustl-ehms-binary.parity.json"));
+        using var detector = traffic is null ? null : OnnxIntrusionDetector.CreateDefault(TimeProvider.System);
+        var gate = detector is null ? null : new DetectorGate(detector, TimeProvider.System);
+        var intrusions = 0;
+        if (gate is not null)
+        {
+            hospital.Pool.AddGate(new DetectorAdmissionFilter(gate, alert =>
+            {
+                intrusions++;
+                output.WriteLine($"  gateway: {alert.Description}");
+                Broadcast(Transaction.Create(hospital.Key, genesis.ChainId, hospital.NextSequence(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), alert.ToReportPayload()), hospital);
+            }));
+            output.WriteLine($"Ingestion gate: {detector!.ModelId}, window {detector.Model.Window}, threshold {detector.Threshold:F3}; traffic = held-out WUSTL-EHMS-2020 test windows");
+        }
+        else
+        {
+            output.WriteLine("Ingestion gate: model parity data not found beside the executable; records are anchored without screening.");
+        }
+
         var anchors = new List<(Transaction Tx, RecordAnchor Anchor)>();
+        var features = detector?.Model.Metadata.Features ?? [];
+        if (gate is not null)
+        {
+            // The pump's earlier traffic fills its window (the records before the one it tries to anchor).
+            foreach (var row in traffic!.Attack.SkipLast(1))
+            {
+                gate.Screen(DemoTraffic.Submission(pump.Address, DateTimeOffset.UtcNow, features, row));
+            }
+        }
+
         for (var i = 0; i < 3; i++)
         {
             var reading = System.Text.Encoding.UTF8.GetBytes($"{{\"hr\":{72 + i},\"spo2\":{97 - i},\"temp\":36.{6 + i}}}");
@@ -72,7 +107,32 @@ internal sealed class DemoRunner(TextWriter output, string directory, int diffic
             var anchor = new RecordAnchor(address, hash, RecordType.Vitals, now + i);
             var tx = Transaction.Create(device, genesis.ChainId, (ulong)i, now + i, anchor);
             anchors.Add((tx, anchor));
-            Broadcast(tx);
+            DeviceSubmission? attachment = null;
+            if (gate is not null)
+            {
+                // The traffic that preceded this reading fills the device's window; the reading's own record is screened with it.
+                foreach (var row in traffic!.Benign[i].SkipLast(1))
+                {
+                    gate.Screen(DemoTraffic.Submission(device.Address, DateTimeOffset.UtcNow, features, row));
+                }
+
+                attachment = DemoTraffic.Submission(device.Address, DateTimeOffset.UtcNow, features, traffic.Benign[i][^1]);
+            }
+
+            var admitted = hospital.Gossip.PublishTransaction(tx, attachment);
+            _network.Pump();
+            output.WriteLine($"  wearable record {i + 1}: {(admitted.Accepted ? "admitted by the gateway" : "REFUSED: " + admitted.Validation)}{(traffic is null ? "" : $" (PyTorch P(attack) for its window {traffic.BenignScores[i]:F3})")}");
+        }
+
+        var pumpRefused = false;
+        if (gate is not null)
+        {
+            var (address, hash) = offChain.Put("{\"rate_ml_h\":400}"u8, recordKey);
+            var spoofed = Transaction.Create(pump, genesis.ChainId, 0, now, new RecordAnchor(address, hash, RecordType.Vitals, now));
+            var verdict = hospital.Gossip.PublishTransaction(spoofed, DemoTraffic.Submission(pump.Address, DateTimeOffset.UtcNow, features, traffic!.Attack[^1]));
+            _network.Pump();
+            pumpRefused = !verdict.Accepted && verdict.Validation.Code == Core.Validation.RejectionCode.RefusedByGate;
+            output.WriteLine($"  infusion-pump record: {(verdict.Accepted ? "admitted" : "refused by " + verdict.Filter + $" (score {verdict.Validation.Actual / 10_000.0:F3} >= threshold {verdict.Validation.Limit / 10_000.0:F3})")}; PyTorch gave this window {traffic.AttackScore:F3}");
         }
 
         output.WriteLine("Phase 1: all five nodes online");
@@ -146,7 +206,14 @@ internal sealed class DemoRunner(TextWriter output, string directory, int diffic
         var tips = _nodes.Select(n => n.Chain.Tip.Hash).Distinct().Count();
         output.WriteLine($"All five nodes agree on one tip: {tips == 1}; final blocks agree: {_nodes.Select(n => n.Chain.LastFinal.Hash).Distinct().Count() == 1}");
 
-        var ok = proofsOk == anchors.Count && finalAfterPhase2 > finalBefore && finalAfterPhase3 <= finalAfterPhase2 + 1
+        var reports = _nodes[1].Chain.GetBestAt(0) is null ? 0 : Enumerable.Range(1, (int)_nodes[1].Chain.Height)
+            .SelectMany(h => _nodes[1].Chain.GetBestAt((ulong)h)!.Block.Transactions).Count(t => t.Kind == TransactionKind.IntrusionReport);
+        if (gate is not null)
+        {
+            output.WriteLine($"Intrusion reports on-chain (seen by clinic-north): {reports}; the refused record never reached any mempool: {_nodes.All(n => n.Chain.State.RecordCount == anchors.Count)}");
+        }
+
+        var ok = (gate is null || (pumpRefused && reports == intrusions && reports >= 1)) && proofsOk == anchors.Count && finalAfterPhase2 > finalBefore && finalAfterPhase3 <= finalAfterPhase2 + 1
             && finalAfterPhase4 > finalAfterPhase3 && _nodes.Select(n => n.Chain.Tip.Hash).Distinct().Count() == 1;
         output.WriteLine(ok ? "Demo completed: finality survived two stopped nodes, stalled with three, and resumed when they came back, as the threshold arithmetic says." : "Demo FAILED its own checks.");
         foreach (var n in _nodes)

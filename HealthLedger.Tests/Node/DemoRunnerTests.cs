@@ -19,6 +19,8 @@ public sealed class DemoRunnerTests
             Assert.That(exit, Is.Zero, text);
             Assert.That(text, Does.Contain("Merkle proofs verified from headers: 3/3"));
             Assert.That(text, Does.Contain("All five nodes agree on one tip: True"));
+            Assert.That(text, Does.Contain("infusion-pump record: refused by intrusion-detector"), "the ingestion gate ran with the shipped model");
+            Assert.That(text, Does.Contain("Intrusion reports on-chain (seen by clinic-north): 1"));
             Assert.That(Directory.GetFiles(dir, "blocks-*.dat", SearchOption.AllDirectories), Has.Length.EqualTo(5), "each node keeps a file store");
         }
         finally
