@@ -43,13 +43,18 @@ public sealed class TransactionPool
     private readonly Dictionary<Address, int> _perSender = [];
     private LedgerState _pendingState;
 
+    // The tip this pool's pending state builds on. Cached so the pool never asks the chain (and takes the chain's lock)
+    // while it holds its own lock: the chain calls the pool under the chain's lock, so the opposite order could deadlock.
+    private ChainEntry _tip;
+
     /// <summary>Creates a mempool that follows <paramref name="chain"/>.</summary>
     public TransactionPool(Blockchain chain, TimeProvider? time = null, MempoolOptions? options = null)
     {
         _chain = chain ?? throw new ArgumentNullException(nameof(chain));
         _time = time ?? TimeProvider.System;
         _options = options ?? new MempoolOptions();
-        _pendingState = chain.State;
+        _tip = chain.Tip;
+        _pendingState = _tip.State;
         chain.TipChanged += OnTipChanged;
     }
 
@@ -100,9 +105,33 @@ public sealed class TransactionPool
     public AdmissionResult Submit(Transaction tx, TransactionOrigin origin = TransactionOrigin.Local, object? attachment = null)
     {
         ArgumentNullException.ThrowIfNull(tx);
+
+        // Cheap and stateless first, and signatures outside the lock so that admissions verify in parallel.
+        var validator = _chain.TransactionValidator;
+        var shape = validator.CheckShape(tx);
+        if (!shape.IsValid)
+        {
+            return new AdmissionResult(false, shape, "shape");
+        }
+
         lock (_gate)
         {
-            return Admit(tx, origin, attachment);
+            var early = CheckDuplicateAndSender(tx);
+            if (early is not null)
+            {
+                return early;
+            }
+        }
+
+        var sig = validator.CheckSignatures(tx);
+        if (!sig.IsValid)
+        {
+            return new AdmissionResult(false, sig, "signature");
+        }
+
+        lock (_gate)
+        {
+            return CheckDuplicateAndSender(tx) ?? Admit(tx, origin, attachment);
         }
     }
 
@@ -140,32 +169,21 @@ public sealed class TransactionPool
         }
     }
 
-    private AdmissionResult Admit(Transaction tx, TransactionOrigin origin, object? attachment)
+    private AdmissionResult? CheckDuplicateAndSender(Transaction tx)
     {
-        var validator = _chain.TransactionValidator;
-        var shape = validator.CheckShape(tx);
-        if (!shape.IsValid)
-        {
-            return new AdmissionResult(false, shape, "shape");
-        }
-
         if (_byId.ContainsKey(tx.Id))
         {
             return new AdmissionResult(false, ValidationResult.Reject(RejectionCode.DuplicateInMempool, $"{tx.Id.ToShortString()} is already pending"), "duplicate");
         }
 
-        if (_perSender.GetValueOrDefault(tx.SenderAddress) >= _options.MaxPerSender)
-        {
-            return new AdmissionResult(false, ValidationResult.Reject(RejectionCode.SenderLimit, $"{tx.SenderAddress} has {_options.MaxPerSender} pending transactions", _options.MaxPerSender, _options.MaxPerSender), "sender-limit");
-        }
+        return _perSender.GetValueOrDefault(tx.SenderAddress) >= _options.MaxPerSender
+            ? new AdmissionResult(false, ValidationResult.Reject(RejectionCode.SenderLimit, $"{tx.SenderAddress} has {_options.MaxPerSender} pending transactions", _options.MaxPerSender, _options.MaxPerSender), "sender-limit")
+            : null;
+    }
 
-        var sig = validator.CheckSignatures(tx);
-        if (!sig.IsValid)
-        {
-            return new AdmissionResult(false, sig, "signature");
-        }
-
-        var tip = _chain.Tip;
+    private AdmissionResult Admit(Transaction tx, TransactionOrigin origin, object? attachment)
+    {
+        var tip = _tip;
         var context = PendingContext(tip);
         var (next, applied) = _pendingState.ApplyTransaction(tx, context);
         if (next is null)
@@ -185,9 +203,19 @@ public sealed class TransactionPool
             }
         }
 
-        if (_pending.Count >= _options.MaxTransactions && !TryEvictFor(tx))
+        if (_pending.Count >= _options.MaxTransactions)
         {
-            return new AdmissionResult(false, ValidationResult.Reject(RejectionCode.MempoolFull, $"mempool holds {_pending.Count} transactions", _pending.Count, _options.MaxTransactions), "capacity");
+            if (!TryEvictFor(tx))
+            {
+                return new AdmissionResult(false, ValidationResult.Reject(RejectionCode.MempoolFull, $"mempool holds {_pending.Count} transactions", _pending.Count, _options.MaxTransactions), "capacity");
+            }
+
+            // The eviction rebuilt the pending state without the evicted transaction: apply the newcomer on top of that.
+            (next, applied) = _pendingState.ApplyTransaction(tx, context);
+            if (next is null)
+            {
+                return new AdmissionResult(false, applied, "state");
+            }
         }
 
         _pendingState = next;
@@ -224,7 +252,7 @@ public sealed class TransactionPool
             if (!hasLater)
             {
                 var remaining = _pending.Where((_, k) => k != i).ToList();
-                Rebuild(remaining, _chain.Tip);
+                Rebuild(remaining, _tip);
                 return _pending.Count < _options.MaxTransactions;
             }
         }
@@ -242,7 +270,8 @@ public sealed class TransactionPool
             var mined = new HashSet<Hash256>(update.Connected.SelectMany(b => b.Transactions).Select(t => t.Id));
             var readmit = update.Disconnected.Reverse().SelectMany(b => b.Transactions).Where(t => !mined.Contains(t.Id));
             var candidates = readmit.Concat(_pending.Where(t => !mined.Contains(t.Id))).ToList();
-            Rebuild(candidates, _chain.GetEntry(update.Connected[^1].Hash)!);
+            _tip = _chain.GetEntry(update.Connected[^1].Hash)!;
+            Rebuild(candidates, _tip);
         }
     }
 

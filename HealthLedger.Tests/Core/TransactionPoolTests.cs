@@ -118,4 +118,29 @@ public sealed class TransactionPoolTests
         Assert.That((r.Accepted, r.Validation.Code), Is.EqualTo((false, RejectionCode.MalformedEncoding)));
         Assert.That(_pool.SubmitEncoded(bytes).Accepted, Is.True);
     }
+
+    [Test]
+    public void Concurrent_submissions_and_block_connections_do_not_deadlock_or_lose_transactions()
+    {
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 10_000 });
+        var txs = Enumerable.Range(0, 400).Select(i =>
+        {
+            using var k = KeyPair.FromLabel($"concurrent-{i}");
+            return Transaction.Create(k, TestLedger.ChainId, 0, _t.Time.NowMs, new PatientRegistration(Hash256.Sha256(BitConverter.GetBytes(i))));
+        }).ToArray();
+
+        var submitter = Task.Run(() => Parallel.ForEach(txs, tx => pool.Submit(tx)));
+        var miner = Task.Run(() =>
+        {
+            for (var b = 0; b < 20; b++)
+            {
+                var block = _t.MakeBlock(_chain.Tip, pool.SelectForBlock(30), nonce: (ulong)b + 1);
+                _chain.AddBlock(block);
+            }
+        });
+
+        Assert.That(Task.WaitAll([submitter, miner], TimeSpan.FromSeconds(60)), Is.True, "deadlock");
+        var mined = Enumerable.Range(1, (int)_chain.Height).SelectMany(h => _chain.GetBestAt((ulong)h)!.Block.Transactions).Count();
+        Assert.That(mined + pool.Count, Is.EqualTo(txs.Length), "every transaction is either mined or still pending");
+    }
 }
