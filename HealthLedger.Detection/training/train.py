@@ -27,7 +27,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +234,20 @@ class Detector(nn.Module):
         return torch.softmax(self.logits(x), dim=1)
 
 
+class Ensemble(nn.Module):
+    """K DSAE+BiLSTM members in one graph: the output is the mean of their softmax outputs."""
+
+    def __init__(self, members: list[Detector]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.members[0](x)
+        for m in self.members[1:]:
+            p = p + m(x)
+        return p / float(len(self.members))
+
+
 def kl_sparsity(act: torch.Tensor, rho: float) -> torch.Tensor:
     rho_hat = act.mean(dim=0).clamp(1e-6, 1 - 1e-6)
     return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
@@ -263,6 +277,12 @@ class HP:
     skip_last: bool = True
     log_skew: float = 2.0  # signed log1p on columns whose training |skew| exceeds this
     min_val_specificity: float = 0.0
+    # knowledge distillation from the HistGradientBoosting baseline (teacher fit on the training
+    # split only): loss = CE(y) + distill * tau^2 * KL(teacher_tau || student_tau) on training windows
+    distill: float = 0.0
+    distill_tau: float = 2.0
+    distill_oof: int = 0  # >1: teacher targets are out-of-fold GB predictions (k contiguous folds of the training rows)
+    members: int = 1  # seed ensemble size; member k uses seed + 1000*k, outputs averaged in the graph
     seed: int = 20200421
 
 
@@ -305,7 +325,7 @@ def predict(model: Detector, Xw: np.ndarray, batch: int = 2048) -> np.ndarray:
     return np.concatenate(outs).astype(np.float64)
 
 
-def finetune(model: Detector, Xtr, ytr, Xva, yva, hp: HP, C: int, log):
+def finetune(model: Detector, Xtr, ytr, Xva, yva, hp: HP, C: int, log, teacher=None):
     counts = np.bincount(ytr, minlength=C).astype(np.float64)
     if hp.class_weight == "balanced":
         w = counts.sum() / (C * counts)
@@ -317,6 +337,13 @@ def finetune(model: Detector, Xtr, ytr, Xva, yva, hp: HP, C: int, log):
     opt = torch.optim.Adam(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
     Xt = torch.tensor(Xtr, dtype=torch.float32)
     yt = torch.tensor(ytr)
+    tt = None
+    if teacher is not None and hp.distill > 0:
+        # teacher's softened class distribution: softmax(log p_teacher / tau)
+        lp = np.log(np.clip(teacher, 1e-6, 1.0)) / hp.distill_tau
+        lp = lp - lp.max(axis=1, keepdims=True)
+        q = np.exp(lp)
+        tt = torch.tensor(q / q.sum(axis=1, keepdims=True), dtype=torch.float32)
     g = torch.Generator().manual_seed(hp.seed + 2)
     best = (float("inf"), None, -1)
     bad = 0
@@ -325,7 +352,12 @@ def finetune(model: Detector, Xtr, ytr, Xva, yva, hp: HP, C: int, log):
         perm = torch.randperm(len(Xt), generator=g)
         for k in range(0, len(Xt), hp.batch):
             sel = perm[k:k + hp.batch]
-            loss = Fn.cross_entropy(model.logits(Xt[sel]), yt[sel], weight=wt)
+            lg = model.logits(Xt[sel])
+            loss = Fn.cross_entropy(lg, yt[sel], weight=wt)
+            if tt is not None:
+                tau = hp.distill_tau
+                kd = Fn.kl_div(Fn.log_softmax(lg / tau, dim=1), tt[sel], reduction="batchmean")
+                loss = loss + hp.distill * tau * tau * kd
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -436,30 +468,48 @@ def run_experiment(tag: str, tab: Table, sp: Split, hp: HP, log, gb_seed: int = 
     X32 = sp.X.astype(np.float32)
     W = lambda rows: X32[sp.widx[rows]]  # noqa: E731  [n,T,F]
     y = tab.y
-    seed_all(hp.seed)
+    # Baseline: HistGradientBoosting on the flattened raw window [T*F] (same rows, same split).
+    # Fitted first because it is also the distillation teacher (training split only).
+    t1 = time.time()
+    flat = lambda rows: sp.X[sp.widx[rows]].reshape(len(rows), -1)  # noqa: E731
+    gb = HistGradientBoostingClassifier(random_state=gb_seed, early_stopping=False)
+    gb.fit(flat(sp.train), y[sp.train])
+    teacher = None
+    if hp.distill > 0 and hp.distill_oof > 1:
+        # cross-fitted teacher: each training window is scored by a GB fitted on the other folds
+        teacher = np.zeros((len(sp.train), C))
+        for part in np.array_split(np.arange(len(sp.train)), hp.distill_oof):
+            rest = np.setdiff1d(np.arange(len(sp.train)), part)
+            g_k = HistGradientBoostingClassifier(random_state=gb_seed, early_stopping=False)
+            g_k.fit(flat(sp.train[rest]), y[sp.train[rest]])
+            teacher[part] = g_k.predict_proba(flat(sp.train[part]))
+    elif hp.distill > 0:
+        teacher = gb.predict_proba(flat(sp.train))
+    t_gb = time.time() - t1
     t0 = time.time()
     logmask, mean, std, Xl = fit_preprocessing(sp.X[sp.train], hp)
     Zraw = (Xl - mean) / std
     zmin, zmax = (Zraw.min(axis=0), Zraw.max(axis=0)) if hp.clip_train_range else (None, None)
-    model = Detector(len(tab.names), C, mean, std, logmask, hp.h1, hp.h2, hp.lstm_hidden,
-                     hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax)
-    Ztr = np.clip(Zraw, model.zmin.numpy(), model.zmax.numpy())
-    pretrain_dsae(model, Ztr, hp, log)
-    best_epoch = finetune(model, W(sp.train), y[sp.train], W(sp.val), y[sp.val], hp, C, log)
+    members, best_epochs = [], []
+    for k in range(hp.members):
+        hpk = replace(hp, seed=hp.seed + 1000 * k)
+        seed_all(hpk.seed)
+        model = Detector(len(tab.names), C, mean, std, logmask, hp.h1, hp.h2, hp.lstm_hidden,
+                         hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax)
+        Ztr = np.clip(Zraw, model.zmin.numpy(), model.zmax.numpy())
+        pretrain_dsae(model, Ztr, hpk, log)
+        best_epochs.append(finetune(model, W(sp.train), y[sp.train], W(sp.val), y[sp.val], hpk, C, log, teacher))
+        members.append(model)
+    model = members[0] if hp.members == 1 else Ensemble(members)
+    best_epoch = best_epochs[0] if hp.members == 1 else best_epochs
     t_model = time.time() - t0
 
     pva = predict(model, W(sp.val))
     yb_va = (y[sp.val] > 0).astype(np.int64)
     thr = choose_threshold(1 - pva[:, 0], yb_va, hp.min_val_specificity)
 
-    # Baseline: HistGradientBoosting on the flattened raw window [T*F] (same rows, same split).
-    t1 = time.time()
-    flat = lambda rows: sp.X[sp.widx[rows]].reshape(len(rows), -1)  # noqa: E731
-    gb = HistGradientBoostingClassifier(random_state=gb_seed, early_stopping=False)
-    gb.fit(flat(sp.train), y[sp.train])
     gva = gb.predict_proba(flat(sp.val))
     gthr = choose_threshold(1 - gva[:, 0], yb_va, hp.min_val_specificity)
-    t_gb = time.time() - t1
 
     metrics: dict = {}
     extra: dict = {"validation": {
@@ -490,7 +540,7 @@ def run_experiment(tag: str, tab: Table, sp: Split, hp: HP, log, gb_seed: int = 
 # --------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------
-def export(model: Detector, name: str, T: int, F: int, meta: dict, parity_x: np.ndarray):
+def export(model: nn.Module, name: str, T: int, F: int, meta: dict, parity_x: np.ndarray):
     MODELS.mkdir(parents=True, exist_ok=True)
     path = MODELS / f"{name}.onnx"
     model.eval()
@@ -615,6 +665,10 @@ def training_meta(hp: HP, split_kind: str, extra: dict) -> dict:
     t.update({"split": split_kind, "optimizer": "Adam", "ae_pretraining": "greedy layer-wise, sigmoid units, KL sparsity",
               "best_epoch": extra["best_epoch"], "baseline": "sklearn HistGradientBoostingClassifier(random_state=0, "
               "early_stopping=False) on the flattened raw window [T*F]; threshold chosen on validation like the model",
+              "distillation": ("none" if hp.distill <= 0 else
+                               f"teacher = the baseline GB, fitted on the training split only; fine-tuning loss = weighted CE(y) + "
+                               f"{hp.distill} * tau^2 * KL(teacher_tau || student_tau) on the training windows, tau = {hp.distill_tau}; "
+                               "the teacher never sees validation or test labels"),
               "torch": torch.__version__, "threads": 1})
     return t
 
@@ -669,9 +723,10 @@ def train_nsl(d: Path, hp: HP, log) -> dict:
     return out
 
 
-WUSTL_HP = HP(T=10, min_val_specificity=0.985)
-WUSTL3_HP = HP(T=10, min_val_specificity=0.985)
-NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0)
+# distill / distill_tau chosen on VALIDATION accuracy (docs/detection.md lists every variant tried)
+WUSTL_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0)
+WUSTL3_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0)
+NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=3.0, distill_tau=2.0)
 
 
 def main():
