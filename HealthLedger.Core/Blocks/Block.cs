@@ -69,7 +69,7 @@ public sealed class Block
         {
             block = DecodeFrom(ref reader);
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (MsgPack.IsReaderFailure(ex))
         {
             throw new LedgerFormatException("block", ex.Message, ex);
         }

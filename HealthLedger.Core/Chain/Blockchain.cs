@@ -826,7 +826,7 @@ public sealed class Blockchain
 
     private ChainEntry? BestAt(ulong height) => height < (ulong)_best.Count ? _best[(int)height] : null;
 
-    private ChainEntryView View(ChainEntry tip) => new(tip, Genesis, BestAt);
+    private ChainEntryView View(ChainEntry tip) => new(tip, Genesis, AncestorOf);
 
     private void MarkInvalid(Hash256 hash)
     {

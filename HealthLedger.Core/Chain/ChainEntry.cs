@@ -58,16 +58,16 @@ public sealed class ChainEntry
     public override string ToString() => Header.ToString();
 }
 
-/// <summary>An <see cref="IChainView"/> over one branch of the tree.</summary>
+/// <summary>An <see cref="IChainView"/> over one branch of the tree; ancestors come from the chain's lookup.</summary>
 internal sealed class ChainEntryView : IChainView
 {
     private readonly ChainEntry _tip;
-    private readonly Func<ulong, ChainEntry?> _bestAt;
+    private readonly Func<ChainEntry, ulong, ChainEntry?> _ancestorOf;
 
-    public ChainEntryView(ChainEntry tip, GenesisConfig genesis, Func<ulong, ChainEntry?> bestAt)
+    public ChainEntryView(ChainEntry tip, GenesisConfig genesis, Func<ChainEntry, ulong, ChainEntry?> ancestorOf)
     {
         _tip = tip;
-        _bestAt = bestAt;
+        _ancestorOf = ancestorOf;
         Genesis = genesis;
     }
 
@@ -77,26 +77,5 @@ internal sealed class ChainEntryView : IChainView
 
     public GenesisConfig Genesis { get; }
 
-    public BlockHeader? GetAncestor(ulong height)
-    {
-        if (height > _tip.Height)
-        {
-            return null;
-        }
-
-        // Walk down until we join the best chain, then index it directly.
-        var e = _tip;
-        while (e.Height > height)
-        {
-            var best = _bestAt(e.Height);
-            if (ReferenceEquals(best, e))
-            {
-                return _bestAt(height)?.Header;
-            }
-
-            e = e.Parent!;
-        }
-
-        return e.Header;
-    }
+    public BlockHeader? GetAncestor(ulong height) => _ancestorOf(_tip, height)?.Header;
 }

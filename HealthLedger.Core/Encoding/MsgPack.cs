@@ -133,6 +133,10 @@ internal static class MsgPack
     public static byte ReadU8(ref MessagePackReader reader, string field) =>
         Guard(ref reader, field, static (ref MessagePackReader r) => r.ReadByte());
 
+    /// <summary>The exceptions MessagePack's reader raises for bad bytes (everything else is a bug and propagates).</summary>
+    public static bool IsReaderFailure(Exception ex) =>
+        ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException;
+
     public delegate T ReadFunc<out T>(ref MessagePackReader reader);
 
     public static T Guard<T>(ref MessagePackReader reader, string field, ReadFunc<T> read)
@@ -150,7 +154,7 @@ internal static class MsgPack
         {
             throw;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (IsReaderFailure(ex))
         {
             throw new LedgerFormatException(field, ex.Message, ex);
         }
@@ -193,7 +197,7 @@ internal static class MsgPack
         {
             throw;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (IsReaderFailure(ex))
         {
             throw new LedgerFormatException(what, ex.Message, ex);
         }
