@@ -25,6 +25,7 @@ internal sealed record EvaluationResult(
     string ModelSource,
     float Threshold,
     int Window,
+    int History,
     string DataDirectory,
     bool? DatasetHashMatches,
     IReadOnlyList<TestSetResult> TestSets);
@@ -37,9 +38,20 @@ internal static class DetectorEvaluator
 {
     private const int BatchSize = 1024;
 
-    public static EvaluationResult Evaluate(DetectorModel model, string dataDirectory, string modelSource)
+    /// <param name="model">The model.</param>
+    /// <param name="dataDirectory">The data folder.</param>
+    /// <param name="modelSource">Where the model came from (for the report).</param>
+    /// <param name="history">
+    /// Records of the device's history each test record may see, itself included (1 = a device's first record, the
+    /// cold start; default: the model's window). Fewer records give shorter, left-padded windows, as a new device's
+    /// first submissions get at run time; the training code's figures then no longer apply.
+    /// </param>
+    public static EvaluationResult Evaluate(DetectorModel model, string dataDirectory, string modelSource, int? history = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        var h = history ?? model.Window;
+        ArgumentOutOfRangeException.ThrowIfLessThan(h, 1, nameof(history));
+        h = Math.Min(h, model.Window);
         var metadata = model.Metadata;
         var (trainFile, testSets) = EvaluationSplit.Parse(metadata.SplitJson);
         var trainPath = Path.Combine(dataDirectory, trainFile);
@@ -58,13 +70,13 @@ internal static class DetectorEvaluator
                 tables.Add(spec.File, table);
             }
 
-            results.Add(EvaluateSet(model, extractor, table, spec));
+            results.Add(EvaluateSet(model, extractor, table, spec, h));
         }
 
-        return new EvaluationResult(metadata.Dataset, metadata.ModelId, modelSource, metadata.Threshold, metadata.Window, dataDirectory, hashMatches, results);
+        return new EvaluationResult(metadata.Dataset, metadata.ModelId, modelSource, metadata.Threshold, metadata.Window, h, dataDirectory, hashMatches, results);
     }
 
-    private static TestSetResult EvaluateSet(DetectorModel model, FeatureExtractor extractor, DatasetTable table, TestSetSpec spec)
+    private static TestSetResult EvaluateSet(DetectorModel model, FeatureExtractor extractor, DatasetTable table, TestSetSpec spec, int history)
     {
         var f = model.FeatureCount;
         var t = model.Window;
@@ -110,12 +122,14 @@ internal static class DetectorEvaluator
         {
             for (var r = block.Start; r < block.End; r++)
             {
-                if (!WindowIsValid(valid, block.Start, r, t))
+                // The record's history starts at its block's start or `history` records back, whichever is later.
+                var start = Math.Max(block.Start, r - history + 1);
+                if (!WindowIsValid(valid, start, r, t))
                 {
                     continue;
                 }
 
-                EvaluationSplit.CopyWindow(encoded, f, t, block.Start, r, windows.AsSpan(pending.Count * t * f, t * f));
+                EvaluationSplit.CopyWindow(encoded, f, t, start, r, windows.AsSpan(pending.Count * t * f, t * f));
                 pending.Add(r);
                 if (pending.Count == BatchSize)
                 {

@@ -22,6 +22,7 @@ internal static class EvaluationReport
         writer.WriteString("model", result.ModelSource);
         writer.WriteNumber("threshold", result.Threshold);
         writer.WriteNumber("window", result.Window);
+        writer.WriteNumber("history", result.History);
         if (result.DatasetHashMatches is { } matches)
         {
             writer.WriteBoolean("datasetSha256Matches", matches);
@@ -74,6 +75,11 @@ internal static class EvaluationReport
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         text.AppendLine(inv, $"{result.Dataset}  model {result.ModelId}  T={result.Window}  threshold={result.Threshold:F4}");
+        if (result.History < result.Window)
+        {
+            text.AppendLine(inv, $"history: each record sees at most {result.History} record(s) of its device (cold start); the python and baseline rows are full-window figures");
+        }
+
         text.AppendLine(inv, $"{"test set",-22} {"source",-9} {"acc",7} {"sens",7} {"spec",7} {"prec",7} {"f1",7} {"auc",7}  confusion [[TN,FP],[FN,TP]]");
         foreach (var set in result.TestSets)
         {

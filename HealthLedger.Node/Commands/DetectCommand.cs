@@ -83,23 +83,35 @@ internal static class DetectCommand
             Description = "Write the metrics as JSON to this file.",
             Required = true,
         };
+        var history = new Option<int?>("--history")
+        {
+            Description = "Records of device history each test record may see, itself included (1 = a new device's first record; default: the model's window). Measures cold-start behaviour.",
+        };
         var command = new Command("evaluate", "Rebuild the model's exact test split from hl.split/hl.window, run the model and report accuracy, sensitivity, specificity, precision, F1, ROC-AUC and the confusion matrix.")
         {
             dataset,
             data,
             model,
             json,
+            history,
         };
         command.SetAction(parseResult => Evaluate(
             parseResult.GetValue(dataset)!,
             parseResult.GetValue(data),
             parseResult.GetValue(model),
-            parseResult.GetValue(json)!));
+            parseResult.GetValue(json)!,
+            parseResult.GetValue(history)));
         return command;
     }
 
-    private static int Evaluate(string datasetName, DirectoryInfo? dataDir, FileInfo? modelFile, FileInfo json)
+    private static int Evaluate(string datasetName, DirectoryInfo? dataDir, FileInfo? modelFile, FileInfo json, int? history)
     {
+        if (history is < 1)
+        {
+            Console.Error.WriteLine("--history must be at least 1.");
+            return 2;
+        }
+
         var (dataset, defaultModel) = Datasets[datasetName];
         var location = DataLocator.Find(dataDir?.FullName);
         if (location.Directory is null)
@@ -131,7 +143,7 @@ internal static class DetectCommand
             EvaluationResult result;
             try
             {
-                result = DetectorEvaluator.Evaluate(loaded, location.Directory, source);
+                result = DetectorEvaluator.Evaluate(loaded, location.Directory, source, history);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
             {

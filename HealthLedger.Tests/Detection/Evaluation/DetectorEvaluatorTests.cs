@@ -86,6 +86,37 @@ public sealed class DetectorEvaluatorTests
     }
 
     [Test]
+    public void History_of_one_record_scores_each_test_row_as_a_new_devices_first_submission()
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var path = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
+        using var model = DetectorModel.Load(path);
+        var cold = DetectorEvaluator.Evaluate(model, data, path, history: 1);
+        var full = DetectorEvaluator.Evaluate(model, data, path, history: 1000);
+        var (_, sets) = EvaluationSplit.Parse(model.Metadata.SplitJson);
+        var table = DatasetTable.Load(data, sets[0].File, model.Metadata.Dataset);
+        var block = sets[0].BlocksFor(table.Rows.Count)[0];
+        var detector = new OnnxIntrusionDetector(model, TimeProvider.System);
+
+        var firstRecords = new List<float>();
+        for (var r = block.Start; r < block.Start + 50; r++)
+        {
+            var fields = table.Header.Select((name, i) => (name, i)).ToDictionary(c => c.name, c => FeatureValue.FromText(table.Rows[r][c.i]));
+            var device = KeyPair.FromLabel($"new-device-{r}").Address;
+            firstRecords.Add(detector.Classify(new DeviceSubmission(device, DateTimeOffset.UnixEpoch, fields)).Verdict.AttackProbability);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(cold.History, Is.EqualTo(1));
+            Assert.That(full.History, Is.EqualTo(model.Window), "history is capped at the window");
+            Assert.That(full.TestSets[0].Metrics.Accuracy, Is.EqualTo(full.TestSets[0].ReferenceModel!.Accuracy).Within(1e-3));
+            Assert.That(cold.TestSets[0].Scores.Take(50), Is.EqualTo(firstRecords).Within(1e-5f));
+            Assert.That(() => DetectorEvaluator.Evaluate(model, data, path, history: 0), Throws.TypeOf<ArgumentOutOfRangeException>());
+        });
+    }
+
+    [Test]
     public void Online_detector_fed_a_test_block_row_by_row_reproduces_the_offline_scores()
     {
         var data = DetectionTestSupport.RequireDataDirectory();

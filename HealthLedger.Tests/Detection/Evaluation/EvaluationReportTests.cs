@@ -13,6 +13,7 @@ public sealed class EvaluationReportTests
         "model.onnx",
         0.5f,
         4,
+        4,
         "/data",
         true,
         [
