@@ -18,7 +18,8 @@ public sealed class DetectorModelMetadata
         float threshold,
         string trainingJson,
         string metricsJson,
-        string splitJson)
+        string splitJson,
+        IReadOnlyList<float>? thresholdByHistory)
     {
         Dataset = dataset;
         DatasetSha256 = datasetSha256;
@@ -29,6 +30,7 @@ public sealed class DetectorModelMetadata
         TrainingJson = trainingJson;
         MetricsJson = metricsJson;
         SplitJson = splitJson;
+        ThresholdByHistory = thresholdByHistory;
     }
 
     /// <summary><c>hl.dataset</c>: <c>wustl-ehms-2020</c> or <c>nsl-kdd</c>.</summary>
@@ -48,6 +50,22 @@ public sealed class DetectorModelMetadata
 
     /// <summary><c>hl.threshold</c>: a record is an attack when P(attack) = 1 − P(normal) is at least this.</summary>
     public float Threshold { get; }
+
+    /// <summary>
+    /// Optional <c>hl.threshold_by_history</c>: T thresholds, element h − 1 for a device that has sent only h records
+    /// (its window is left-padded), each chosen on validation windows cut to h records by the rule of <see cref="Threshold"/>;
+    /// the last equals <see cref="Threshold"/>. Null when the model has none (one threshold for every history).
+    /// </summary>
+    public IReadOnlyList<float>? ThresholdByHistory { get; }
+
+    /// <summary>The threshold for a record whose device has <paramref name="history"/> records (itself included).</summary>
+    /// <param name="history">Records of the device's history in the window, 1..T (larger values are treated as T).</param>
+    /// <returns><see cref="ThresholdByHistory"/>[h − 1] when present, else <see cref="Threshold"/>.</returns>
+    public float ThresholdFor(int history)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(history, 1);
+        return ThresholdByHistory is { } list && history < Window ? list[history - 1] : Threshold;
+    }
 
     /// <summary><c>hl.training</c> as raw JSON (hyper-parameters and seeds).</summary>
     public string TrainingJson { get; }
@@ -126,7 +144,21 @@ public sealed class DetectorModelMetadata
         var training = JsonObject(map, "hl.training");
         var metrics = JsonObject(map, "hl.metrics");
         var split = JsonObject(map, "hl.split");
-        return new DetectorModelMetadata(dataset, sha, features, window, classes, (float)threshold, training, metrics, split);
+        var byHistory = map.ContainsKey("hl.threshold_by_history") ? ProbabilityArray(map, "hl.threshold_by_history") : null;
+        if (byHistory is not null)
+        {
+            if (byHistory.Count != window)
+            {
+                throw Invalid("hl.threshold_by_history", $"it has {byHistory.Count} thresholds for a window of {window}");
+            }
+
+            if (Math.Abs(byHistory[^1] - threshold) > 1e-6)
+            {
+                throw Invalid("hl.threshold_by_history", $"its full-window threshold {byHistory[^1].ToString(CultureInfo.InvariantCulture)} differs from hl.threshold {thresholdText}");
+            }
+        }
+
+        return new DetectorModelMetadata(dataset, sha, features, window, classes, (float)threshold, training, metrics, split, byHistory);
     }
 
     private static string Required(IReadOnlyDictionary<string, string> map, string key) =>
@@ -157,6 +189,36 @@ public sealed class DetectorModelMetadata
                 }
 
                 list.Add(item.GetString()!);
+            }
+
+            return list;
+        }
+        catch (JsonException e)
+        {
+            throw new DetectorModelException(DetectorModelError.InvalidMetadata, $"'{key}' is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static List<float> ProbabilityArray(IReadOnlyDictionary<string, string> map, string key)
+    {
+        var text = Required(map, key);
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            if (doc.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                throw Invalid(key, "it must be a JSON array of probabilities");
+            }
+
+            var list = new List<float>();
+            foreach (var item in doc.RootElement.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var v) || !double.IsFinite(v) || v < 0 || v > 1)
+                {
+                    throw Invalid(key, "every element must be a probability in [0, 1]");
+                }
+
+                list.Add((float)v);
             }
 
             return list;

@@ -32,6 +32,50 @@ public sealed class DetectorModelMetadataTests
         });
     }
 
+    [Test]
+    public void Without_per_history_thresholds_every_history_uses_the_single_threshold()
+    {
+        var metadata = DetectorModelMetadata.Parse(Valid());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(metadata.ThresholdByHistory, Is.Null);
+            Assert.That(Enumerable.Range(1, 6).Select(metadata.ThresholdFor), Has.All.EqualTo(0.25f));
+        });
+    }
+
+    [Test]
+    public void Per_history_thresholds_apply_until_the_window_is_full()
+    {
+        var map = Valid();
+        map["hl.threshold_by_history"] = "[0.9,0.7,0.5,0.25]";
+        var metadata = DetectorModelMetadata.Parse(map);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(metadata.ThresholdByHistory, Is.EqualTo(new[] { 0.9f, 0.7f, 0.5f, 0.25f }));
+            Assert.That(new[] { 1, 2, 3, 4, 5, 100 }.Select(metadata.ThresholdFor), Is.EqualTo(new[] { 0.9f, 0.7f, 0.5f, 0.25f, 0.25f, 0.25f }));
+            Assert.That(() => metadata.ThresholdFor(0), Throws.TypeOf<ArgumentOutOfRangeException>());
+        });
+    }
+
+    [TestCase("[0.9,0.7,0.25]", "3 thresholds for a window of 4")]
+    [TestCase("[0.9,0.7,0.5,0.3]", "differs from hl.threshold")]
+    [TestCase("[0.9,0.7,1.5,0.25]", "probability")]
+    [TestCase("[0.9,\"x\",0.5,0.25]", "probability")]
+    [TestCase("{\"a\":1}", "JSON array")]
+    [TestCase("[0.9,", "not valid JSON")]
+    public void Malformed_per_history_thresholds_are_refused_with_the_reason(string value, string reason)
+    {
+        var map = Valid();
+        map["hl.threshold_by_history"] = value;
+
+        var e = Assert.Throws<DetectorModelException>(() => DetectorModelMetadata.Parse(map));
+
+        Assert.That(e!.Error, Is.EqualTo(DetectorModelError.InvalidMetadata));
+        Assert.That(e.Message, Does.Contain("hl.threshold_by_history").And.Contain(reason));
+    }
+
     [TestCase("hl.schema")]
     [TestCase("hl.dataset")]
     [TestCase("hl.dataset_sha256")]
