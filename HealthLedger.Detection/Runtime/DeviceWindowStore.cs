@@ -55,7 +55,8 @@ internal sealed class DeviceWindowStore
     /// Appends <paramref name="features"/> as the device's newest record and writes its window (T × F, oldest first,
     /// left-padded by repeating the earliest record) to <paramref name="window"/>.
     /// </summary>
-    public void AppendAndCopyWindow(Address device, ReadOnlySpan<float> features, Span<float> window)
+    /// <returns>The records of the device's history in the window, the new one included (1..T; 1 for a new device).</returns>
+    public int AppendAndCopyWindow(Address device, ReadOnlySpan<float> features, Span<float> window)
     {
         if (features.Length != _features || window.Length != _window * _features)
         {
@@ -85,6 +86,7 @@ internal sealed class DeviceWindowStore
             node.Value.LastSeen = now;
             node.Value.Append(features);
             node.Value.CopyTo(window);
+            return node.Value.Count;
         }
     }
 

@@ -20,6 +20,26 @@ public sealed class DeviceWindowStoreTests
     }
 
     [Test]
+    public void Append_reports_the_history_held_capped_at_the_window_and_reset_after_idle_eviction()
+    {
+        var clock = new ManualClock(Start);
+        var store = new DeviceWindowStore(3, 2, DeviceWindowOptions.Default with { IdleTimeout = TimeSpan.FromMinutes(1) }, clock);
+        var window = new float[6];
+
+        var counts = Enumerable.Range(1, 5).Select(i => store.AppendAndCopyWindow(Device(1), [i, i], window)).ToArray();
+        var other = store.AppendAndCopyWindow(Device(2), [9, 9], window);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var afterIdle = store.AppendAndCopyWindow(Device(1), [6, 6], window);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(counts, Is.EqualTo(new[] { 1, 2, 3, 3, 3 }));
+            Assert.That(other, Is.EqualTo(1));
+            Assert.That(afterIdle, Is.EqualTo(1), "an evicted device starts a new history");
+        });
+    }
+
+    [Test]
     public void First_record_is_repeated_to_fill_the_window()
     {
         var store = new DeviceWindowStore(3, 2, DeviceWindowOptions.Default, new ManualClock(Start));
