@@ -44,7 +44,8 @@ internal static class DetectorEvaluator
     /// <param name="history">
     /// Records of the device's history each test record may see, itself included (1 = a device's first record, the
     /// cold start; default: the model's window). Fewer records give shorter, left-padded windows, as a new device's
-    /// first submissions get at run time; the training code's figures then no longer apply.
+    /// first submissions get at run time, and the verdicts use the model's threshold for that history
+    /// (<see cref="DetectorModelMetadata.ThresholdFor"/>); the training code's full-window figures then no longer apply.
     /// </param>
     public static EvaluationResult Evaluate(DetectorModel model, string dataDirectory, string modelSource, int? history = null)
     {
@@ -73,7 +74,7 @@ internal static class DetectorEvaluator
             results.Add(EvaluateSet(model, extractor, table, spec, h));
         }
 
-        return new EvaluationResult(metadata.Dataset, metadata.ModelId, modelSource, metadata.Threshold, metadata.Window, h, dataDirectory, hashMatches, results);
+        return new EvaluationResult(metadata.Dataset, metadata.ModelId, modelSource, metadata.ThresholdFor(h), metadata.Window, h, dataDirectory, hashMatches, results);
     }
 
     private static TestSetResult EvaluateSet(DetectorModel model, FeatureExtractor extractor, DatasetTable table, TestSetSpec spec, int history)
@@ -145,7 +146,7 @@ internal static class DetectorEvaluator
 
         var scoreArray = scores.ToArray();
         var labelArray = labels.ToArray();
-        var metrics = BinaryMetrics.Compute(scoreArray, labelArray, model.Metadata.Threshold);
+        var metrics = BinaryMetrics.Compute(scoreArray, labelArray, model.Metadata.ThresholdFor(history));
         return new TestSetResult(
             spec.Name,
             spec.File,

@@ -53,6 +53,34 @@ def main():
                           + "; ".join(f"{c}: P {pct(v['precision'])} R {pct(v['recall'])} F1 {pct(v['f1'])}"
                                       for c, v in x["perClass"].items())
                           + f"; confusion (rows true {x['classes']}, cols predicted) {x['confusion']}\n")
+        cs = m["details"].get("cold_start")
+        if cs:
+            for test, rows in cs.items():
+                has = "model_by_history" in rows[0]
+                print(f"Cold start, test set `{test}` (every record sees only h records of its device):\n")
+                print("| h | model, single threshold: spec / sens % | model, per-history threshold: spec / sens / acc % | "
+                      "GB, per-history threshold: spec / sens / acc % |\n|---|---|---|---|")
+                for r in rows:
+                    a = r["model"]
+                    b = r["model_by_history"] if has else a
+                    g = r["baseline_by_history"] if has else r["baseline"]
+                    print(f"| {r['history']} | {pct(a['specificity'])} / {pct(a['sensitivity'])} | "
+                          f"{pct(b['specificity'])} / {pct(b['sensitivity'])} / {pct(b['accuracy'])} | "
+                          f"{pct(g['specificity'])} / {pct(g['sensitivity'])} / {pct(g['accuracy'])} |")
+                print()
+        th = m["details"].get("threshold_by_history")
+        if th:
+            print("Per-history thresholds (h = 1..T): model " + ", ".join(f"{t:.4f}" for t in th["model"])
+                  + "; GB " + ", ".join(f"{t:.4f}" for t in th["baseline"]) + "\n")
+        sel = m["details"].get("operating_point_selection")
+        if sel:
+            print(f"Operating-point selection (novel-family split; held out: {', '.join(sel['held_out_families'])}; "
+                  f"rows {sel['rows']}):\n")
+            print("| rule | model: threshold / accuracy % / held-out-family recall % | GB: threshold / accuracy % / held-out-family recall % |\n|---|---|---|")
+            for a, b in zip(sel["scores"]["model"], sel["scores"]["baseline"]):
+                print(f"| {a['rule']} | {a['threshold']:.4f} / {pct(a['accuracy'])} / {pct(a['held_out_family_recall'])} | "
+                      f"{b['threshold']:.4f} / {pct(b['accuracy'])} / {pct(b['held_out_family_recall'])} |")
+            print(f"\nChosen: model `{sel['model_rule']}`, GB `{sel['baseline_rule']}`.\n")
         if "leak_check" in m["details"]:
             print(f"Leak check: {m['details']['leak_check']}\n")
 
