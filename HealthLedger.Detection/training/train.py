@@ -213,8 +213,20 @@ class Detector(nn.Module):
 
     def __init__(self, F: int, C: int, mean: np.ndarray, std: np.ndarray, logmask: np.ndarray,
                  h1: int, h2: int, lstm_hidden: int, use_delta: bool, skip_last: bool, dropout: float,
-                 lstm_raw: bool = False, zmin: np.ndarray | None = None, zmax: np.ndarray | None = None):
+                 lstm_raw: bool = False, zmin: np.ndarray | None = None, zmax: np.ndarray | None = None,
+                 ple_edges: np.ndarray | None = None):
         super().__init__()
+        # optional piecewise-linear encoding of each standardised feature over K training-quantile bins
+        # (Gorishniy et al., "On Embeddings for Numerical Features in Tabular Deep Learning", 2022):
+        # the DSAE then encodes [z ; PLE(z)] instead of z
+        self.ple = ple_edges is not None
+        E = F
+        if self.ple:
+            lo = ple_edges[:, :-1]
+            w = np.maximum(ple_edges[:, 1:] - lo, 1e-6)
+            self.register_buffer("ple_lo", torch.tensor(lo, dtype=torch.float32))
+            self.register_buffer("ple_inv_w", torch.tensor(1.0 / w, dtype=torch.float32))
+            E = F * (1 + lo.shape[1])
         # per-feature clamp of the standardised value (training-split range, or +-10)
         lo = np.full(F, -10.0) if zmin is None else np.maximum(zmin, -10.0)
         hi = np.full(F, 10.0) if zmax is None else np.minimum(zmax, 10.0)
@@ -223,8 +235,8 @@ class Detector(nn.Module):
         self.register_buffer("logmask", torch.tensor(logmask, dtype=torch.float32))
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
         self.register_buffer("inv_std", torch.tensor(1.0 / std, dtype=torch.float32))
-        self.enc1 = nn.Linear(F, h1)
-        self.dec1 = nn.Linear(h1, F)
+        self.enc1 = nn.Linear(E, h1)
+        self.dec1 = nn.Linear(h1, E)
         self.enc2 = nn.Linear(h1, h2)
         self.dec2 = nn.Linear(h2, h1)
         self.use_delta = use_delta
@@ -245,8 +257,14 @@ class Detector(nn.Module):
         z = (x - self.mean) * self.inv_std
         return torch.minimum(torch.maximum(z, self.zmin), self.zmax)
 
+    def embed(self, z: torch.Tensor) -> torch.Tensor:
+        if not self.ple:
+            return z
+        e = torch.clamp((z.unsqueeze(-1) - self.ple_lo) * self.ple_inv_w, 0.0, 1.0)
+        return torch.cat([z, torch.flatten(e, start_dim=-2)], dim=-1)
+
     def h1_of(self, z):
-        return torch.sigmoid(self.enc1(z))
+        return torch.sigmoid(self.enc1(self.embed(z)))
 
     def code_of(self, z):
         return torch.sigmoid(self.enc2(self.h1_of(z)))
@@ -330,6 +348,7 @@ class HP:
     # taking every feature group (a numeric column, or all one-hot columns of one categorical)
     # from one of two random training windows; labelled by the teacher only (no hard label)
     distill_aug: float = 0.0
+    ple_bins: int = 0  # >0: piecewise-linear encoding of each feature over this many quantile bins
     members: int = 1  # seed ensemble size; member k uses seed + 1000*k, outputs averaged in the graph
     seed: int = 20200421
 
@@ -346,7 +365,7 @@ def pretrain_dsae(model: Detector, Z: np.ndarray, hp: HP, log):
     g = torch.Generator().manual_seed(hp.seed + 1)
     for layer, (enc, dec) in enumerate([(model.enc1, model.dec1), (model.enc2, model.dec2)]):
         with torch.no_grad():
-            inp = Zt if layer == 0 else model.h1_of(Zt)
+            inp = model.embed(Zt) if layer == 0 else model.h1_of(Zt)
         opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=hp.ae_lr,
                                weight_decay=hp.ae_weight_decay)
         for ep in range(hp.ae_epochs):
@@ -584,12 +603,17 @@ def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
     logmask, mean, std, Xl = fit_preprocessing(sp.X[sp.train], hp)
     Zraw = (Xl - mean) / std
     zmin, zmax = (Zraw.min(axis=0), Zraw.max(axis=0)) if hp.clip_train_range else (None, None)
+    ple_edges = None
+    if hp.ple_bins > 0:
+        Zc = np.clip(Zraw, -10.0, 10.0)
+        ple_edges = np.quantile(Zc, np.linspace(0.0, 1.0, hp.ple_bins + 1), axis=0).T  # [F, K+1]
+        ple_edges = np.maximum.accumulate(ple_edges, axis=1)
     members, best_epochs = [], []
     for k in range(hp.members):
         hpk = replace(hp, seed=hp.seed + 1000 * k)
         seed_all(hpk.seed)
         model = Detector(len(tab.names), C, mean, std, logmask, hp.h1, hp.h2, hp.lstm_hidden,
-                         hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax)
+                         hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax, ple_edges)
         Ztr = np.clip(Zraw, model.zmin.numpy(), model.zmax.numpy())
         pretrain_dsae(model, Ztr, hpk, log)
         best_epochs.append(finetune(model, Xtrain, ytrain, W(sp.val), y[sp.val], hpk, C, log, teacher, labelled))
