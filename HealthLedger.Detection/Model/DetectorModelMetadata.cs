@@ -169,7 +169,16 @@ public sealed class DetectorModelMetadata
     private static DetectorModelException Invalid(string key, string why) =>
         new(DetectorModelError.InvalidMetadata, $"'{key}' is malformed: {why}.");
 
-    private static List<string> StringArray(IReadOnlyDictionary<string, string> map, string key)
+    private static List<string> StringArray(IReadOnlyDictionary<string, string> map, string key) =>
+        JsonArray(map, key, "strings", "a string", item => item.ValueKind == JsonValueKind.String ? (true, item.GetString()!) : (false, ""));
+
+    private static List<float> ProbabilityArray(IReadOnlyDictionary<string, string> map, string key) =>
+        JsonArray(map, key, "probabilities", "a probability in [0, 1]", item =>
+            item.ValueKind == JsonValueKind.Number && item.TryGetDouble(out var v) && double.IsFinite(v) && v is >= 0 and <= 1
+                ? (true, (float)v)
+                : (false, 0f));
+
+    private static List<T> JsonArray<T>(IReadOnlyDictionary<string, string> map, string key, string elements, string element, Func<JsonElement, (bool Ok, T Value)> read)
     {
         var text = Required(map, key);
         try
@@ -177,48 +186,19 @@ public sealed class DetectorModelMetadata
             using var doc = JsonDocument.Parse(text);
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
-                throw Invalid(key, "it must be a JSON array of strings");
+                throw Invalid(key, $"it must be a JSON array of {elements}");
             }
 
-            var list = new List<string>();
+            var list = new List<T>();
             foreach (var item in doc.RootElement.EnumerateArray())
             {
-                if (item.ValueKind != JsonValueKind.String)
+                var (ok, value) = read(item);
+                if (!ok)
                 {
-                    throw Invalid(key, "it must be a JSON array of strings");
+                    throw Invalid(key, $"every element must be {element}");
                 }
 
-                list.Add(item.GetString()!);
-            }
-
-            return list;
-        }
-        catch (JsonException e)
-        {
-            throw new DetectorModelException(DetectorModelError.InvalidMetadata, $"'{key}' is not valid JSON: {e.Message}", e);
-        }
-    }
-
-    private static List<float> ProbabilityArray(IReadOnlyDictionary<string, string> map, string key)
-    {
-        var text = Required(map, key);
-        try
-        {
-            using var doc = JsonDocument.Parse(text);
-            if (doc.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                throw Invalid(key, "it must be a JSON array of probabilities");
-            }
-
-            var list = new List<float>();
-            foreach (var item in doc.RootElement.EnumerateArray())
-            {
-                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var v) || !double.IsFinite(v) || v < 0 || v > 1)
-                {
-                    throw Invalid(key, "every element must be a probability in [0, 1]");
-                }
-
-                list.Add((float)v);
+                list.Add(value);
             }
 
             return list;
