@@ -120,7 +120,7 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
                 rows[valid++] = i;
             }
 
-            _model.Predict(windows.AsSpan(0, valid * w), valid, probabilities.AsSpan(0, valid * c));
+            _model.PredictInPlace(windows, valid, probabilities);
             for (var k = 0; k < valid; k++)
             {
                 results[rows[k]] = DetectionResult.Classified(ToVerdict(probabilities.AsSpan(k * c, c), Threshold));
