@@ -211,7 +211,7 @@ public sealed class DetectorModel : IDisposable
     private void RunBatch(float[] input, float[] output, int count)
     {
         var chunk = _chunkSize;
-        var workers = Math.Min(_batchParallelism, Math.Max(1, count / MinParallelChunk));
+        var workers = BatchWorkers(count);
         if (workers == 1)
         {
             for (var start = 0; start < count; start += chunk)
@@ -249,6 +249,9 @@ public sealed class DetectorModel : IDisposable
             });
         }
     }
+
+    /// <summary>Threads a batch of <paramref name="count"/> windows is spread over: at most the batch parallelism, at least 64 windows each.</summary>
+    internal int BatchWorkers(int count) => Math.Min(_batchParallelism, Math.Max(1, count / MinParallelChunk));
 
     private void RunRange(float[] input, float[] output, int start, int count)
     {
