@@ -118,8 +118,18 @@ public sealed class DetectorModel : IDisposable
             var batchDimension = options.SpecializeBatchShapes ? SymbolicBatchDimension(session) : null;
             if (batchDimension is not null)
             {
-                single = TryCreateSession(model, options, batchDimension, 1);
-                chunk = options.BatchChunkSize == 1 ? null : TryCreateSession(model, options, batchDimension, options.BatchChunkSize);
+                // The two specialised sessions load side by side (each costs about as much as the general one).
+                var chunkTask = options.BatchChunkSize == 1
+                    ? Task.FromResult<InferenceSession?>(null)
+                    : Task.Run(() => TryCreateSession(model, options, batchDimension, options.BatchChunkSize));
+                try
+                {
+                    single = TryCreateSession(model, options, batchDimension, 1);
+                }
+                finally
+                {
+                    chunk = chunkTask.GetAwaiter().GetResult();
+                }
             }
 
             return new DetectorModel(session, single, chunk, metadata, Hash256.Sha256(model), options);
