@@ -29,17 +29,23 @@ public sealed class DetectorModel : IDisposable
     private const int MinParallelChunk = 64;
 
     private readonly InferenceSession _session;
+    private readonly InferenceSession? _singleSession;
+    private readonly InferenceSession? _chunkSession;
     private readonly int _batchParallelism;
+    private readonly int _chunkSize;
     private readonly ThreadLocal<SingleScratch> _single;
     private int _disposed;
 
-    private DetectorModel(InferenceSession session, DetectorModelMetadata metadata, Hash256 sha256, int batchParallelism)
+    private DetectorModel(InferenceSession session, InferenceSession? singleSession, InferenceSession? chunkSession, DetectorModelMetadata metadata, Hash256 sha256, DetectorModelOptions options)
     {
         _session = session;
-        _batchParallelism = batchParallelism;
+        _singleSession = singleSession;
+        _chunkSession = chunkSession;
+        _batchParallelism = options.BatchParallelism;
+        _chunkSize = options.BatchChunkSize;
         Metadata = metadata;
         Sha256 = sha256;
-        _single = new ThreadLocal<SingleScratch>(() => new SingleScratch(this), trackAllValues: true);
+        _single = new ThreadLocal<SingleScratch>(() => new SingleScratch(this, _singleSession ?? _session), trackAllValues: true);
     }
 
     /// <summary>The parsed <c>hl.*</c> metadata.</summary>
@@ -93,28 +99,55 @@ public sealed class DetectorModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= DetectorModelOptions.Default;
-        using var sessionOptions = options.CreateSessionOptions();
+        options.Validate();
         InferenceSession session;
         try
         {
-            session = new InferenceSession(model, sessionOptions);
+            session = CreateSession(model, options, null, 0);
         }
         catch (OnnxRuntimeException e)
         {
             throw new DetectorModelException(DetectorModelError.InvalidModel, $"ONNX Runtime cannot load the model: {e.Message}", e);
         }
 
+        InferenceSession? single = null;
+        InferenceSession? chunk = null;
         try
         {
             var metadata = Check(session);
-            return new DetectorModel(session, metadata, Hash256.Sha256(model), options.BatchParallelism);
+            var batchDimension = options.SpecializeBatchShapes ? SymbolicBatchDimension(session) : null;
+            if (batchDimension is not null)
+            {
+                // The two specialised sessions load side by side (each costs about as much as the general one).
+                var chunkTask = options.BatchChunkSize == 1
+                    ? Task.FromResult<InferenceSession?>(null)
+                    : Task.Run(() => TryCreateSession(model, options, batchDimension, options.BatchChunkSize));
+                try
+                {
+                    single = TryCreateSession(model, options, batchDimension, 1);
+                }
+                finally
+                {
+                    chunk = chunkTask.GetAwaiter().GetResult();
+                }
+            }
+
+            return new DetectorModel(session, single, chunk, metadata, Hash256.Sha256(model), options);
         }
         catch
         {
+            chunk?.Dispose();
+            single?.Dispose();
             session.Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// True when single windows and full batch chunks run on sessions whose batch dimension is fixed
+    /// (<see cref="DetectorModelOptions.SpecializeBatchShapes"/> and a model with a symbolic batch dimension).
+    /// </summary>
+    public bool HasSpecializedShapes => _singleSession is not null;
 
     /// <summary>
     /// Runs the model on <paramref name="count"/> windows laid out as <c>[count, T, F]</c> in <paramref name="windows"/>
@@ -151,21 +184,7 @@ public sealed class DetectorModel : IDisposable
         try
         {
             windows.CopyTo(input);
-            var chunks = Math.Min(_batchParallelism, count / MinParallelChunk);
-            if (chunks > 1)
-            {
-                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
-                {
-                    var start = (int)((long)count * c / chunks);
-                    var end = (int)((long)count * (c + 1) / chunks);
-                    RunRange(input, output, start, end - start);
-                });
-            }
-            else
-            {
-                RunRange(input, output, 0, count);
-            }
-
+            RunBatch(input, output, count);
             output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
         }
         finally
@@ -175,15 +194,85 @@ public sealed class DetectorModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Predict"/> over arrays the caller owns (the first <paramref name="count"/> windows of
+    /// <paramref name="windows"/>): no copies. The arrays must not change until the call returns.
+    /// </summary>
+    internal void PredictInPlace(float[] windows, int count, float[] probabilities)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(windows.Length, count * WindowLength, nameof(windows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(probabilities.Length, count * ClassCount, nameof(probabilities));
+        if (count == 1)
+        {
+            _single.Value!.Run(windows.AsSpan(0, WindowLength), probabilities.AsSpan(0, ClassCount));
+        }
+        else if (count > 1)
+        {
+            RunBatch(windows, probabilities, count);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="count"/> windows as inferences of at most <see cref="DetectorModelOptions.BatchChunkSize"/>
+    /// windows, on up to <see cref="DetectorModelOptions.BatchParallelism"/> threads (the caller's among them).
+    /// </summary>
+    private void RunBatch(float[] input, float[] output, int count)
+    {
+        var chunk = _chunkSize;
+        var workers = BatchWorkers(count);
+        if (workers == 1)
+        {
+            for (var start = 0; start < count; start += chunk)
+            {
+                RunRange(input, output, start, Math.Min(chunk, count - start));
+            }
+
+            return;
+        }
+
+        var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
+        if (count >= workers * chunk)
+        {
+            // Full chunks (plus one short tail), handed out one at a time so a slow thread takes fewer.
+            var chunks = (count + chunk - 1) / chunk;
+            var next = -1;
+            Parallel.For(0, workers, options, _ =>
+            {
+                int c;
+                while ((c = Interlocked.Increment(ref next)) < chunks)
+                {
+                    var start = c * chunk;
+                    RunRange(input, output, start, Math.Min(chunk, count - start));
+                }
+            });
+        }
+        else
+        {
+            // Fewer windows than one chunk per thread: equal shares.
+            Parallel.For(0, workers, options, w =>
+            {
+                var start = (int)((long)count * w / workers);
+                var end = (int)((long)count * (w + 1) / workers);
+                RunRange(input, output, start, end - start);
+            });
+        }
+    }
+
+    /// <summary>Threads a batch of <paramref name="count"/> windows is spread over: at most the batch parallelism, at least 64 windows each.</summary>
+    internal int BatchWorkers(int count) => Math.Min(_batchParallelism, Math.Max(1, count / MinParallelChunk));
+
     private void RunRange(float[] input, float[] output, int start, int count)
     {
+        var session = count == _chunkSize ? _chunkSession ?? _session : count == 1 ? _singleSession ?? _session : _session;
         using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(start * WindowLength, count * WindowLength), [count, Window, FeatureCount]);
         using var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(start * ClassCount, count * ClassCount), [count, ClassCount]);
         using var runOptions = new RunOptions();
-        _session.Run(runOptions, InputNames, [inputValue], OutputNames, [outputValue]);
+        session.Run(runOptions, InputNames, [inputValue], OutputNames, [outputValue]);
     }
 
-    /// <summary>Releases the session. Call only once no <see cref="Predict"/> call is in flight.</summary>
+    /// <summary>Releases the sessions. Call only once no <see cref="Predict"/> call is in flight.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -197,7 +286,42 @@ public sealed class DetectorModel : IDisposable
         }
 
         _single.Dispose();
+        _chunkSession?.Dispose();
+        _singleSession?.Dispose();
         _session.Dispose();
+    }
+
+    private static InferenceSession CreateSession(byte[] model, DetectorModelOptions options, string? batchDimension, int batchSize)
+    {
+        using var sessionOptions = options.CreateSessionOptions(batchDimension, batchSize);
+        return new InferenceSession(model, sessionOptions);
+    }
+
+    /// <summary>A session with the batch dimension fixed, or null when ONNX Runtime refuses it (the general session then serves).</summary>
+    private static InferenceSession? TryCreateSession(byte[] model, DetectorModelOptions options, string batchDimension, int batchSize)
+    {
+        try
+        {
+            return CreateSession(model, options, batchDimension, batchSize);
+        }
+        catch (OnnxRuntimeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The name of the input's batch dimension when it is symbolic (e.g. <c>N</c>), else null.</summary>
+    private static string? SymbolicBatchDimension(InferenceSession session)
+    {
+        var input = session.InputMetadata[InputName];
+        if (input.Dimensions[0] > 0 || input.SymbolicDimensions.Length == 0 || string.IsNullOrEmpty(input.SymbolicDimensions[0]))
+        {
+            return null;
+        }
+
+        var name = input.SymbolicDimensions[0];
+        var output = session.OutputMetadata[OutputName];
+        return output.SymbolicDimensions.Length > 0 && output.SymbolicDimensions[0] == name ? name : null;
     }
 
     private static DetectorModelMetadata Check(InferenceSession session)
@@ -257,7 +381,7 @@ public sealed class DetectorModel : IDisposable
     /// <summary>Per-thread buffers and tensors for single-window inference, created once and reused.</summary>
     private sealed class SingleScratch : IDisposable
     {
-        private readonly DetectorModel _owner;
+        private readonly InferenceSession _session;
         private readonly float[] _input;
         private readonly float[] _output;
         private readonly OrtValue _inputValue;
@@ -266,9 +390,9 @@ public sealed class DetectorModel : IDisposable
         private readonly OrtValue[] _inputs;
         private readonly OrtValue[] _outputs;
 
-        public SingleScratch(DetectorModel owner)
+        public SingleScratch(DetectorModel owner, InferenceSession session)
         {
-            _owner = owner;
+            _session = session;
             _input = new float[owner.WindowLength];
             _output = new float[owner.ClassCount];
             _inputValue = OrtValue.CreateTensorValueFromMemory(_input, [1, owner.Window, owner.FeatureCount]);
@@ -280,7 +404,7 @@ public sealed class DetectorModel : IDisposable
         public void Run(ReadOnlySpan<float> window, Span<float> probabilities)
         {
             window.CopyTo(_input);
-            _owner._session.Run(_runOptions, InputNames, _inputs, OutputNames, _outputs);
+            _session.Run(_runOptions, InputNames, _inputs, OutputNames, _outputs);
             _output.CopyTo(probabilities);
         }
 

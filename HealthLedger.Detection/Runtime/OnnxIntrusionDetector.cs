@@ -97,30 +97,50 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
             return results;
         }
 
+        for (var i = 0; i < n; i++)
+        {
+            if (submissions[i] is null)
+            {
+                throw new ArgumentException("A submission is null.", nameof(submissions));
+            }
+        }
+
         var f = _model.FeatureCount;
         var w = _model.WindowLength;
         var c = _model.ClassCount;
-        var features = new float[f];
+        var features = ArrayPool<float>.Shared.Rent(n * f);
+        var errors = ArrayPool<FeatureError?>.Shared.Rent(n);
         var windows = ArrayPool<float>.Shared.Rent(n * w);
         var probabilities = ArrayPool<float>.Shared.Rent(n * c);
         var rows = ArrayPool<int>.Shared.Rent(n);
         try
         {
+            // Feature extraction is pure: spread it over the batch threads. Windows are then appended in list order.
+            var workers = _model.BatchWorkers(n);
+            if (workers > 1)
+            {
+                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
+                    Extract(submissions, (int)((long)n * k / workers), (int)((long)n * (k + 1) / workers), features, errors));
+            }
+            else
+            {
+                Extract(submissions, 0, n, features, errors);
+            }
+
             var valid = 0;
             for (var i = 0; i < n; i++)
             {
-                var submission = submissions[i] ?? throw new ArgumentException("A submission is null.", nameof(submissions));
-                if (!_extractor.TryExtract(submission.Fields, features, out var error))
+                if (errors[i] is { } error)
                 {
                     results[i] = DetectionResult.Invalid(error);
                     continue;
                 }
 
-                _windows.AppendAndCopyWindow(submission.Device, features, windows.AsSpan(valid * w, w));
+                _windows.AppendAndCopyWindow(submissions[i].Device, features.AsSpan(i * f, f), windows.AsSpan(valid * w, w));
                 rows[valid++] = i;
             }
 
-            _model.Predict(windows.AsSpan(0, valid * w), valid, probabilities.AsSpan(0, valid * c));
+            _model.PredictInPlace(windows, valid, probabilities);
             for (var k = 0; k < valid; k++)
             {
                 results[rows[k]] = DetectionResult.Classified(ToVerdict(probabilities.AsSpan(k * c, c), Threshold));
@@ -130,9 +150,20 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(features);
+            ArrayPool<FeatureError?>.Shared.Return(errors, clearArray: true);
             ArrayPool<float>.Shared.Return(windows);
             ArrayPool<float>.Shared.Return(probabilities);
             ArrayPool<int>.Shared.Return(rows);
+        }
+    }
+
+    private void Extract(IReadOnlyList<DeviceSubmission> submissions, int start, int end, float[] features, FeatureError?[] errors)
+    {
+        var f = _model.FeatureCount;
+        for (var i = start; i < end; i++)
+        {
+            errors[i] = _extractor.TryExtract(submissions[i].Fields, features.AsSpan(i * f, f), out var error) ? null : error;
         }
     }
 

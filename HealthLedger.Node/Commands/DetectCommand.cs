@@ -50,15 +50,36 @@ internal static class DetectCommand
             Description = "Batch parallelism: concurrent inferences one batch is split into (default 1).",
             DefaultValueFactory = _ => 1,
         };
-        var command = new Command("bench", "Latency harness: per-call p50/p99 of single-submission classification, batched throughput (1, 64, 512) and model load time.")
+        var chunk = new Option<int>("--chunk")
+        {
+            Description = "Most windows per inference within a batch (default 128, the library default).",
+            DefaultValueFactory = _ => DetectorModelOptions.Default.BatchChunkSize,
+        };
+        var general = new Option<bool>("--no-specialize")
+        {
+            Description = "Run every batch size on the general session (no sessions with the batch dimension fixed).",
+        };
+        var command = new Command("bench", "Latency harness: per-call p50/p99 of single-submission classification, batched throughput (1, 64, 512, 2048) and model load time.")
         {
             model,
             count,
             seconds,
             threads,
             parallel,
+            chunk,
+            general,
         };
-        command.SetAction(parseResult => DetectBench.Run(parseResult.GetValue(model), parseResult.GetValue(count), parseResult.GetValue(seconds), parseResult.GetValue(threads), parseResult.GetValue(parallel)));
+        command.SetAction(parseResult => DetectBench.Run(
+            parseResult.GetValue(model),
+            parseResult.GetValue(count),
+            parseResult.GetValue(seconds),
+            new DetectorModelOptions
+            {
+                IntraOpThreads = parseResult.GetValue(threads),
+                BatchParallelism = parseResult.GetValue(parallel),
+                BatchChunkSize = parseResult.GetValue(chunk),
+                SpecializeBatchShapes = !parseResult.GetValue(general),
+            }));
         return command;
     }
 
@@ -193,11 +214,11 @@ internal static class DetectCommand
 /// </summary>
 internal static class DetectBench
 {
-    public static int Run(FileInfo? modelFile, int count, double seconds, int threads, int parallel)
+    public static int Run(FileInfo? modelFile, int count, double seconds, DetectorModelOptions options)
     {
-        if (count < 1 || seconds <= 0 || threads < 1 || parallel < 1)
+        if (count < 1 || seconds <= 0 || options.IntraOpThreads < 1 || options.BatchParallelism < 1 || options.BatchChunkSize < 1)
         {
-            Console.Error.WriteLine("--count, --seconds and --threads must be positive.");
+            Console.Error.WriteLine("--count, --seconds, --threads, --parallel and --chunk must be positive.");
             return 2;
         }
 
@@ -214,19 +235,19 @@ internal static class DetectBench
 
         var inv = CultureInfo.InvariantCulture;
 
-        // Model load: 20 loads from bytes (contract checks included), after one warm-up.
-        DetectorModel.Load(bytes).Dispose();
+        // Model load with the chosen options: 20 loads from bytes (contract checks included), after one warm-up.
+        DetectorModel.Load(bytes, options).Dispose();
         var loads = new double[20];
         for (var i = 0; i < loads.Length; i++)
         {
             var t0 = Stopwatch.GetTimestamp();
-            DetectorModel.Load(bytes).Dispose();
+            DetectorModel.Load(bytes, options).Dispose();
             loads[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
 
         Array.Sort(loads);
-        using var model = DetectorModel.Load(bytes, new DetectorModelOptions { IntraOpThreads = threads, BatchParallelism = parallel });
-        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes, intra-op threads {threads}, batch parallelism {parallel}, {Environment.ProcessorCount} cores"));
+        using var model = DetectorModel.Load(bytes, options);
+        Console.WriteLine(string.Create(inv, $"model: {model.Metadata.ModelId}, T={model.Window}, F={model.FeatureCount}, C={model.ClassCount}, {bytes.Length:N0} bytes, intra-op threads {options.IntraOpThreads}, batch parallelism {options.BatchParallelism}, chunk {options.BatchChunkSize}, specialised shapes {model.HasSpecializedShapes}, {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
         Console.WriteLine(string.Create(inv, $"load: median {loads[loads.Length / 2]:F2} ms, max {loads[^1]:F2} ms (n={loads.Length})"));
 
         // Single submissions through the whole detector, each call timed.
@@ -252,7 +273,7 @@ internal static class DetectBench
         Console.WriteLine(string.Create(inv, $"single Classify (n={count:N0}): p50 {P(0.50):F1} µs, p90 {P(0.90):F1} µs, p99 {P(0.99):F1} µs, p99.9 {P(0.999):F1} µs, max {latencies[^1]:F1} µs; process CPU {cpuPerCall:F1} µs/call"));
 
         // Batched raw inference and batched ClassifyBatch.
-        foreach (var batch in new[] { 1, 64, 512 })
+        foreach (var batch in new[] { 1, 64, 512, 2048 })
         {
             var windows = SyntheticSubmissions.Windows(model, batch);
             var probabilities = new float[batch * model.ClassCount];
@@ -262,7 +283,22 @@ internal static class DetectBench
             Console.WriteLine(string.Create(inv, $"batch {batch,3}: Predict {predict,9:N0} samples/s ({predictCpu,9:N0} per CPU-s)   ClassifyBatch {classify,9:N0} samples/s ({classifyCpu,9:N0} per CPU-s)"));
         }
 
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>The 1-, 5- and 15-minute load averages (Linux), to judge whether the figures come from a quiet machine.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return string.Join(' ', fields.Take(3));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "n/a";
+        }
     }
 
     private static double CpuSeconds()

@@ -34,6 +34,21 @@ public sealed class DetectCommandTests
     }
 
     [Test]
+    public void Bench_runs_on_the_tiny_model_with_chunks_and_parallelism()
+    {
+        var model = DetectionTestSupport.VectorPath("tiny-binary.onnx");
+
+        Assert.That(Run("bench", "--model", model, "--count", "50", "--seconds", "0.01", "--parallel", "2", "--chunk", "16"), Is.Zero);
+    }
+
+    [TestCase("--chunk", "0")]
+    [TestCase("--parallel", "0")]
+    public void Bench_refuses_non_positive_options(string option, string value)
+    {
+        Assert.That(Run("bench", "--model", DetectionTestSupport.VectorPath("tiny-binary.onnx"), option, value), Is.EqualTo(2));
+    }
+
+    [Test]
     public void Evaluate_refuses_an_unknown_dataset()
     {
         Assert.That(Run("evaluate", "--dataset", "kdd99", "--json", "x.json"), Is.Not.Zero);

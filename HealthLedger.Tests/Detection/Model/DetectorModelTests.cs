@@ -88,6 +88,80 @@ public sealed class DetectorModelTests
         Assert.That(b, Is.EqualTo(a).Within(1e-6f));
     }
 
+    [TestCase("wustl-ehms-binary")]
+    [TestCase("nsl-kdd-binary")]
+    [TestCase("wustl-ehms-3class")]
+    public void Trained_model_matches_pytorch_outputs_on_every_inference_path(string name)
+    {
+        var modelPath = DetectionTestSupport.RequireTrainedModelFile(name + ".onnx");
+        var (inputs, expected) = ReadParity(DetectionTestSupport.RequireTrainedModelFile(name + ".parity.json"));
+        var flat = Flatten(inputs);
+
+        // Chunks of 5: full chunks on the shape-specialised session, a short tail on the general one, two threads.
+        using var chunked = DetectorModel.Load(modelPath, new DetectorModelOptions { BatchChunkSize = 5, BatchParallelism = 2 });
+        using var general = DetectorModel.Load(modelPath, new DetectorModelOptions { SpecializeBatchShapes = false });
+        Assert.That(chunked.HasSpecializedShapes, Is.True);
+        Assert.That(general.HasSpecializedShapes, Is.False);
+        var c = chunked.ClassCount;
+        var batch = new float[inputs.Count * c];
+        var plain = new float[inputs.Count * c];
+        chunked.Predict(flat, inputs.Count, batch);
+        general.Predict(flat, inputs.Count, plain);
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var single = new float[c];
+            chunked.Predict(flat.AsSpan(i * chunked.WindowLength, chunked.WindowLength), 1, single);
+            Assert.Multiple(() =>
+            {
+                Assert.That(single, Is.EqualTo(expected[i]).Within(1e-4f), $"single window {i}");
+                Assert.That(batch.AsSpan(i * c, c).ToArray(), Is.EqualTo(expected[i]).Within(1e-4f), $"chunked batch window {i}");
+                Assert.That(plain.AsSpan(i * c, c).ToArray(), Is.EqualTo(expected[i]).Within(1e-4f), $"general session window {i}");
+            });
+        }
+    }
+
+    [TestCase(1, 1)]
+    [TestCase(4, 1)]
+    [TestCase(4, 2)]
+    [TestCase(7, 3)]
+    [TestCase(1000, 2)]
+    public void Chunked_and_specialised_batches_give_the_same_probabilities(int chunkSize, int parallelism)
+    {
+        var (inputs, _) = ReadParity(DetectionTestSupport.VectorPath("tiny-binary.parity.json"));
+        var windows = Enumerable.Repeat(Flatten(inputs), 9).SelectMany(w => w).ToArray();
+        var count = inputs.Count * 9;
+        using var reference = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"), new DetectorModelOptions { SpecializeBatchShapes = false, BatchChunkSize = 100_000 });
+        using var model = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"), new DetectorModelOptions { BatchChunkSize = chunkSize, BatchParallelism = parallelism });
+        Assert.That(model.HasSpecializedShapes, Is.True);
+
+        foreach (var n in new[] { 1, 2, chunkSize, chunkSize + 1, 3 * chunkSize, 130, count })
+        {
+            if (n > count)
+            {
+                continue;
+            }
+
+            var a = new float[n * 2];
+            var b = new float[n * 2];
+            reference.Predict(windows.AsSpan(0, n * model.WindowLength), n, a);
+            model.Predict(windows.AsSpan(0, n * model.WindowLength), n, b);
+            Assert.That(b, Is.EqualTo(a).Within(1e-6f), $"batch of {n}");
+        }
+    }
+
+    [Test]
+    public void Options_out_of_range_are_refused()
+    {
+        var path = DetectionTestSupport.VectorPath("tiny-binary.onnx");
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => DetectorModel.Load(path, new DetectorModelOptions { BatchChunkSize = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => DetectorModel.Load(path, new DetectorModelOptions { BatchParallelism = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => DetectorModel.Load(path, new DetectorModelOptions { IntraOpThreads = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+        });
+    }
+
     [Test]
     public void Predict_refuses_buffers_of_the_wrong_size()
     {

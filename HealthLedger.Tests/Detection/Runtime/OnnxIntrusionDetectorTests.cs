@@ -87,6 +87,45 @@ public sealed class OnnxIntrusionDetectorTests
     }
 
     [Test]
+    public void Parallel_chunked_batch_gives_the_same_results_as_one_by_one_including_refusals()
+    {
+        // 600 submissions over 13 devices, every 17th refused: extraction is spread over 3 threads, inference runs in
+        // chunks of 50 on 3 threads; windows must still follow list order.
+        var submissions = Enumerable.Range(0, 600)
+            .Select(i => Submission(i % 13, i % 17 == 0 ? double.NaN : i * 0.37, i % 3 == 0 ? "icmp" : "tcp", i))
+            .ToArray();
+        using var parallelModel = DetectorModel.Load(DetectionTestSupport.VectorPath("tiny-binary.onnx"), new DetectorModelOptions { BatchParallelism = 3, BatchChunkSize = 50 });
+        var sequential = new OnnxIntrusionDetector(_model, new ManualClock(Start));
+        var batched = new OnnxIntrusionDetector(parallelModel, new ManualClock(Start));
+
+        var one = submissions.Select(sequential.Classify).ToArray();
+        var many = batched.ClassifyBatch(submissions);
+
+        Assert.That(many, Has.Count.EqualTo(one.Length));
+        for (var i = 0; i < one.Length; i++)
+        {
+            Assert.That(many[i].IsClassified, Is.EqualTo(one[i].IsClassified), $"submission {i}");
+            if (one[i].IsClassified)
+            {
+                Assert.That(many[i].Verdict.AttackProbability, Is.EqualTo(one[i].Verdict.AttackProbability).Within(1e-6f), $"submission {i}");
+            }
+            else
+            {
+                Assert.That(many[i].Error!.Kind, Is.EqualTo(one[i].Error!.Kind), $"submission {i}");
+            }
+        }
+    }
+
+    [Test]
+    public void Batch_with_a_null_submission_is_refused_before_any_window_changes()
+    {
+        var detector = new OnnxIntrusionDetector(_model, new ManualClock(Start));
+
+        Assert.That(() => detector.ClassifyBatch([Submission(1, 4), null!]), Throws.ArgumentException);
+        Assert.That(detector.TrackedDevices, Is.Zero);
+    }
+
+    [Test]
     public void Invalid_submission_in_a_batch_is_refused_and_does_not_enter_the_window()
     {
         var detector = new OnnxIntrusionDetector(_model, new ManualClock(Start));
