@@ -5,7 +5,10 @@ namespace HealthLedger.Detection.Runtime;
 /// <summary>Classifies device submissions as normal or attack. Implementations are thread-safe.</summary>
 public interface IIntrusionDetector
 {
-    /// <summary>The decision threshold on P(attack).</summary>
+    /// <summary>
+    /// The decision threshold on P(attack) for a device with a full window. A detector may judge a device's first records
+    /// with a different threshold (per-history thresholds); <see cref="IntrusionVerdict.Threshold"/> is the one applied.
+    /// </summary>
     float Threshold { get; }
 
     /// <summary>A short name of the model behind the detector (for intrusion reports).</summary>

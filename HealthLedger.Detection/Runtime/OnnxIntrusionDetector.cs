@@ -73,9 +73,9 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
                 return DetectionResult.Invalid(error);
             }
 
-            _windows.AppendAndCopyWindow(submission.Device, features, window);
+            var history = _windows.AppendAndCopyWindow(submission.Device, features, window);
             _model.Predict(window, 1, probabilities);
-            return DetectionResult.Classified(ToVerdict(probabilities, Threshold));
+            return DetectionResult.Classified(ToVerdict(probabilities, _model.Metadata.ThresholdFor(history)));
         }
         finally
         {
@@ -113,6 +113,7 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
         var windows = ArrayPool<float>.Shared.Rent(n * w);
         var probabilities = ArrayPool<float>.Shared.Rent(n * c);
         var rows = ArrayPool<int>.Shared.Rent(n);
+        var histories = ArrayPool<int>.Shared.Rent(n);
         try
         {
             // Feature extraction is pure: spread it over the batch threads. Windows are then appended in list order.
@@ -136,14 +137,14 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
                     continue;
                 }
 
-                _windows.AppendAndCopyWindow(submissions[i].Device, features.AsSpan(i * f, f), windows.AsSpan(valid * w, w));
+                histories[valid] = _windows.AppendAndCopyWindow(submissions[i].Device, features.AsSpan(i * f, f), windows.AsSpan(valid * w, w));
                 rows[valid++] = i;
             }
 
             _model.PredictInPlace(windows, valid, probabilities);
             for (var k = 0; k < valid; k++)
             {
-                results[rows[k]] = DetectionResult.Classified(ToVerdict(probabilities.AsSpan(k * c, c), Threshold));
+                results[rows[k]] = DetectionResult.Classified(ToVerdict(probabilities.AsSpan(k * c, c), _model.Metadata.ThresholdFor(histories[k])));
             }
 
             return results;
@@ -155,6 +156,7 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
             ArrayPool<float>.Shared.Return(windows);
             ArrayPool<float>.Shared.Return(probabilities);
             ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(histories);
         }
     }
 

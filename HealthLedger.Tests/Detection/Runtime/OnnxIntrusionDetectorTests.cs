@@ -198,4 +198,26 @@ public sealed class OnnxIntrusionDetectorTests
             Assert.That(verdict.PredictedClass, Is.EqualTo(predicted));
         });
     }
+
+    [Test]
+    public void A_new_devices_first_records_are_judged_with_the_per_history_thresholds_single_and_batched()
+    {
+        using var model = DetectorModel.Load(DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx"));
+        var byHistory = model.Metadata.ThresholdByHistory;
+        Assert.That(byHistory, Is.Not.Null.And.Count.EqualTo(model.Window), "the shipped gate model carries hl.threshold_by_history");
+        var submissions = SyntheticSubmissions.Create(model, 2 * model.Window, devices: 1);
+        var single = new OnnxIntrusionDetector(model, new ManualClock(Start));
+        var batched = new OnnxIntrusionDetector(model, new ManualClock(Start));
+
+        var singleThresholds = submissions.Select(s => single.Classify(s).Verdict.Threshold).ToArray();
+        var batchThresholds = batched.ClassifyBatch(submissions).Select(r => r.Verdict.Threshold).ToArray();
+
+        var expected = Enumerable.Range(1, submissions.Length).Select(h => h < model.Window ? byHistory![h - 1] : model.Metadata.Threshold).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(singleThresholds, Is.EqualTo(expected));
+            Assert.That(batchThresholds, Is.EqualTo(expected));
+            Assert.That(expected[0], Is.GreaterThan(model.Metadata.Threshold), "a first record needs a higher score to be refused");
+        });
+    }
 }
