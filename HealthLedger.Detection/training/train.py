@@ -972,7 +972,7 @@ def train_nsl(d: Path, hp: HP, log) -> dict:
 # device's first T-1 records (cold start); cold-start augmentation was tried and not adopted.
 WUSTL_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
 WUSTL3_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
-NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=10.0, distill_tau=4.0)
+NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=10.0, distill_tau=4.0, log_skew=0.0)
 
 
 def main():
