@@ -16,50 +16,23 @@ namespace HealthLedger.Benchmarks.Detection;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(PercentileConfig))]
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in [GlobalCleanup].")]
-public class DetectorBenchmarks
+public class DetectorBenchmarks : DetectorBatchBenchmarkBase
 {
-    private DetectorModel _model = null!;
-    private OnnxIntrusionDetector _detector = null!;
-    private DeviceSubmission[] _submissions = null!;
-    private float[] _windows = null!;
-    private float[] _probabilities = null!;
-    private byte[] _modelBytes = null!;
-    private int _next;
-
     /// <summary>Windows per batch.</summary>
     [Params(1, 64, 512)]
     public int BatchSize { get; set; }
 
     /// <summary>Loads the model and prepares inputs.</summary>
     [GlobalSetup]
-    public void Setup()
-    {
-        _modelBytes = DetectorBenchmarkSetup.ModelBytes();
-        _model = DetectorModel.Load(_modelBytes);
-        _detector = new OnnxIntrusionDetector(_model, TimeProvider.System, new DeviceWindowOptions { MaxDevices = 1024 }, ownsModel: true);
-        _submissions = SyntheticSubmissions.Create(_model, 4096, 256);
-        _windows = SyntheticSubmissions.Windows(_model, BatchSize);
-        _probabilities = new float[BatchSize * _model.ClassCount];
-        _detector.ClassifyBatch(_submissions);
-    }
-
-    /// <summary>Releases the model.</summary>
-    [GlobalCleanup]
-    public void Cleanup() => _detector.Dispose();
+    public void Setup() => Prepare(BatchSize, DetectorModelOptions.Default);
 
     /// <summary>Raw inference on <see cref="BatchSize"/> prepared windows (samples/s = BatchSize / mean).</summary>
     [Benchmark]
-    public void PredictBatch() => _model.Predict(_windows, BatchSize, _probabilities);
+    public void PredictBatch() => PredictPrepared();
 
     /// <summary>Full path for <see cref="BatchSize"/> submissions: features, per-device windows, one inference.</summary>
     [Benchmark]
-    public IReadOnlyList<DetectionResult> ClassifyBatch()
-    {
-        var start = _next;
-        _next = (_next + BatchSize) % (_submissions.Length - BatchSize);
-        return _detector.ClassifyBatch(new ArraySegment<DeviceSubmission>(_submissions, start, BatchSize));
-    }
+    public IReadOnlyList<DetectionResult> ClassifyBatch() => ClassifyNext();
 }
 
 /// <summary>
@@ -68,44 +41,61 @@ public class DetectorBenchmarks
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(PercentileConfig))]
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in [GlobalCleanup].")]
-public class DetectorParallelBatchBenchmarks
+public class DetectorParallelBatchBenchmarks : DetectorBatchBenchmarkBase
 {
-    private const int BatchSize = 512;
+    /// <summary>Loads the model with batch parallelism 2 and prepares inputs.</summary>
+    [GlobalSetup]
+    public void Setup() => Prepare(512, new DetectorModelOptions { BatchParallelism = 2 });
+
+    /// <summary>Raw inference on 512 prepared windows, two threads.</summary>
+    [Benchmark]
+    public void PredictBatch512Parallel2() => PredictPrepared();
+
+    /// <summary>Full path for 512 submissions, two threads.</summary>
+    [Benchmark]
+    public IReadOnlyList<DetectionResult> ClassifyBatch512Parallel2() => ClassifyNext();
+}
+
+/// <summary>Shared state of the batch benchmarks: a detector over the shipped model, synthetic submissions and windows.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in [GlobalCleanup].")]
+public abstract class DetectorBatchBenchmarkBase
+{
     private DetectorModel _model = null!;
     private OnnxIntrusionDetector _detector = null!;
     private DeviceSubmission[] _submissions = null!;
     private float[] _windows = null!;
     private float[] _probabilities = null!;
+    private int _batch;
     private int _next;
-
-    /// <summary>Loads the model with batch parallelism 2 and prepares inputs.</summary>
-    [GlobalSetup]
-    public void Setup()
-    {
-        _model = DetectorModel.Load(DetectorBenchmarkSetup.ModelBytes(), new DetectorModelOptions { BatchParallelism = 2 });
-        _detector = new OnnxIntrusionDetector(_model, TimeProvider.System, new DeviceWindowOptions { MaxDevices = 1024 }, ownsModel: true);
-        _submissions = SyntheticSubmissions.Create(_model, 4096, 256);
-        _windows = SyntheticSubmissions.Windows(_model, BatchSize);
-        _probabilities = new float[BatchSize * _model.ClassCount];
-        _detector.ClassifyBatch(_submissions);
-    }
 
     /// <summary>Releases the model.</summary>
     [GlobalCleanup]
     public void Cleanup() => _detector.Dispose();
 
-    /// <summary>Raw inference on 512 prepared windows, two threads.</summary>
-    [Benchmark]
-    public void PredictBatch512Parallel2() => _model.Predict(_windows, BatchSize, _probabilities);
+    /// <summary>Loads the model with <paramref name="options"/> and prepares <paramref name="batch"/>-sized inputs.</summary>
+    /// <param name="batch">Windows per call.</param>
+    /// <param name="options">Model options.</param>
+    protected void Prepare(int batch, DetectorModelOptions options)
+    {
+        _batch = batch;
+        _model = DetectorModel.Load(DetectorBenchmarkSetup.ModelBytes(), options);
+        _detector = new OnnxIntrusionDetector(_model, TimeProvider.System, new DeviceWindowOptions { MaxDevices = 1024 }, ownsModel: true);
+        _submissions = SyntheticSubmissions.Create(_model, 4096, 256);
+        _windows = SyntheticSubmissions.Windows(_model, batch);
+        _probabilities = new float[batch * _model.ClassCount];
+        _detector.ClassifyBatch(_submissions);
+    }
 
-    /// <summary>Full path for 512 submissions, two threads.</summary>
-    [Benchmark]
-    public IReadOnlyList<DetectionResult> ClassifyBatch512Parallel2()
+    /// <summary>Raw inference on the prepared windows.</summary>
+    protected void PredictPrepared() => _model.Predict(_windows, _batch, _probabilities);
+
+    /// <summary>The full path for the next slice of submissions.</summary>
+    /// <returns>The results.</returns>
+    protected IReadOnlyList<DetectionResult> ClassifyNext()
     {
         var start = _next;
-        _next = (_next + BatchSize) % (_submissions.Length - BatchSize);
-        return _detector.ClassifyBatch(new ArraySegment<DeviceSubmission>(_submissions, start, BatchSize));
+        _next = (_next + _batch) % (_submissions.Length - _batch);
+        return _detector.ClassifyBatch(new ArraySegment<DeviceSubmission>(_submissions, start, _batch));
     }
 }
 
