@@ -94,4 +94,36 @@ public sealed class DetectCommandTests
             File.Delete(json);
         }
     }
+
+    [TestCase("0")]
+    [TestCase("-3")]
+    public void Evaluate_refuses_a_history_below_one(string history)
+    {
+        Assert.That(Run("evaluate", "--dataset", "wustl", "--history", history, "--json", "x.json"), Is.EqualTo(2));
+    }
+
+    [Test]
+    [Category("Slow")]
+    public void Evaluate_with_history_one_reports_the_cold_start_threshold_and_history()
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var model = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
+        var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
+        try
+        {
+            Assert.That(Run("evaluate", "--dataset", "wustl", "--data", data, "--model", model, "--json", json, "--history", "1"), Is.Zero);
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
+            using var loaded = HealthLedger.Detection.Model.DetectorModel.Load(model);
+            Assert.Multiple(() =>
+            {
+                Assert.That(doc.RootElement.GetProperty("history").GetInt32(), Is.EqualTo(1));
+                Assert.That(doc.RootElement.GetProperty("threshold").GetSingle(), Is.EqualTo(loaded.Metadata.ThresholdFor(1)));
+                Assert.That(doc.RootElement.GetProperty("specificity").GetDouble(), Is.GreaterThanOrEqualTo(0.98));
+            });
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
 }
