@@ -21,6 +21,13 @@ public sealed class DetectorModel : IDisposable
     /// <summary>File name of the default (gate) model embedded in this assembly.</summary>
     public const string DefaultModelFileName = "wustl-ehms-binary.onnx";
 
+    /// <summary>
+    /// File name of the opt-in fast gate model embedded in this assembly: the same data, features, window and training
+    /// as the default with a smaller DSAE and BiLSTM (h1 32, h2 16, 16 units per direction), for gateways bound by
+    /// throughput. Its accuracy is slightly lower (see docs/detection.md).
+    /// </summary>
+    public const string FastModelFileName = "wustl-ehms-binary-fast.onnx";
+
     private const string ResourcePrefix = "HealthLedger.Detection.Models.";
 
     private static readonly string[] InputNames = [InputName];
@@ -71,10 +78,16 @@ public sealed class DetectorModel : IDisposable
 
     /// <summary>Loads the default WUSTL-EHMS binary model embedded in this assembly.</summary>
     /// <exception cref="DetectorModelException">The build has no embedded model, or it breaks the contract.</exception>
-    public static DetectorModel LoadDefault(DetectorModelOptions? options = null)
+    public static DetectorModel LoadDefault(DetectorModelOptions? options = null) => LoadEmbedded(DefaultModelFileName, options);
+
+    /// <summary>Loads the opt-in fast WUSTL-EHMS binary gate model (<see cref="FastModelFileName"/>) embedded in this assembly.</summary>
+    /// <exception cref="DetectorModelException">The build does not embed it, or it breaks the contract.</exception>
+    public static DetectorModel LoadFast(DetectorModelOptions? options = null) => LoadEmbedded(FastModelFileName, options);
+
+    private static DetectorModel LoadEmbedded(string file, DetectorModelOptions? options)
     {
-        using var stream = typeof(DetectorModel).Assembly.GetManifestResourceStream(ResourcePrefix + DefaultModelFileName)
-            ?? throw new DetectorModelException(DetectorModelError.InvalidModel, $"this build of {typeof(DetectorModel).Assembly.GetName().Name} embeds no default model ({DefaultModelFileName}).");
+        using var stream = typeof(DetectorModel).Assembly.GetManifestResourceStream(ResourcePrefix + file)
+            ?? throw new DetectorModelException(DetectorModelError.InvalidModel, $"this build of {typeof(DetectorModel).Assembly.GetName().Name} does not embed {file}.");
         return Load(stream, options);
     }
 

@@ -55,6 +55,11 @@ public sealed class OnnxIntrusionDetector : IIntrusionDetector, IDisposable
     public static OnnxIntrusionDetector CreateDefault(TimeProvider time, DeviceWindowOptions? windows = null, FeatureExtractorOptions? features = null, DetectorModelOptions? modelOptions = null) =>
         new(DetectorModel.LoadDefault(modelOptions), time, windows, features, ownsModel: true);
 
+    /// <summary>Creates a detector over the opt-in fast gate model embedded in this assembly (<see cref="DetectorModel.FastModelFileName"/>); the detector owns it.</summary>
+    /// <exception cref="DetectorModelException">This build does not embed the fast model.</exception>
+    public static OnnxIntrusionDetector CreateFast(TimeProvider time, DeviceWindowOptions? windows = null, FeatureExtractorOptions? features = null, DetectorModelOptions? modelOptions = null) =>
+        new(DetectorModel.LoadFast(modelOptions), time, windows, features, ownsModel: true);
+
     /// <inheritdoc />
     public DetectionResult Classify(DeviceSubmission submission)
     {

@@ -22,7 +22,7 @@ HEAD = ("| model | accuracy % | sensitivity (attack recall) % | specificity % | 
 
 
 def main():
-    for name in ("wustl-ehms-binary", "wustl-ehms-3class", "nsl-kdd-binary"):
+    for name in ("wustl-ehms-binary", "wustl-ehms-3class", "nsl-kdd-binary", "wustl-ehms-binary-fast"):
         p = MODELS / f"{name}.metrics.json"
         if not p.exists():
             continue

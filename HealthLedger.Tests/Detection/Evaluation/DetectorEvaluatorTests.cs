@@ -62,6 +62,7 @@ public sealed class DetectorEvaluatorTests
     [TestCase("wustl-ehms-binary.onnx")]
     [TestCase("nsl-kdd-binary.onnx")]
     [TestCase("wustl-ehms-3class.onnx")]
+    [TestCase("wustl-ehms-binary-fast.onnx")]
     public void Csharp_metrics_equal_the_python_metrics_in_hl_metrics(string modelFile)
     {
         var result = Evaluate(modelFile);
@@ -106,6 +107,18 @@ public sealed class DetectorEvaluatorTests
             Assert.That(test.Metrics.Accuracy, Is.EqualTo(python.GetProperty("model_by_history").GetProperty("accuracy").GetDouble()).Within(1e-3));
             Assert.That(test.Metrics.Sensitivity, Is.EqualTo(python.GetProperty("model_by_history").GetProperty("sensitivity").GetDouble()).Within(1e-3));
         });
+    }
+
+    [Test]
+    public void Fast_wustl_model_keeps_the_gate_specificity_at_every_history()
+    {
+        var data = DetectionTestSupport.RequireDataDirectory();
+        var path = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary-fast.onnx");
+        using var model = DetectorModel.Load(path);
+
+        var specificities = new[] { 1, 3, 5, 10 }.Select(h => DetectorEvaluator.Evaluate(model, data, path, h).TestSets.Single().Metrics.Specificity).ToArray();
+
+        Assert.That(specificities, Has.All.GreaterThanOrEqualTo(0.98));
     }
 
     [Test]

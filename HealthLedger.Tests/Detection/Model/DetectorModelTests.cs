@@ -47,6 +47,7 @@ public sealed class DetectorModelTests
     [TestCase("wustl-ehms-binary")]
     [TestCase("nsl-kdd-binary")]
     [TestCase("wustl-ehms-3class")]
+    [TestCase("wustl-ehms-binary-fast")]
     public void Trained_model_matches_pytorch_outputs_within_1e4(string name)
     {
         var model = DetectionTestSupport.RequireTrainedModelFile(name + ".onnx");
@@ -91,6 +92,7 @@ public sealed class DetectorModelTests
     [TestCase("wustl-ehms-binary")]
     [TestCase("nsl-kdd-binary")]
     [TestCase("wustl-ehms-3class")]
+    [TestCase("wustl-ehms-binary-fast")]
     public void Trained_model_matches_pytorch_outputs_on_every_inference_path(string name)
     {
         var modelPath = DetectionTestSupport.RequireTrainedModelFile(name + ".onnx");
@@ -218,6 +220,24 @@ public sealed class DetectorModelTests
         {
             Assert.That(model.Metadata.Dataset, Is.EqualTo("wustl-ehms-2020"));
             Assert.That(model.Metadata.Classes, Has.Count.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void Embedded_fast_model_is_a_smaller_wustl_binary_model_with_the_same_contract()
+    {
+        using var fast = DetectorModel.LoadFast();
+        using var standard = DetectorModel.LoadDefault();
+        var fileBytes = File.ReadAllBytes(DetectionTestSupport.RequireTrainedModelFile(DetectorModel.FastModelFileName));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fast.Sha256, Is.EqualTo(HealthLedger.Core.Crypto.Hash256.Sha256(fileBytes)), "the embedded bytes are the committed file");
+            Assert.That(fast.Sha256, Is.Not.EqualTo(standard.Sha256));
+            Assert.That(fast.Metadata.Features, Is.EqualTo(standard.Metadata.Features));
+            Assert.That(fast.Metadata.Window, Is.EqualTo(standard.Metadata.Window));
+            Assert.That(fast.Metadata.ThresholdByHistory, Has.Count.EqualTo(fast.Window));
+            Assert.That(fileBytes, Has.Length.LessThan(new FileInfo(DetectionTestSupport.RequireTrainedModelFile(DetectorModel.DefaultModelFileName)).Length));
         });
     }
 
