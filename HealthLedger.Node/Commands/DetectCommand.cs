@@ -216,9 +216,19 @@ internal static class DetectBench
 {
     public static int Run(FileInfo? modelFile, int count, double seconds, DetectorModelOptions options)
     {
-        if (count < 1 || seconds <= 0 || options.IntraOpThreads < 1 || options.BatchParallelism < 1 || options.BatchChunkSize < 1)
+        if (count < 1 || seconds <= 0)
         {
-            Console.Error.WriteLine("--count, --seconds, --threads, --parallel and --chunk must be positive.");
+            Console.Error.WriteLine("--count and --seconds must be positive.");
+            return 2;
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            Console.Error.WriteLine($"--threads, --parallel and --chunk must be positive: {e.Message}");
             return 2;
         }
 
