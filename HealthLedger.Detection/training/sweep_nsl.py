@@ -19,13 +19,14 @@ import numpy as np
 import train as tr
 
 
-def parse(v: str) -> dict:
+def parse(v: str, base: tr.HP) -> dict:
+    """HP overrides from "k=v,k=v" (or "base" for none), typed like the fields of `base`."""
     if v == "base":
         return {}
     out = {}
     for kv in v.split(","):
         k, val = kv.split("=")
-        cur = getattr(tr.NSL_HP, k)
+        cur = getattr(base, k)
         out[k] = type(cur)(val) if not isinstance(cur, bool) else val.lower() in ("1", "true")
     return out
 
@@ -36,7 +37,7 @@ def main():
     n_tr = len(tr_tab.y)
     n_fit = int(round(0.8 * n_tr))
     for v in sys.argv[1:]:
-        hp = replace(tr.NSL_HP, **parse(v))
+        hp = replace(tr.NSL_HP, **parse(v, tr.NSL_HP))
         widx = tr.window_index([(0, n_tr)], hp.T)
         sel = tr.select_nsl_rules(tr_tab, widx, n_fit, n_tr, hp, lambda s: None)
         best = max(sel["scores"]["model"], key=lambda r: r["accuracy"])

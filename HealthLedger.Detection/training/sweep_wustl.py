@@ -24,18 +24,15 @@ def main():
     d = tr.data_dir()
     tab = tr.load_wustl(d, three_class=False)
     for v in sys.argv[1:]:
-        hp = replace(tr.WUSTL_HP, **{k: (type(getattr(tr.WUSTL_HP, k))(x) if not isinstance(getattr(tr.WUSTL_HP, k), bool)
-                                         else x in ("1", "true")) for k, x in
-                                      ([kv.split("=") for kv in v.split(",")] if v != "base" else [])})
+        hp = replace(tr.WUSTL_HP, **parse(v, tr.WUSTL_HP))
         trn, val, _, widx, _ = tr.wustl_blocked_split(len(tab.y), hp.T)
         sp = tr.Split(tab.X, widx, trn, val, {})
         model, gb, _, _, _ = tr.fit_models(tab, sp, hp, lambda s: None)
-        X32 = tab.X.astype(np.float32)
         yb = (tab.y[val] > 0).astype(np.int64)
         res = []
         for h in range(1, hp.T + 1):
             iv = tr.truncate(widx[val], h)
-            p = 1 - tr.predict(model, X32[iv])[:, 0]
+            p = 1 - tr.predict(model, tr.net_windows(tab.X, iv))[:, 0]
             t = tr.apply_rule(p, yb, "max-accuracy", hp.min_val_specificity)
             m = tr.binary_metrics(p, yb, t)
             res.append((h, m["accuracy"], m["specificity"], m["sensitivity"]))

@@ -165,6 +165,21 @@ def window_index(segments: list[tuple[int, int]], T: int) -> np.ndarray:
     return idx
 
 
+def net_windows(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The network's input for window indices [n,T]: raw float32 windows [n,T,F]."""
+    return X[idx].astype(np.float32)
+
+
+def gb_windows(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The baseline's input for window indices [n,T]: raw float64 windows flattened to [n,T*F]."""
+    return X[idx].reshape(len(idx), -1)
+
+
+def block_rows(bs: list[int], rows: int) -> np.ndarray:
+    """Row ids of the WUSTL blocks bs, in block order."""
+    return np.concatenate([np.arange(b * WUSTL_BLOCK, min((b + 1) * WUSTL_BLOCK, rows)) for b in bs])
+
+
 def truncate(idx: np.ndarray, h: int) -> np.ndarray:
     """Window indices [n,T] cut to the last h records, left-padded with the earliest kept one
     (what a device with only h records of history gets at run time)."""
@@ -561,13 +576,11 @@ def fit_preprocessing(Xtr_rows: np.ndarray, hp: HP):
 def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
     """Fits the GB baseline (also the distillation teacher) and the DSAE+BiLSTM on sp.train."""
     C = len(tab.classes)
-    X32 = sp.X.astype(np.float32)
-    W = lambda rows: X32[sp.widx[rows]]  # noqa: E731  [n,T,F]
+    flat = lambda rows: gb_windows(sp.X, sp.widx[rows])  # noqa: E731
     y = tab.y
     # Baseline: HistGradientBoosting on the flattened raw window [T*F] (same rows, same split).
     # Fitted first because it is also the distillation teacher (training split only).
     t1 = time.time()
-    flat = lambda rows: sp.X[sp.widx[rows]].reshape(len(rows), -1)  # noqa: E731
     gb = HistGradientBoostingClassifier(random_state=gb_seed, early_stopping=False)
     gb.fit(flat(sp.train), y[sp.train])
     teacher = None
@@ -581,13 +594,13 @@ def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
             teacher[part] = g_k.predict_proba(flat(sp.train[part]))
     elif hp.distill > 0:
         teacher = gb.predict_proba(flat(sp.train))
-    Xtrain, ytrain = W(sp.train), y[sp.train]
+    Xtrain, ytrain = net_windows(sp.X, sp.widx[sp.train]), y[sp.train]
     if hp.cold_start > 0 and hp.T > 1:
         pos, idx = cold_start_index(sp.widx[sp.train], hp.cold_start, hp.seed)
-        Xtrain = np.concatenate([Xtrain, X32[idx]])
+        Xtrain = np.concatenate([Xtrain, net_windows(sp.X, idx)])
         ytrain = np.concatenate([ytrain, y[sp.train][pos]])
         if teacher is not None:
-            teacher = np.concatenate([teacher, gb.predict_proba(sp.X[idx].reshape(len(idx), -1))])
+            teacher = np.concatenate([teacher, gb.predict_proba(gb_windows(sp.X, idx))])
         log(f"    cold-start augmentation: +{len(pos)} truncated training windows")
     labelled = None
     if hp.distill_aug > 0 and teacher is not None:
@@ -616,7 +629,7 @@ def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
                          hp.use_delta, hp.skip_last, hp.dropout, hp.lstm_raw, zmin, zmax, ple_edges)
         Ztr = np.clip(Zraw, model.zmin.numpy(), model.zmax.numpy())
         pretrain_dsae(model, Ztr, hpk, log)
-        best_epochs.append(finetune(model, Xtrain, ytrain, W(sp.val), y[sp.val], hpk, C, log, teacher, labelled))
+        best_epochs.append(finetune(model, Xtrain, ytrain, net_windows(sp.X, sp.widx[sp.val]), y[sp.val], hpk, C, log, teacher, labelled))
         members.append(model)
     model = members[0] if hp.members == 1 else Ensemble(members)
     best_epoch = best_epochs[0] if hp.members == 1 else best_epochs
@@ -629,9 +642,8 @@ def run_experiment(tag: str, tab: Table, sp: Split, hp: HP, log, gb_seed: int = 
     """Fits both models, sets each one's threshold on validation by its operating-point rule
     (rules = (model rule, baseline rule), see apply_rule) and scores the test sets."""
     C = len(tab.classes)
-    X32 = sp.X.astype(np.float32)
-    W = lambda rows: X32[sp.widx[rows]]  # noqa: E731  [n,T,F]
-    flat = lambda rows: sp.X[sp.widx[rows]].reshape(len(rows), -1)  # noqa: E731
+    W = lambda rows: net_windows(sp.X, sp.widx[rows])  # noqa: E731
+    flat = lambda rows: gb_windows(sp.X, sp.widx[rows])  # noqa: E731
     y = tab.y
     model, gb, best_epoch, t_model, t_gb = fit_models(tab, sp, hp, log, gb_seed)
 
@@ -647,8 +659,8 @@ def run_experiment(tag: str, tab: Table, sp: Split, hp: HP, log, gb_seed: int = 
         by_history = {"model": [], "baseline": []}
         for h in range(1, hp.T + 1):
             iv = truncate(sp.widx[sp.val], h)
-            by_history["model"].append(round(apply_rule(1 - predict(model, X32[iv])[:, 0], yb_va, rules[0], hp.min_val_specificity), 6))
-            by_history["baseline"].append(round(apply_rule(1 - gb.predict_proba(sp.X[iv].reshape(len(iv), -1))[:, 0], yb_va,
+            by_history["model"].append(round(apply_rule(1 - predict(model, net_windows(sp.X, iv))[:, 0], yb_va, rules[0], hp.min_val_specificity), 6))
+            by_history["baseline"].append(round(apply_rule(1 - gb.predict_proba(gb_windows(sp.X, iv))[:, 0], yb_va,
                                                            rules[1], hp.min_val_specificity), 6))
         thr = by_history["model"][-1]
         gthr = by_history["baseline"][-1]
@@ -688,12 +700,11 @@ def history_report(model, gb, sp: Split, rows: np.ndarray, y: np.ndarray, thr: f
     """Test metrics when every record sees only h records of its device's history (h = 1..T):
     with the single full-window threshold, and with the per-history threshold when there is one."""
     out = []
-    X32 = sp.X.astype(np.float32)
     yb = (y[rows] > 0).astype(np.int64)
     for h in range(1, T + 1):
         iv = truncate(sp.widx[rows], h)
-        pm = 1 - predict(model, X32[iv])[:, 0]
-        pg = 1 - gb.predict_proba(sp.X[iv].reshape(len(iv), -1))[:, 0]
+        pm = 1 - predict(model, net_windows(sp.X, iv))[:, 0]
+        pg = 1 - gb.predict_proba(gb_windows(sp.X, iv))[:, 0]
         e = {"history": h, "model": binary_metrics(pm, yb, thr), "baseline": binary_metrics(pg, yb, gthr)}
         if by_history is not None:
             e["model_by_history"] = binary_metrics(pm, yb, by_history["model"][h - 1])
@@ -757,9 +768,8 @@ def wustl_blocked_split(rows: int, T: int):
     va = [b for b in range(nb) if b % 5 == 2]
     te = [b for b in range(nb) if b % 5 == 4]
     widx = window_index(blocks(rows, WUSTL_BLOCK), T)
-    rows_of = lambda bs: np.concatenate([np.arange(b * WUSTL_BLOCK, min((b + 1) * WUSTL_BLOCK, rows)) for b in bs])  # noqa: E731
     desc = {"kind": "blocked", "file": WUSTL_FILE, "block_size": WUSTL_BLOCK, "train": tr, "validation": va, "test": te}
-    return rows_of(tr), rows_of(va), rows_of(te), widx, desc
+    return block_rows(tr, rows), block_rows(va, rows), block_rows(te, rows), widx, desc
 
 
 def train_wustl(d: Path, hp: HP, three_class: bool, random_split: bool, log, name: str | None = None) -> dict:
@@ -791,40 +801,44 @@ def train_wustl(d: Path, hp: HP, three_class: bool, random_split: bool, log, nam
     extra["leak_check"] = srcmac_leak(d, desc)
 
     pr = parity_rows(te, tab.y)
-    parity_x = tab.X.astype(np.float32)[widx[pr]]
-    meta = {
-        "hl.schema": "1",
-        "hl.dataset": "wustl-ehms-2020",
-        "hl.dataset_sha256": sha256_file(d / WUSTL_FILE),
-        "hl.features": js(tab.names),
-        "hl.window": str(hp.T),
-        "hl.classes": js(tab.classes),
-        "hl.threshold": repr(round(thr, 6)),
-        "hl.training": js(training_meta(hp, "blocked", extra)),
-        "hl.metrics": js(metrics),
-        "hl.split": js(desc),
-    }
-    if "threshold_by_history" in extra:
-        meta["hl.threshold_by_history"] = js(extra["threshold_by_history"]["model"])
-    size = export(model, name, hp.T, len(tab.names), meta, parity_x)
-    out = dict(metrics)
-    out.update({"details": extra, "threshold": round(thr, 6), "onnx_bytes": size,
-                "parity_rows": pr.tolist()})
-    (MODELS / f"{name}.metrics.json").write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return publish(model, name, "wustl-ehms-2020", d / WUSTL_FILE, tab, widx, hp, thr, "blocked", metrics, extra, desc,
+                   pr, "parity_rows", pr.tolist())
 
 
 def srcmac_leak(d: Path, desc: dict) -> dict:
     df = pd.read_csv(d / WUSTL_FILE)
     y = df["Label"].to_numpy()
     x = (df["SrcMac"] == df["SrcMac"].iloc[0]).astype(float).to_numpy()[:, None]
-    rows = len(y)
-    rows_of = lambda bs: np.concatenate([np.arange(b * WUSTL_BLOCK, min((b + 1) * WUSTL_BLOCK, rows)) for b in bs])  # noqa: E731
-    tr, te = rows_of(desc["train"]), rows_of(desc["test"])
+    tr, te = block_rows(desc["train"], len(y)), block_rows(desc["test"], len(y))
     gb = HistGradientBoostingClassifier(random_state=0, early_stopping=False, max_iter=10).fit(x[tr], y[tr])
     acc = float((gb.predict(x[te]) == y[te]).mean())
     return {"feature": "SrcMac (one-hot of the first MAC)", "model": "HistGradientBoosting, 1 feature",
             "test_accuracy": round(acc, 6)}
+
+
+def publish(model: nn.Module, name: str, dataset: str, data_file: Path, tab: Table, widx: np.ndarray, hp: HP,
+            thr: float, split_kind: str, metrics: dict, extra: dict, desc: dict, parity: np.ndarray,
+            parity_key: str, parity_value: list) -> dict:
+    """Exports Models/<name>.onnx with its hl.* metadata and parity file, and writes <name>.metrics.json."""
+    meta = {
+        "hl.schema": "1",
+        "hl.dataset": dataset,
+        "hl.dataset_sha256": sha256_file(data_file),
+        "hl.features": js(tab.names),
+        "hl.window": str(hp.T),
+        "hl.classes": js(tab.classes),
+        "hl.threshold": repr(round(thr, 6)),
+        "hl.training": js(training_meta(hp, split_kind, extra)),
+        "hl.metrics": js(metrics),
+        "hl.split": js(desc),
+    }
+    if "threshold_by_history" in extra:
+        meta["hl.threshold_by_history"] = js(extra["threshold_by_history"]["model"])
+    size = export(model, name, hp.T, len(tab.names), meta, net_windows(tab.X, widx[parity]))
+    out = dict(metrics)
+    out.update({"details": extra, "threshold": round(thr, 6), "onnx_bytes": size, parity_key: parity_value})
+    (MODELS / f"{name}.metrics.json").write_text(json.dumps(out, indent=2) + "\n")
+    return out
 
 
 def training_meta(hp: HP, split_kind: str, extra: dict) -> dict:
@@ -886,16 +900,16 @@ def select_nsl_rules(tab: Table, widx: np.ndarray, n_fit: int, n_tr: int, hp: HP
     log(f"  [nsl-kdd selection] held-out families {held}: {len(novel)} rows; fit {len(fit)}, in-family validation {len(val)}")
     sp = Split(tab.X, widx, fit, val, {})
     model, gb, _, _, _ = fit_models(tab, sp, hp, log)
-    X32 = tab.X.astype(np.float32)
-    flat = lambda r: tab.X[widx[r]].reshape(len(r), -1)  # noqa: E731
     y = tab.y
     ev = np.concatenate([val, novel])
     yb_va, yb_ev = y[val], y[ev]
     out: dict = {"held_out_families": held, "rows": {"fit": int(len(fit)), "in_family_validation": int(len(val)),
                                                     "held_out_family": int(len(novel))},
                  "rules": NSL_RULES, "scores": {}}
-    for who, p_va, p_ev in (("model", 1 - predict(model, X32[widx[val]])[:, 0], 1 - predict(model, X32[widx[ev]])[:, 0]),
-                            ("baseline", 1 - gb.predict_proba(flat(val))[:, 0], 1 - gb.predict_proba(flat(ev))[:, 0])):
+    for who, p_va, p_ev in (("model", 1 - predict(model, net_windows(tab.X, widx[val]))[:, 0],
+                             1 - predict(model, net_windows(tab.X, widx[ev]))[:, 0]),
+                            ("baseline", 1 - gb.predict_proba(gb_windows(tab.X, widx[val]))[:, 0],
+                             1 - gb.predict_proba(gb_windows(tab.X, widx[ev]))[:, 0])):
         scores = []
         for r in NSL_RULES:
             t = apply_rule(p_va, yb_va, r, hp.min_val_specificity)
@@ -945,25 +959,8 @@ def train_nsl(d: Path, hp: HP, log) -> dict:
                                           f"Windows run over the whole training file (a validation row's window may "
                                           f"include earlier training rows as context); each test file is its own segment."}}
     pr = parity_rows(test_rows["KDDTest+"], tab.y)
-    parity_x = X.astype(np.float32)[widx[pr]]
-    meta = {
-        "hl.schema": "1",
-        "hl.dataset": "nsl-kdd",
-        "hl.dataset_sha256": sha256_file(d / NSL_TRAIN),
-        "hl.features": js(tab.names),
-        "hl.window": str(hp.T),
-        "hl.classes": js(tab.classes),
-        "hl.threshold": repr(round(thr, 6)),
-        "hl.training": js(training_meta(hp, "files", extra)),
-        "hl.metrics": js(metrics),
-        "hl.split": js(desc),
-    }
-    size = export(model, name, hp.T, len(tab.names), meta, parity_x)
-    out = dict(metrics)
-    out.update({"details": extra, "threshold": round(thr, 6), "onnx_bytes": size,
-                "parity_rows_KDDTest+": (pr - test_rows["KDDTest+"][0]).tolist()})
-    (MODELS / f"{name}.metrics.json").write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return publish(model, name, "nsl-kdd", d / NSL_TRAIN, tab, widx, hp, thr, "files", metrics, extra, desc,
+                   pr, "parity_rows_KDDTest+", (pr - test_rows["KDDTest+"][0]).tolist())
 
 
 # distill / distill_tau chosen on VALIDATION accuracy (docs/detection.md lists every variant tried):
