@@ -70,29 +70,16 @@ public sealed class DetectCommandTests
     [Category("Slow")]
     public void Evaluate_wustl_writes_the_metrics_json()
     {
-        var data = DetectionTestSupport.RequireDataDirectory();
-        var model = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
-        var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
-        try
+        using var doc = EvaluateWustlWithTrainedModel(out _);
+        Assert.Multiple(() =>
         {
-            var exit = Run("evaluate", "--dataset", "wustl", "--data", data, "--model", model, "--json", json);
-
-            Assert.That(exit, Is.Zero);
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
-            Assert.Multiple(() =>
+            foreach (var key in new[] { "accuracy", "sensitivity", "specificity", "precision", "f1", "rocAuc", "confusion" })
             {
-                foreach (var key in new[] { "accuracy", "sensitivity", "specificity", "precision", "f1", "rocAuc", "confusion" })
-                {
-                    Assert.That(doc.RootElement.TryGetProperty(key, out _), Is.True, key);
-                }
+                Assert.That(doc.RootElement.TryGetProperty(key, out _), Is.True, key);
+            }
 
-                Assert.That(doc.RootElement.GetProperty("dataset").GetString(), Is.EqualTo("wustl-ehms-2020"));
-            });
-        }
-        finally
-        {
-            File.Delete(json);
-        }
+            Assert.That(doc.RootElement.GetProperty("dataset").GetString(), Is.EqualTo("wustl-ehms-2020"));
+        });
     }
 
     [TestCase("0")]
@@ -106,20 +93,27 @@ public sealed class DetectCommandTests
     [Category("Slow")]
     public void Evaluate_with_history_one_reports_the_cold_start_threshold_and_history()
     {
+        using var doc = EvaluateWustlWithTrainedModel(out var model, "--history", "1");
+        using var loaded = HealthLedger.Detection.Model.DetectorModel.Load(model);
+        Assert.Multiple(() =>
+        {
+            Assert.That(doc.RootElement.GetProperty("history").GetInt32(), Is.EqualTo(1));
+            Assert.That(doc.RootElement.GetProperty("threshold").GetSingle(), Is.EqualTo(loaded.Metadata.ThresholdFor(1)));
+            Assert.That(doc.RootElement.GetProperty("specificity").GetDouble(), Is.GreaterThanOrEqualTo(0.98));
+        });
+    }
+
+    /// <summary>Runs <c>detect evaluate --dataset wustl</c> with the shipped binary model, asserts it succeeds and returns its JSON.</summary>
+    private static JsonDocument EvaluateWustlWithTrainedModel(out string model, params string[] extra)
+    {
         var data = DetectionTestSupport.RequireDataDirectory();
-        var model = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
+        model = DetectionTestSupport.RequireTrainedModelFile("wustl-ehms-binary.onnx");
         var json = Path.Combine(Path.GetTempPath(), $"hl-detect-{Guid.NewGuid():N}.json");
         try
         {
-            Assert.That(Run("evaluate", "--dataset", "wustl", "--data", data, "--model", model, "--json", json, "--history", "1"), Is.Zero);
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
-            using var loaded = HealthLedger.Detection.Model.DetectorModel.Load(model);
-            Assert.Multiple(() =>
-            {
-                Assert.That(doc.RootElement.GetProperty("history").GetInt32(), Is.EqualTo(1));
-                Assert.That(doc.RootElement.GetProperty("threshold").GetSingle(), Is.EqualTo(loaded.Metadata.ThresholdFor(1)));
-                Assert.That(doc.RootElement.GetProperty("specificity").GetDouble(), Is.GreaterThanOrEqualTo(0.98));
-            });
+            var exit = Run(["evaluate", "--dataset", "wustl", "--data", data, "--model", model, "--json", json, .. extra]);
+            Assert.That(exit, Is.Zero);
+            return JsonDocument.Parse(File.ReadAllBytes(json));
         }
         finally
         {
