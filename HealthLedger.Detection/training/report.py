@@ -74,12 +74,15 @@ def main():
                   + "; GB " + ", ".join(f"{t:.4f}" for t in th["baseline"]) + "\n")
         sel = m["details"].get("operating_point_selection")
         if sel:
-            print(f"Operating-point selection (novel-family split; held out: {', '.join(sel['held_out_families'])}; "
-                  f"rows {sel['rows']}):\n")
-            print("| rule | model: threshold / accuracy % / held-out-family recall % | GB: threshold / accuracy % / held-out-family recall % |\n|---|---|---|")
+            print(f"Operating-point selection (novel-traffic split; held-out attack families: {', '.join(sel['held_out_families'])}; "
+                  f"held-out normal services: {', '.join(sel['held_out_normal_services'])}; rows {sel['rows']}; "
+                  f"ROC AUC model {sel['model_rocAuc']:.4f}, GB {sel['baseline_rocAuc']:.4f}):\n")
+            print("| rule | model: threshold / accuracy % / held-out-family recall % / held-out-service specificity % "
+                  "| GB: threshold / accuracy % / held-out-family recall % / held-out-service specificity % |\n|---|---|---|")
             for a, b in zip(sel["scores"]["model"], sel["scores"]["baseline"]):
-                print(f"| {a['rule']} | {a['threshold']:.4f} / {pct(a['accuracy'])} / {pct(a['held_out_family_recall'])} | "
-                      f"{b['threshold']:.4f} / {pct(b['accuracy'])} / {pct(b['held_out_family_recall'])} |")
+                print(f"| {a['rule']} | {a['threshold']:.4f} / {pct(a['accuracy'])} / {pct(a['held_out_family_recall'])} / "
+                      f"{pct(a['held_out_service_specificity'])} | {b['threshold']:.4f} / {pct(b['accuracy'])} / "
+                      f"{pct(b['held_out_family_recall'])} / {pct(b['held_out_service_specificity'])} |")
             print(f"\nChosen: model `{sel['model_rule']}`, GB `{sel['baseline_rule']}`.\n")
         if "leak_check" in m["details"]:
             print(f"Leak check: {m['details']['leak_check']}\n")

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Ranks NSL-KDD hyper-parameter variants on the novel-family selection split (training file only).
+"""Ranks NSL-KDD hyper-parameter variants on the novel-traffic selection split (training file only).
 
     /usr/bin/python3 HealthLedger.Detection/training/sweep_nsl.py VARIANT [VARIANT ...]
 
 A variant is a comma-separated list of HP overrides, e.g. "distill=10,distill_tau=4" or "base".
 For each, prints the model's best operating-point rule and its accuracy on the in-family
-validation rows plus the held-out-family rows (see select_nsl_rules in train.py). The test files
+validation rows plus the held-out attack-family and normal-service rows (see select_nsl_rules in train.py). The test files
 are never scored here; the shipped NSL_HP is the variant with the highest selection accuracy.
 """
 from __future__ import annotations
@@ -43,6 +43,8 @@ def main():
         best = max(sel["scores"]["model"], key=lambda r: r["accuracy"])
         print(json.dumps({"variant": v, "rule": sel["model_rule"], "accuracy": best["accuracy"],
                           "held_out_family_recall": best["held_out_family_recall"],
+                          "held_out_service_specificity": best["held_out_service_specificity"],
+                          "rocAuc": sel["model_rocAuc"], "baseline_rocAuc": sel["baseline_rocAuc"],
                           "baseline_rule": sel["baseline_rule"],
                           "baseline_accuracy": max(r["accuracy"] for r in sel["scores"]["baseline"])}), flush=True)
 

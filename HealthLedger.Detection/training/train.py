@@ -263,6 +263,7 @@ class Detector(nn.Module):
         head_in = 2 * lstm_hidden + h2 + (F if skip_last else 0)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(head_in, C)
+        self.novelty: NoveltyAE | None = None  # attached after fine-tuning by fit_novelty
 
     # in-graph preprocessing: signed log1p on heavy-tailed columns, then standardise, clip
     def prep(self, x: torch.Tensor) -> torch.Tensor:
@@ -299,10 +300,66 @@ class Detector(nn.Module):
         feat = [out[:, -1, :H], out[:, 0, H:], c[:, -1, :]]
         if self.skip_last:
             feat.append(z[:, -1, :])
-        return self.head(self.drop(torch.cat(feat, dim=1)))
+        out = self.head(self.drop(torch.cat(feat, dim=1)))
+        if self.novelty is not None:
+            out = out + self.novelty(z[:, -1, :]).unsqueeze(1) * self.novelty_w
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=1)
+
+
+class NoveltyAE(nn.Module):
+    """Autoencoder of NORMAL records only (standardised record -> h1 -> h2 -> h1 -> record).
+
+    Its output is the standardised log reconstruction error of a record, (log(mse + 1e-6) - mu) / sd,
+    with mu and sd taken over the normal training records: about 0 for traffic like the normal
+    training traffic, large for traffic unlike it, whether or not that traffic resembles an attack
+    family seen in training. The classifier never sees it; `Detector.logits` adds
+    `weight * novelty` to every attack logit, so a record far from normal traffic leans to attack.
+    """
+
+    def __init__(self, F: int, h1: int, h2: int):
+        super().__init__()
+        self.enc1, self.enc2 = nn.Linear(F, h1), nn.Linear(h1, h2)
+        self.dec1, self.dec2 = nn.Linear(h2, h1), nn.Linear(h1, F)
+        self.register_buffer("mu", torch.zeros(()))
+        self.register_buffer("inv_sd", torch.ones(()))
+
+    def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
+        c = torch.sigmoid(self.enc2(torch.sigmoid(self.enc1(z))))
+        return self.dec2(torch.sigmoid(self.dec1(c)))
+
+    def log_error(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.log(((self.reconstruct(z) - z) ** 2).mean(dim=-1) + 1e-6)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.log_error(z) - self.mu) * self.inv_sd
+
+
+def fit_novelty(model: "Detector", Z: np.ndarray, hp: "HP", C: int, log):
+    """Trains a NoveltyAE on standardised NORMAL training records Z and attaches it to `model`."""
+    torch.manual_seed(hp.seed + 3)
+    nov = NoveltyAE(Z.shape[1], hp.novelty_h1, hp.novelty_h2)
+    opt = torch.optim.Adam(nov.parameters(), lr=1e-3, weight_decay=1e-5)
+    Zt = torch.tensor(Z, dtype=torch.float32)
+    g = torch.Generator().manual_seed(hp.seed + 4)
+    for ep in range(hp.novelty_epochs):
+        perm = torch.randperm(len(Zt), generator=g)
+        for k in range(0, len(Zt), hp.batch):
+            b = Zt[perm[k:k + hp.batch]]
+            loss = Fn.mse_loss(nov.reconstruct(b), b)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    nov.eval()
+    with torch.no_grad():
+        le = nov.log_error(Zt).double()
+        nov.mu.fill_(float(le.mean()))
+        nov.inv_sd.fill_(float(1.0 / le.std(unbiased=False).clamp_min(1e-6)))
+        log(f"    novelty AE on {len(Z)} normal records: log-error mean {float(le.mean()):.3f} sd {float(le.std()):.3f}")
+    model.novelty = nov
+    model.register_buffer("novelty_w", torch.tensor([0.0] + [hp.novelty_weight] * (C - 1), dtype=torch.float32))
 
 
 class Ensemble(nn.Module):
@@ -347,6 +404,9 @@ class HP:
     lstm_raw: bool = False  # also feed the standardised record (beside its code) to the BiLSTM
     skip_last: bool = True
     log_skew: float = 2.0  # signed log1p on columns whose training |skew| exceeds this
+    # 0/1 columns (one-hot categories, flags) enter as they are instead of standardised: standardising
+    # a rare category's indicator turns a 1 into a value near the +-10 clamp (1 / sqrt(p) for frequency p)
+    binary_raw: bool = False
     min_val_specificity: float = 0.0
     # knowledge distillation from the HistGradientBoosting baseline (teacher fit on the training
     # split only): loss = CE(y) + distill * tau^2 * KL(teacher_tau || student_tau) on training windows
@@ -364,6 +424,12 @@ class HP:
     # from one of two random training windows; labelled by the teacher only (no hard label)
     distill_aug: float = 0.0
     ple_bins: int = 0  # >0: piecewise-linear encoding of each feature over this many quantile bins
+    # novelty branch (NoveltyAE): an autoencoder of normal training records whose standardised log
+    # reconstruction error, times this weight, is added to the attack logits; 0 = no branch
+    novelty_weight: float = 0.0
+    novelty_h1: int = 64
+    novelty_h2: int = 32
+    novelty_epochs: int = 100
     members: int = 1  # seed ensemble size; member k uses seed + 1000*k, outputs averaged in the graph
     seed: int = 20200421
 
@@ -566,10 +632,12 @@ class Split:
 def fit_preprocessing(Xtr_rows: np.ndarray, hp: HP):
     sk = pd.DataFrame(Xtr_rows).skew().fillna(0).to_numpy()
     logmask = (np.abs(sk) > hp.log_skew).astype(np.float64)
+    binary = np.all((Xtr_rows == 0) | (Xtr_rows == 1), axis=0) if hp.binary_raw else np.zeros(Xtr_rows.shape[1], bool)
+    logmask[binary] = 0.0
     Xl = np.where(logmask > 0, np.sign(Xtr_rows) * np.log1p(np.abs(Xtr_rows)), Xtr_rows)
-    mean = Xl.mean(axis=0)
+    mean = np.where(binary, 0.0, Xl.mean(axis=0))
     std = Xl.std(axis=0)
-    std = np.where(std < 1e-9, 1.0, std)
+    std = np.where(binary | (std < 1e-9), 1.0, std)
     return logmask, mean, std, Xl
 
 
@@ -631,6 +699,10 @@ def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
         pretrain_dsae(model, Ztr, hpk, log)
         best_epochs.append(finetune(model, Xtrain, ytrain, net_windows(sp.X, sp.widx[sp.val]), y[sp.val], hpk, C, log, teacher, labelled))
         members.append(model)
+    if hp.novelty_weight > 0:
+        assert hp.members == 1, "the novelty branch is not combined with seed ensembles"
+        normal = y[sp.train] == 0
+        fit_novelty(members[0], np.clip(Zraw[normal], members[0].zmin.numpy(), members[0].zmax.numpy()), hp, C, log)
     model = members[0] if hp.members == 1 else Ensemble(members)
     best_epoch = best_epochs[0] if hp.members == 1 else best_epochs
     t_model = time.time() - t0
@@ -843,6 +915,17 @@ def publish(model: nn.Module, name: str, dataset: str, data_file: Path, tab: Tab
 
 def training_meta(hp: HP, split_kind: str, extra: dict) -> dict:
     t = asdict(hp)
+    # options added after the WUSTL models were published are left out at their defaults, so a
+    # full retrain keeps those models byte-identical
+    if not hp.binary_raw:
+        del t["binary_raw"]
+    if hp.novelty_weight <= 0:
+        for k in ("novelty_weight", "novelty_h1", "novelty_h2", "novelty_epochs"):
+            del t[k]
+    else:
+        t["novelty"] = (f"NoveltyAE {hp.novelty_h1}-{hp.novelty_h2} (sigmoid), {hp.novelty_epochs} epochs of MSE on the "
+                        "standardised NORMAL training records only; attack logits += novelty_weight * "
+                        "(log(mse + 1e-6) - mu) / sd, mu and sd over those records")
     t.update({"split": split_kind, "optimizer": "Adam", "ae_pretraining": "greedy layer-wise, sigmoid units, KL sparsity",
               "best_epoch": extra["best_epoch"], "baseline": "sklearn HistGradientBoostingClassifier(random_state=0, "
               "early_stopping=False) on the flattened raw window [T*F]; threshold chosen on validation like the model",
@@ -854,8 +937,9 @@ def training_meta(hp: HP, split_kind: str, extra: dict) -> dict:
     sel = extra.get("operating_point_selection")
     if sel is not None:
         t["threshold_rule"] = {"model": sel["model_rule"], "baseline": sel["baseline_rule"],
-                               "chosen_on": "novel-family split of the training file: held-out families "
-                                            + ", ".join(sel["held_out_families"])}
+                               "chosen_on": "novel-traffic split of the training file: held-out attack families "
+                                            + ", ".join(sel["held_out_families"]) + "; held-out normal services "
+                                            + ", ".join(sel["held_out_normal_services"])}
     return t
 
 
@@ -881,30 +965,59 @@ def novel_family_holdout(attack: np.ndarray) -> list[str]:
     return sorted(sorted(v)[1][1] for v in by_cat.values() if len(v) > 1)
 
 
+def novel_normal_services(tab: Table, n_tr: int) -> list[str]:
+    """Every third service by number of normal training records, from the third, six at most."""
+    svc = nsl_services(tab, n_tr)
+    names, counts = np.unique(svc[tab.attack[:n_tr] == "normal"], return_counts=True)
+    order = [str(n) for _, n in sorted(zip(-counts, names))]
+    return order[2::3][:6]
+
+
+def nsl_services(tab: Table, n_rows: int) -> np.ndarray:
+    """The `service` value of each of the first n_rows records (from its one-hot columns)."""
+    cols = [i for i, n in enumerate(tab.names) if n.startswith("service=")]
+    return np.array([tab.names[cols[j]].split("=", 1)[1] for j in tab.X[:n_rows][:, cols].argmax(axis=1)])
+
+
+def nsl_selection_split(tab: Table, n_fit: int, n_tr: int) -> dict:
+    """The novel-traffic selection split of the training file (see select_nsl_rules)."""
+    attack = tab.attack[:n_tr]
+    families = novel_family_holdout(attack)
+    services = novel_normal_services(tab, n_tr)
+    is_fam = np.isin(attack, families)
+    is_svc = (attack == "normal") & np.isin(nsl_services(tab, n_tr), services)
+    rows = np.arange(n_tr)
+    out = is_fam | is_svc
+    return {"families": families, "services": services,
+            "fit": rows[(rows < n_fit) & ~out], "val": rows[(rows >= n_fit) & ~out],
+            "novel_attack": rows[is_fam], "novel_normal": rows[is_svc]}
+
+
 def select_nsl_rules(tab: Table, widx: np.ndarray, n_fit: int, n_tr: int, hp: HP, log) -> dict:
-    """Chooses each model's operating-point rule for attacks it has never seen.
+    """Chooses each model's operating-point rule for traffic it has never seen.
 
     The ordinary validation split (the last 20 % of the training file) is saturated (> 99 %) and
-    holds only attack families seen in training, while the test files are dominated by new ones.
-    So the rule is chosen on a second, "novel-family" split of the TRAINING file only: the
-    families in `novel_family_holdout` are removed from fitting; a model fitted on the rest sets
-    its threshold by each candidate rule on the in-family validation rows, and the rule is scored
-    by accuracy on those rows plus every held-out-family row. The test files are not read.
+    holds only traffic like the fitted traffic, while the test files are dominated by new attack
+    families and carry normal traffic of a shifted mix. So the rule is chosen on a second,
+    "novel-traffic" split of the TRAINING file only: the attack families in `novel_family_holdout`
+    and the normal records of the services in `novel_normal_services` are removed from fitting; a
+    model fitted on the rest sets its threshold by each candidate rule on the in-family validation
+    rows, and the rule is scored by accuracy on those rows plus every held-out row (attack families
+    and normal services). The test files are not read.
     """
-    attack = tab.attack[:n_tr]
-    held = novel_family_holdout(attack)
-    is_held = np.isin(attack, held)
-    rows = np.arange(n_tr)
-    fit, val = rows[(rows < n_fit) & ~is_held], rows[(rows >= n_fit) & ~is_held]
-    novel = rows[is_held]
-    log(f"  [nsl-kdd selection] held-out families {held}: {len(novel)} rows; fit {len(fit)}, in-family validation {len(val)}")
+    sel = nsl_selection_split(tab, n_fit, n_tr)
+    fit, val, novel_a, novel_n = sel["fit"], sel["val"], sel["novel_attack"], sel["novel_normal"]
+    log(f"  [nsl-kdd selection] held-out families {sel['families']}: {len(novel_a)} rows; held-out normal services "
+        f"{sel['services']}: {len(novel_n)} rows; fit {len(fit)}, in-family validation {len(val)}")
     sp = Split(tab.X, widx, fit, val, {})
     model, gb, _, _, _ = fit_models(tab, sp, hp, log)
     y = tab.y
-    ev = np.concatenate([val, novel])
+    ev = np.concatenate([val, novel_a, novel_n])
     yb_va, yb_ev = y[val], y[ev]
-    out: dict = {"held_out_families": held, "rows": {"fit": int(len(fit)), "in_family_validation": int(len(val)),
-                                                    "held_out_family": int(len(novel))},
+    a0, a1 = len(val), len(val) + len(novel_a)
+    out: dict = {"held_out_families": sel["families"], "held_out_normal_services": sel["services"],
+                 "rows": {"fit": int(len(fit)), "in_family_validation": int(len(val)),
+                          "held_out_family": int(len(novel_a)), "held_out_normal_service": int(len(novel_n))},
                  "rules": NSL_RULES, "scores": {}}
     for who, p_va, p_ev in (("model", 1 - predict(model, net_windows(tab.X, widx[val]))[:, 0],
                              1 - predict(model, net_windows(tab.X, widx[ev]))[:, 0]),
@@ -914,14 +1027,17 @@ def select_nsl_rules(tab: Table, widx: np.ndarray, n_fit: int, n_tr: int, hp: HP
         for r in NSL_RULES:
             t = apply_rule(p_va, yb_va, r, hp.min_val_specificity)
             m = binary_metrics(p_ev, yb_ev, t)
-            held_recall = float((p_ev[len(val):] >= t).mean())
+            held_recall = float((p_ev[a0:a1] >= t).mean())
+            held_spec = float((p_ev[a1:] < t).mean())
             scores.append({"rule": r, "threshold": round(t, 6), "accuracy": m["accuracy"],
-                           "specificity": m["specificity"], "held_out_family_recall": round(held_recall, 6)})
-            log(f"  [nsl-kdd selection] {who} {r:>14}: thr {t:.4f} acc {m['accuracy']:.4f} "
-                f"spec {m['specificity']:.4f} held-out recall {held_recall:.4f}")
+                           "specificity": m["specificity"], "held_out_family_recall": round(held_recall, 6),
+                           "held_out_service_specificity": round(held_spec, 6)})
+            log(f"  [nsl-kdd selection] {who} {r:>14}: thr {t:.4f} acc {m['accuracy']:.4f} spec {m['specificity']:.4f} "
+                f"held-out family recall {held_recall:.4f} held-out service specificity {held_spec:.4f}")
         best = max(range(len(scores)), key=lambda i: (scores[i]["accuracy"], -i))
         out["scores"][who] = scores
         out[f"{who}_rule"] = NSL_RULES[best]
+        out[f"{who}_rocAuc"] = binary_metrics(p_ev, yb_ev, 0.5)["rocAuc"]
     log(f"  [nsl-kdd selection] chosen: model {out['model_rule']}, baseline {out['baseline_rule']}")
     return out
 
