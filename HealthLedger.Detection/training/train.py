@@ -263,7 +263,6 @@ class Detector(nn.Module):
         head_in = 2 * lstm_hidden + h2 + (F if skip_last else 0)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(head_in, C)
-        self.novelty: NoveltyAE | None = None  # attached after fine-tuning by fit_novelty
 
     # in-graph preprocessing: signed log1p on heavy-tailed columns, then standardise, clip
     def prep(self, x: torch.Tensor) -> torch.Tensor:
@@ -300,66 +299,10 @@ class Detector(nn.Module):
         feat = [out[:, -1, :H], out[:, 0, H:], c[:, -1, :]]
         if self.skip_last:
             feat.append(z[:, -1, :])
-        out = self.head(self.drop(torch.cat(feat, dim=1)))
-        if self.novelty is not None:
-            out = out + self.novelty(z[:, -1, :]).unsqueeze(1) * self.novelty_w
-        return out
+        return self.head(self.drop(torch.cat(feat, dim=1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=1)
-
-
-class NoveltyAE(nn.Module):
-    """Autoencoder of NORMAL records only (standardised record -> h1 -> h2 -> h1 -> record).
-
-    Its output is the standardised log reconstruction error of a record, (log(mse + 1e-6) - mu) / sd,
-    with mu and sd taken over the normal training records: about 0 for traffic like the normal
-    training traffic, large for traffic unlike it, whether or not that traffic resembles an attack
-    family seen in training. The classifier never sees it; `Detector.logits` adds
-    `weight * novelty` to every attack logit, so a record far from normal traffic leans to attack.
-    """
-
-    def __init__(self, F: int, h1: int, h2: int):
-        super().__init__()
-        self.enc1, self.enc2 = nn.Linear(F, h1), nn.Linear(h1, h2)
-        self.dec1, self.dec2 = nn.Linear(h2, h1), nn.Linear(h1, F)
-        self.register_buffer("mu", torch.zeros(()))
-        self.register_buffer("inv_sd", torch.ones(()))
-
-    def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
-        c = torch.sigmoid(self.enc2(torch.sigmoid(self.enc1(z))))
-        return self.dec2(torch.sigmoid(self.dec1(c)))
-
-    def log_error(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.log(((self.reconstruct(z) - z) ** 2).mean(dim=-1) + 1e-6)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return (self.log_error(z) - self.mu) * self.inv_sd
-
-
-def fit_novelty(model: "Detector", Z: np.ndarray, hp: "HP", C: int, log):
-    """Trains a NoveltyAE on standardised NORMAL training records Z and attaches it to `model`."""
-    torch.manual_seed(hp.seed + 3)
-    nov = NoveltyAE(Z.shape[1], hp.novelty_h1, hp.novelty_h2)
-    opt = torch.optim.Adam(nov.parameters(), lr=1e-3, weight_decay=1e-5)
-    Zt = torch.tensor(Z, dtype=torch.float32)
-    g = torch.Generator().manual_seed(hp.seed + 4)
-    for ep in range(hp.novelty_epochs):
-        perm = torch.randperm(len(Zt), generator=g)
-        for k in range(0, len(Zt), hp.batch):
-            b = Zt[perm[k:k + hp.batch]]
-            loss = Fn.mse_loss(nov.reconstruct(b), b)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    nov.eval()
-    with torch.no_grad():
-        le = nov.log_error(Zt).double()
-        nov.mu.fill_(float(le.mean()))
-        nov.inv_sd.fill_(float(1.0 / le.std(unbiased=False).clamp_min(1e-6)))
-        log(f"    novelty AE on {len(Z)} normal records: log-error mean {float(le.mean()):.3f} sd {float(le.std()):.3f}")
-    model.novelty = nov
-    model.register_buffer("novelty_w", torch.tensor([0.0] + [hp.novelty_weight] * (C - 1), dtype=torch.float32))
 
 
 class Ensemble(nn.Module):
@@ -424,12 +367,6 @@ class HP:
     # from one of two random training windows; labelled by the teacher only (no hard label)
     distill_aug: float = 0.0
     ple_bins: int = 0  # >0: piecewise-linear encoding of each feature over this many quantile bins
-    # novelty branch (NoveltyAE): an autoencoder of normal training records whose standardised log
-    # reconstruction error, times this weight, is added to the attack logits; 0 = no branch
-    novelty_weight: float = 0.0
-    novelty_h1: int = 64
-    novelty_h2: int = 32
-    novelty_epochs: int = 100
     members: int = 1  # seed ensemble size; member k uses seed + 1000*k, outputs averaged in the graph
     seed: int = 20200421
 
@@ -699,10 +636,6 @@ def fit_models(tab: Table, sp: Split, hp: HP, log, gb_seed: int = 0):
         pretrain_dsae(model, Ztr, hpk, log)
         best_epochs.append(finetune(model, Xtrain, ytrain, net_windows(sp.X, sp.widx[sp.val]), y[sp.val], hpk, C, log, teacher, labelled))
         members.append(model)
-    if hp.novelty_weight > 0:
-        assert hp.members == 1, "the novelty branch is not combined with seed ensembles"
-        normal = y[sp.train] == 0
-        fit_novelty(members[0], np.clip(Zraw[normal], members[0].zmin.numpy(), members[0].zmax.numpy()), hp, C, log)
     model = members[0] if hp.members == 1 else Ensemble(members)
     best_epoch = best_epochs[0] if hp.members == 1 else best_epochs
     t_model = time.time() - t0
@@ -919,13 +852,6 @@ def training_meta(hp: HP, split_kind: str, extra: dict) -> dict:
     # full retrain keeps those models byte-identical
     if not hp.binary_raw:
         del t["binary_raw"]
-    if hp.novelty_weight <= 0:
-        for k in ("novelty_weight", "novelty_h1", "novelty_h2", "novelty_epochs"):
-            del t[k]
-    else:
-        t["novelty"] = (f"NoveltyAE {hp.novelty_h1}-{hp.novelty_h2} (sigmoid), {hp.novelty_epochs} epochs of MSE on the "
-                        "standardised NORMAL training records only; attack logits += novelty_weight * "
-                        "(log(mse + 1e-6) - mu) / sd, mu and sd over those records")
     t.update({"split": split_kind, "optimizer": "Adam", "ae_pretraining": "greedy layer-wise, sigmoid units, KL sparsity",
               "best_epoch": extra["best_epoch"], "baseline": "sklearn HistGradientBoostingClassifier(random_state=0, "
               "early_stopping=False) on the flattened raw window [T*F]; threshold chosen on validation like the model",
@@ -965,10 +891,9 @@ def novel_family_holdout(attack: np.ndarray) -> list[str]:
     return sorted(sorted(v)[1][1] for v in by_cat.values() if len(v) > 1)
 
 
-def novel_normal_services(tab: Table, n_tr: int) -> list[str]:
-    """Every third service by number of normal training records, from the third, six at most."""
-    svc = nsl_services(tab, n_tr)
-    names, counts = np.unique(svc[tab.attack[:n_tr] == "normal"], return_counts=True)
+def novel_normal_services(svc: np.ndarray, attack: np.ndarray) -> list[str]:
+    """Every third service by number of normal records, from the third, six at most."""
+    names, counts = np.unique(svc[attack == "normal"], return_counts=True)
     order = [str(n) for _, n in sorted(zip(-counts, names))]
     return order[2::3][:6]
 
@@ -982,10 +907,11 @@ def nsl_services(tab: Table, n_rows: int) -> np.ndarray:
 def nsl_selection_split(tab: Table, n_fit: int, n_tr: int) -> dict:
     """The novel-traffic selection split of the training file (see select_nsl_rules)."""
     attack = tab.attack[:n_tr]
+    svc = nsl_services(tab, n_tr)
     families = novel_family_holdout(attack)
-    services = novel_normal_services(tab, n_tr)
+    services = novel_normal_services(svc, attack)
     is_fam = np.isin(attack, families)
-    is_svc = (attack == "normal") & np.isin(nsl_services(tab, n_tr), services)
+    is_svc = (attack == "normal") & np.isin(svc, services)
     rows = np.arange(n_tr)
     out = is_fam | is_svc
     return {"families": families, "services": services,
@@ -1088,7 +1014,8 @@ WUSTL_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, th
 # sweep_wustl.py) at a fraction of its inference cost; its test accuracy is 0.2 pp lower (model card).
 WUSTL_FAST_HP = replace(WUSTL_HP, h1=32, h2=16, lstm_hidden=16)
 WUSTL3_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
-NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=10.0, distill_tau=4.0, log_skew=0.0)
+NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=10.0, distill_tau=4.0, log_skew=0.0, binary_raw=True,
+            distill_aug=1.0, members=3)
 
 
 def main():
