@@ -53,8 +53,8 @@ public sealed record CreditParameters
 /// </summary>
 /// <param name="WindowBlocks">|H|: blocks in the window (min(W, parent height); genesis is never counted).</param>
 /// <param name="BlocksByOthers">O: blocks in the window mined by other nodes.</param>
-/// <param name="AttestationsOfOthers">A: distinct window heights whose block (mined by another node) this node attested.</param>
-/// <param name="EndorsedBlocksMined">M: window blocks this node mined that another active validator attested.</param>
+/// <param name="AttestationsOfOthers">A: distinct window heights whose block (mined by another node) this node attested and a finality quorum endorsed.</param>
+/// <param name="EndorsedBlocksMined">M: window blocks this node mined that a finality quorum (more than two thirds of the active validators) attested.</param>
 /// <param name="ActiveValidators">N: registered, non-revoked validators in the parent state (at least 1 is assumed).</param>
 /// <param name="PenaltyAges">Age in blocks (parent height − inclusion height) of each piece of evidence against this node.</param>
 public sealed record CreditInputs(int WindowBlocks, int BlocksByOthers, int AttestationsOfOthers, int EndorsedBlocksMined, int ActiveValidators, IReadOnlyList<ulong> PenaltyAges);
@@ -191,17 +191,11 @@ public static class CreditFunction
 
         bool InWindow(ulong h) => windowBlocks > 0 && h >= first && h <= tipHeight;
 
-        var attestedOthers = new HashSet<ulong>();
-        foreach (var h in node.Activity.AttestedHeights)
-        {
-            if (InWindow(h) && !minedBySelf.Contains(h))
-            {
-                attestedOthers.Add(h);
-            }
-        }
-
+        // How many distinct active validators attested each window height on this branch (an attestation included on
+        // a branch always names that branch's block at its height). A height counts as endorsed only with a finality
+        // quorum of them (more than two thirds): a coalition below a third cannot endorse its own blocks.
         var activeValidators = 0;
-        var endorsed = new HashSet<ulong>();
+        var attestersAt = new Dictionary<ulong, int>();
         foreach (var other in parent.State.Nodes)
         {
             if (other.Revoked || (other.Roles & NodeRoles.Validator) == 0)
@@ -210,19 +204,28 @@ public static class CreditFunction
             }
 
             activeValidators++;
-            if (other.Id == node.Id)
+            foreach (var h in other.Activity.AttestedHeights.Distinct())
             {
-                continue;
-            }
-
-            foreach (var h in other.Activity.AttestedHeights)
-            {
-                if (minedBySelf.Contains(h))
+                if (InWindow(h))
                 {
-                    endorsed.Add(h);
+                    attestersAt[h] = attestersAt.GetValueOrDefault(h) + 1;
                 }
             }
         }
+
+        var quorum = FinalityQuorum.Required(activeValidators, 0);
+        bool Endorsed(ulong h) => attestersAt.GetValueOrDefault(h) >= quorum;
+
+        var attestedOthers = new HashSet<ulong>();
+        foreach (var h in node.Activity.AttestedHeights)
+        {
+            if (InWindow(h) && !minedBySelf.Contains(h) && Endorsed(h))
+            {
+                attestedOthers.Add(h);
+            }
+        }
+
+        var endorsed = minedBySelf.Count(Endorsed);
 
         var penaltyAges = new List<ulong>(node.Activity.PenaltyHeights.Length);
         foreach (var h in node.Activity.PenaltyHeights)
@@ -233,6 +236,6 @@ public static class CreditFunction
             }
         }
 
-        return new CreditInputs(windowBlocks, blocksByOthers, attestedOthers.Count, endorsed.Count, activeValidators, penaltyAges);
+        return new CreditInputs(windowBlocks, blocksByOthers, attestedOthers.Count, endorsed, activeValidators, penaltyAges);
     }
 }

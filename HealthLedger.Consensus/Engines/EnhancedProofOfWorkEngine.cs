@@ -31,6 +31,15 @@ public sealed class EnhancedProofOfWorkEngine(ISignatureScheme? signatures = nul
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(parent);
+        var result = ValidateContext(header, parent);
+        return result.IsValid ? CheckSealSignature(header) : result;
+    }
+
+    /// <inheritdoc />
+    public ValidationResult ValidateContext(BlockHeader header, IChainView parent)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(parent);
         var result = SealRules.CheckEngineAndTarget(header, parent, Id, GetNextTargetBits(parent));
         if (!result.IsValid)
         {
@@ -46,19 +55,22 @@ public sealed class EnhancedProofOfWorkEngine(ISignatureScheme? signatures = nul
         // Work before the signature: a forger must pay for the hash before we pay for a verification.
         var credit = CreditFunction.Compute(node, parent, CreditParameters.From(parent.Genesis.Consensus));
         var effective = credit.Apply(CompactTarget.Decode(header.TargetBits));
-        result = SealRules.CheckProofOfWork(header, effective, $"effective target (credit {credit.Levels:+0;-0;0})");
-        if (!result.IsValid)
-        {
-            return result;
-        }
-
-        if (!_signatures.Verify(header.Miner, header.GetSealMessage(), header.Seal))
-        {
-            return ValidationResult.Reject(RejectionCode.InvalidSealSignature, $"The seal is not {header.MinerAddress}'s signature of block {header.Hash}.");
-        }
-
-        return ValidationResult.Ok;
+        return SealRules.CheckProofOfWork(header, effective, $"effective target (credit {credit.Levels:+0;-0;0})");
     }
+
+    /// <inheritdoc />
+    public ValidationResult ValidateHeader(BlockHeader header, GenesisConfig genesis)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(genesis);
+        var result = SealRules.CheckHeader(header, genesis, Id, CreditParameters.MaxBonusLevels);
+        return result.IsValid ? CheckSealSignature(header) : result;
+    }
+
+    private ValidationResult CheckSealSignature(BlockHeader header) =>
+        _signatures.Verify(header.Miner, header.GetSealMessage(), header.Seal)
+            ? ValidationResult.Ok
+            : ValidationResult.Reject(RejectionCode.InvalidSealSignature, $"The seal is not {header.MinerAddress}'s signature of block {header.Hash}.");
 
     /// <inheritdoc />
     public BigInteger GetWork(BlockHeader header, IChainView parent)

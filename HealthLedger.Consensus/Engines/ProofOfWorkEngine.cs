@@ -1,3 +1,4 @@
+using HealthLedger.Core.Chain;
 using System.Numerics;
 using HealthLedger.Consensus.Retargeting;
 using HealthLedger.Consensus.Sealing;
@@ -38,6 +39,19 @@ public sealed class ProofOfWorkEngine : IMiningEngine
         }
 
         return SealRules.CheckProofOfWork(header, CompactTarget.Decode(header.TargetBits), "target");
+    }
+
+    /// <inheritdoc />
+    public ValidationResult ValidateHeader(BlockHeader header, GenesisConfig genesis)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(genesis);
+        if (!header.Seal.IsEmpty)
+        {
+            return ValidationResult.Reject(RejectionCode.BadSealFields, "A proof-of-work header carries no seal signature.");
+        }
+
+        return SealRules.CheckHeader(header, genesis, Id, maxCreditLevels: 0);
     }
 
     /// <inheritdoc />

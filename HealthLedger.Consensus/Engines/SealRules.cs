@@ -1,3 +1,4 @@
+using HealthLedger.Core.Chain;
 using System.Numerics;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Consensus;
@@ -43,6 +44,33 @@ internal static class SealRules
         }
 
         return ValidationResult.Ok;
+    }
+
+    /// <summary>Engine id and proof of work against the easiest legal target: the context-free part both engines share.</summary>
+    internal static ValidationResult CheckHeader(BlockHeader header, GenesisConfig genesis, ConsensusEngineId engine, int maxCreditLevels)
+    {
+        if (header.Engine != engine || genesis.Engine != engine)
+        {
+            return ValidationResult.Reject(
+                RejectionCode.WrongConsensusEngine,
+                $"Header engine {header.Engine}, chain engine {genesis.Engine}, validating engine {engine}.",
+                (long)header.Engine,
+                (long)engine);
+        }
+
+        return CheckProofOfWork(header, EasiestTarget(genesis, maxCreditLevels), "easiest target any header of this chain may carry");
+    }
+
+    /// <summary>
+    /// The easiest target a header of this chain can legally meet: the fixed initial target or the pow limit (the
+    /// retargeting rule never exceeds it), eased by the largest credit bonus the engine grants.
+    /// </summary>
+    internal static BigInteger EasiestTarget(GenesisConfig genesis, int maxCreditLevels)
+    {
+        var c = genesis.Consensus;
+        var bits = c.FixedDifficulty ? c.InitialTargetBits : c.PowLimitBits;
+        var baseTarget = CompactTarget.TryDecode(bits, out var t) ? t : CompactTarget.MaxTarget;
+        return BigInteger.Min(baseTarget << maxCreditLevels, CompactTarget.MaxTarget);
     }
 
     /// <summary>Base work of a header: the expected hashes for its base target (zero if the bits are invalid).</summary>

@@ -35,6 +35,9 @@ internal sealed class StubConsensusEngine : IConsensusEngine
     public ValidationResult ValidateSeal(BlockHeader header, IChainView parent) => _verdict;
 
     /// <inheritdoc />
+    public ValidationResult ValidateHeader(BlockHeader header, Core.Chain.GenesisConfig genesis) => ValidationResult.Ok;
+
+    /// <inheritdoc />
     public BigInteger GetWork(BlockHeader header, IChainView parent) => BigInteger.One;
 
     /// <inheritdoc />

@@ -18,14 +18,23 @@ public sealed record ChainOptions
     /// <summary>Most blocks held while their parent is unknown; the oldest is dropped first.</summary>
     public int MaxOrphans { get; init; } = 256;
 
+    /// <summary>Most encoded bytes of blocks held while their parent is unknown (the oldest is dropped first).</summary>
+    public long MaxOrphanBytes { get; init; } = 32L * 1024 * 1024;
+
     /// <summary>Most hashes remembered as invalid.</summary>
     public int MaxKnownInvalid { get; init; } = 10_000;
 
     /// <summary>Blocks with at least this many transactions verify signatures on all cores.</summary>
     public int ParallelSignatureThreshold { get; init; } = 16;
 
-    /// <summary>How many blocks above the last final block a finality scan looks at (bounds the cost when finality stalls).</summary>
-    public int MaxFinalityScanDepth { get; init; } = 2_048;
+    /// <summary>
+    /// How far below the last final block a justified block still counts as the source of a vote (a validator whose
+    /// view lags may vote from an older justified block); older sources are forgotten.
+    /// </summary>
+    public int JustifiedRetentionDepth { get; init; } = 256;
+
+    /// <summary>How many finality events <see cref="Blockchain.FinalityLog"/> keeps (the newest).</summary>
+    public int FinalityLogCapacity { get; init; } = 4_096;
 }
 
 /// <summary>What replaying the block store on open did.</summary>
@@ -34,32 +43,35 @@ public sealed record ChainOptions
 public sealed record ReplayReport(long Blocks, TimeSpan Elapsed);
 
 /// <summary>
-/// The block tree, the best chain, the state after every block, fork choice with reorgs, orphans and finality.
-/// Validation runs cheapest first: shape and sizes, signatures (all cores, cached), Merkle root, then parent,
-/// height, finality conflict, timestamp (median-time-past and future drift), the consensus seal, and state.
-/// Every valid block is appended to the <see cref="IBlockStore"/> before it joins the tree; on open the store is
-/// replayed without re-checking signatures. Thread-safe: one block is processed at a time.
+/// The chain: coordinates the <see cref="BlockTree"/>, the <see cref="OrphanPool"/>, the invalid-hash cache, the
+/// <see cref="BlockValidator"/>, state application, the <see cref="FinalityTracker"/> and fork choice. Validation runs
+/// cheapest first: header shape, the engine's context-free header check (work, then seal), body shape, Merkle root,
+/// signatures (all cores, cached), then parent, height, finality conflict, timestamps, the engine's contextual check
+/// and state. Fork choice: never leave the last final block; prefer the branch with the highest justified block,
+/// then the most cumulative base work, then the block seen first. Every valid block is appended to the
+/// <see cref="IBlockStore"/> before it joins the tree; on open the store is replayed with the header checks (linkage,
+/// proof of work, identity) and the signatures of validator-set changes re-run.
+/// Thread-safe: one block is processed at a time, and events are raised after the chain's lock is released, in order.
 /// </summary>
 public sealed class Blockchain
 {
     private readonly object _gate = new();
-    private readonly Dictionary<Hash256, ChainEntry> _entries = [];
-    private readonly List<ChainEntry> _best = [];
-    private readonly Dictionary<Hash256, List<Block>> _orphansByParent = [];
-    private readonly Queue<(Hash256 Parent, Hash256 Hash)> _orphanOrder = new();
-    private readonly HashSet<Hash256> _orphanHashes = [];
-    private readonly HashSet<Hash256> _invalid = [];
-    private readonly Queue<Hash256> _invalidOrder = new();
-    private readonly List<BlockFinalized> _finalityLog = [];
+    private readonly object _dispatchGate = new();
+    private readonly Queue<Action> _events = new();
+    private readonly BlockTree _tree;
+    private readonly OrphanPool _orphans;
+    private readonly InvalidBlockCache _invalid;
+    private readonly FinalityTracker _finality;
+    private readonly BlockValidator _validator;
+    private readonly Queue<BlockFinalized> _finalityLog = new();
     private readonly IBlockStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ChainOptions _options;
-    private readonly ISignatureScheme _scheme;
-    private bool _finalityDirty;
 
     /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
-    /// <exception cref="InvalidDataException">A stored block no longer decodes or validates (the store is not from this chain).</exception>
+    /// <exception cref="ArgumentException">The genesis threshold bounds are not 1 ≤ min ≤ max, or the engine is not the genesis engine.</exception>
+    /// <exception cref="InvalidDataException">A stored block no longer decodes, links or validates (the store is not from this chain).</exception>
     public Blockchain(
         GenesisConfig genesis,
         IConsensusEngine engine,
@@ -74,7 +86,6 @@ public sealed class Blockchain
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _time = time ?? TimeProvider.System;
-        _scheme = scheme ?? Ed25519.Instance;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = options ?? new ChainOptions();
         if (engine.Id != genesis.Engine)
@@ -82,12 +93,18 @@ public sealed class Blockchain
             throw new ArgumentException($"Engine {engine.Id} does not match the genesis engine {genesis.Engine}.", nameof(engine));
         }
 
-        TransactionValidator = new TransactionValidator(genesis, _scheme, signatureCache);
-        var genesisBlock = CreateGenesisBlock(genesis);
-        var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
-        _entries[root.Hash] = root;
-        _best.Add(root);
-        LastFinal = root;
+        if (genesis.MinThreshold < 1 || genesis.MinThreshold > genesis.MaxThreshold)
+        {
+            throw new ArgumentException($"Genesis threshold bounds [{genesis.MinThreshold}, {genesis.MaxThreshold}] must satisfy 1 <= min <= max.", nameof(genesis));
+        }
+
+        TransactionValidator = new TransactionValidator(genesis, scheme ?? Ed25519.Instance, signatureCache);
+        _validator = new BlockValidator(genesis, engine, TransactionValidator, _options.ParallelSignatureThreshold);
+        var root = new ChainEntry(CreateGenesisBlock(genesis), null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
+        _tree = new BlockTree(root);
+        _orphans = new OrphanPool(_options.MaxOrphans, _options.MaxOrphanBytes);
+        _invalid = new InvalidBlockCache(_options.MaxKnownInvalid);
+        _finality = new FinalityTracker(_tree, root, (ulong)Math.Max(0, _options.JustifiedRetentionDepth));
         LastReplay = Replay();
     }
 
@@ -103,10 +120,10 @@ public sealed class Blockchain
     /// <summary>What replaying the store did when the chain was opened.</summary>
     public ReplayReport LastReplay { get; }
 
-    /// <summary>Raised (under the chain's lock) when the best chain changes.</summary>
+    /// <summary>Raised when the best chain changes, after the chain's lock is released, in the order of the changes.</summary>
     public event Action<ChainUpdate>? TipChanged;
 
-    /// <summary>Raised (under the chain's lock) when a block becomes final.</summary>
+    /// <summary>Raised when a block becomes final, after the chain's lock is released, oldest first.</summary>
     public event Action<BlockFinalized>? Finalized;
 
     /// <summary>The genesis block entry.</summary>
@@ -116,7 +133,7 @@ public sealed class Blockchain
         {
             lock (_gate)
             {
-                return _best[0];
+                return _tree.Genesis;
             }
         }
     }
@@ -128,7 +145,7 @@ public sealed class Blockchain
         {
             lock (_gate)
             {
-                return _best[^1];
+                return _tree.Tip;
             }
         }
     }
@@ -139,10 +156,31 @@ public sealed class Blockchain
     /// <summary>The state after the tip.</summary>
     public LedgerState State => Tip.State;
 
-    /// <summary>The highest final block on the best chain. Fork choice never leaves it.</summary>
-    public ChainEntry LastFinal { get; private set; }
+    /// <summary>The highest final block. Fork choice never leaves it; it only moves to its descendants.</summary>
+    public ChainEntry LastFinal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finality.LastFinal;
+            }
+        }
+    }
 
-    /// <summary>Every finality event seen so far (time from sealing to finality per block).</summary>
+    /// <summary>The highest justified block on any branch that descends from <see cref="LastFinal"/>.</summary>
+    public ChainEntry HighestJustified
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finality.HighestJustified;
+            }
+        }
+    }
+
+    /// <summary>The newest finality events (time from sealing to finality per block), at most <see cref="ChainOptions.FinalityLogCapacity"/>.</summary>
     public IReadOnlyList<BlockFinalized> FinalityLog
     {
         get
@@ -161,7 +199,7 @@ public sealed class Blockchain
         {
             lock (_gate)
             {
-                return _entries.Count;
+                return _tree.Count;
             }
         }
     }
@@ -173,7 +211,19 @@ public sealed class Blockchain
         {
             lock (_gate)
             {
-                return _orphanHashes.Count;
+                return _orphans.Count;
+            }
+        }
+    }
+
+    /// <summary>Encoded bytes of the orphans held.</summary>
+    public long OrphanBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _orphans.Bytes;
             }
         }
     }
@@ -183,7 +233,7 @@ public sealed class Blockchain
     {
         lock (_gate)
         {
-            return _entries.GetValueOrDefault(hash);
+            return _tree.Get(hash);
         }
     }
 
@@ -192,7 +242,7 @@ public sealed class Blockchain
     {
         lock (_gate)
         {
-            return BestAt(height);
+            return _tree.BestAt(height);
         }
     }
 
@@ -201,7 +251,7 @@ public sealed class Blockchain
     {
         lock (_gate)
         {
-            return _entries.TryGetValue(hash, out var e) && ReferenceEquals(BestAt(e.Height), e);
+            return _tree.Get(hash) is { } e && _tree.IsOnBestChain(e);
         }
     }
 
@@ -210,7 +260,16 @@ public sealed class Blockchain
     {
         lock (_gate)
         {
-            return _entries.TryGetValue(hash, out var e) && e.Height <= LastFinal.Height && ReferenceEquals(BestAt(e.Height), e);
+            return _tree.Get(hash) is { } e && e.Height <= _finality.LastFinal.Height && _tree.IsOnBestChain(e);
+        }
+    }
+
+    /// <summary>True when the block is justified (and above the retention depth below the last final block).</summary>
+    public bool IsJustified(Hash256 hash)
+    {
+        lock (_gate)
+        {
+            return _finality.IsJustified(hash);
         }
     }
 
@@ -221,7 +280,7 @@ public sealed class Blockchain
         {
             lock (_gate)
             {
-                return View(_best[^1]);
+                return View(_tree.Tip);
             }
         }
     }
@@ -231,19 +290,27 @@ public sealed class Blockchain
     {
         lock (_gate)
         {
-            var result = new List<Hash256>();
-            long step = 1;
-            for (var h = (long)_best[^1].Height; h > 0; h -= step)
+            return _tree.GetLocator();
+        }
+    }
+
+    /// <summary>
+    /// The finality vote an honest validator casts now: the tip as target, the highest justified block below it on the
+    /// best chain as source; null at genesis. Casting it is the validator's decision: it must never sign two votes for
+    /// one target height nor a vote that surrounds another of its own (see <see cref="VoteGuard"/>).
+    /// </summary>
+    public Attestation? CreateVote()
+    {
+        lock (_gate)
+        {
+            var tip = _tree.Tip;
+            if (tip.Parent is null)
             {
-                result.Add(_best[(int)h].Hash);
-                if (result.Count > 10)
-                {
-                    step *= 2;
-                }
+                return null;
             }
 
-            result.Add(_best[0].Hash);
-            return result;
+            var source = _finality.HighestJustifiedOn(tip.Parent);
+            return new Attestation(tip.Hash, tip.Height, source.Hash, source.Height);
         }
     }
 
@@ -305,7 +372,7 @@ public sealed class Blockchain
         ArgumentNullException.ThrowIfNull(transactions);
         lock (_gate)
         {
-            var tip = _best[^1];
+            var tip = _tree.Tip;
             var timestamp = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), MedianTimePast(tip) + 1);
             var root = MerkleTree.ComputeRoot(transactions.Select(t => t.Id).ToArray());
             return new BlockHeader(
@@ -318,10 +385,14 @@ public sealed class Blockchain
     public BlockAddResult AddBlock(Block block)
     {
         ArgumentNullException.ThrowIfNull(block);
+        BlockAddResult result;
         lock (_gate)
         {
-            return Process(block, trusted: false);
+            result = Process(block, trusted: false);
         }
+
+        DispatchEvents();
+        return result;
     }
 
     /// <summary>
@@ -362,167 +433,64 @@ public sealed class Blockchain
         return times[times.Count / 2];
     }
 
-    /// <summary>State-independent block checks: shape, sizes, engine, threshold bounds, transaction shapes, signatures, Merkle root.</summary>
+    /// <summary>
+    /// Context-free block checks: header shape, the engine's header check (proof of work against the easiest legal
+    /// target, the seal), body shape, Merkle root, signatures.
+    /// </summary>
     public ValidationResult ValidateStateless(Block block)
     {
         ArgumentNullException.ThrowIfNull(block);
-        var shape = CheckBlockShape(block);
-        if (!shape.IsValid)
-        {
-            return shape;
-        }
-
-        var sigs = CheckSignatures(block.Transactions);
-        if (!sigs.IsValid)
-        {
-            return sigs;
-        }
-
-        return CheckMerkleRoot(block);
-    }
-
-    private ValidationResult CheckBlockShape(Block block)
-    {
-        var h = block.Header;
-        if (h.Version != BlockHeader.CurrentVersion)
-        {
-            return ValidationResult.Reject(RejectionCode.UnsupportedVersion, $"header version {h.Version}", h.Version, BlockHeader.CurrentVersion);
-        }
-
-        if (h.ChainId != Genesis.ChainId)
-        {
-            return ValidationResult.Reject(RejectionCode.WrongChainId, $"block for chain {h.ChainId}, this is chain {Genesis.ChainId}", h.ChainId, Genesis.ChainId);
-        }
-
-        if (h.Height == 0)
-        {
-            return ValidationResult.Reject(RejectionCode.BadHeight, "only the configured genesis block has height 0", 0, 1);
-        }
-
-        if (h.Engine != Genesis.Engine)
-        {
-            return ValidationResult.Reject(RejectionCode.WrongConsensusEngine, $"block sealed by {h.Engine}, chain uses {Genesis.Engine}", (long)h.Engine, (long)Genesis.Engine);
-        }
-
-        if (h.Threshold < Genesis.MinThreshold || h.Threshold > Genesis.MaxThreshold)
-        {
-            return ValidationResult.Reject(RejectionCode.ThresholdOutOfBounds, $"threshold {h.Threshold} outside [{Genesis.MinThreshold}, {Genesis.MaxThreshold}]", h.Threshold, h.Threshold < Genesis.MinThreshold ? Genesis.MinThreshold : Genesis.MaxThreshold);
-        }
-
-        var count = block.Transactions.Count;
-        if (count > Genesis.Limits.MaxTransactionsPerBlock)
-        {
-            return ValidationResult.Reject(RejectionCode.TooManyTransactions, $"{count} transactions, limit {Genesis.Limits.MaxTransactionsPerBlock}", count, Genesis.Limits.MaxTransactionsPerBlock);
-        }
-
-        var size = block.Encode().Length;
-        if (size > Genesis.Limits.MaxBlockBytes)
-        {
-            return ValidationResult.Reject(RejectionCode.TooLarge, $"block is {size} bytes, limit {Genesis.Limits.MaxBlockBytes}", size, Genesis.Limits.MaxBlockBytes);
-        }
-
-        var seen = new HashSet<Hash256>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var tx = block.Transactions[i];
-            if (!seen.Add(tx.Id))
-            {
-                return ValidationResult.Reject(RejectionCode.DuplicateTransaction, $"transaction {tx.Id.ToShortString()} appears twice (index {i})", i);
-            }
-
-            var r = TransactionValidator.CheckShape(tx);
-            if (!r.IsValid)
-            {
-                return ValidationResult.Reject(r.Code, $"transaction {i}: {r.Message}", r.Actual, r.Limit);
-            }
-        }
-
-        return ValidationResult.Ok;
-    }
-
-    private ValidationResult CheckSignatures(IReadOnlyList<Transaction> txs)
-    {
-        if (txs.Count < _options.ParallelSignatureThreshold)
-        {
-            for (var i = 0; i < txs.Count; i++)
-            {
-                var r = TransactionValidator.CheckSignatures(txs[i]);
-                if (!r.IsValid)
-                {
-                    return ValidationResult.Reject(r.Code, $"transaction {i}: {r.Message}");
-                }
-            }
-
-            return ValidationResult.Ok;
-        }
-
-        var failures = new ValidationResult[txs.Count];
-        var failed = 0;
-        Parallel.For(0, txs.Count, (i, state) =>
-        {
-            var r = TransactionValidator.CheckSignatures(txs[i]);
-            if (!r.IsValid)
-            {
-                failures[i] = r;
-                Interlocked.Exchange(ref failed, 1);
-                state.Stop();
-            }
-        });
-        if (failed == 0)
-        {
-            return ValidationResult.Ok;
-        }
-
-        for (var i = 0; i < failures.Length; i++)
-        {
-            if (!failures[i].IsValid)
-            {
-                return ValidationResult.Reject(failures[i].Code, $"transaction {i}: {failures[i].Message}");
-            }
-        }
-
-        return ValidationResult.Ok;
-    }
-
-    private static ValidationResult CheckMerkleRoot(Block block)
-    {
-        var root = block.ComputeMerkleRoot();
-        return root == block.Header.MerkleRoot
-            ? ValidationResult.Ok
-            : ValidationResult.Reject(RejectionCode.BadMerkleRoot, $"header says {block.Header.MerkleRoot.ToShortString()}, transactions give {root.ToShortString()}");
+        return _validator.Validate(block).Result;
     }
 
     private BlockAddResult Process(Block block, bool trusted)
     {
         var hash = block.Hash;
-        if (_entries.ContainsKey(hash) || _orphanHashes.Contains(hash))
+        if (_tree.Contains(hash) || _orphans.Contains(hash))
         {
             return new BlockAddResult(BlockStatus.AlreadyKnown, ValidationResult.Reject(RejectionCode.AlreadyKnown, $"block {hash.ToShortString()} is already known"));
         }
 
         if (_invalid.Contains(hash) || _invalid.Contains(block.Header.PreviousHash))
         {
-            MarkInvalid(hash);
+            _invalid.Add(hash);
             return Invalid(ValidationResult.Reject(RejectionCode.KnownInvalid, $"block {hash.ToShortString()} is, or descends from, a known invalid block"));
         }
 
-        // Replay trusts its own store: each record is CRC-32C framed and its header hash re-checked on read, so the body's
-        // Merkle root and the signatures were verified when the block was first accepted and need not be again.
-        var stateless = trusted ? ValidationResult.Ok : ValidateStateless(block);
-        if (!stateless.IsValid)
+        if (!trusted)
         {
-            // A body that does not match its header says nothing about the header: do not blacklist the hash.
-            if (stateless.Code != RejectionCode.BadMerkleRoot && stateless.Code != RejectionCode.DuplicateTransaction && CheckMerkleRoot(block).IsValid)
+            var verdict = _validator.Validate(block);
+            if (!verdict.Result.IsValid)
             {
-                MarkInvalid(hash);
-            }
+                if (verdict.HashIsInvalid)
+                {
+                    _invalid.Add(hash);
+                }
 
-            return Invalid(stateless);
+                return Invalid(verdict.Result);
+            }
+        }
+        else
+        {
+            // Replay: the header's shape and the signatures of validator-set changes are checked again; linkage and
+            // proof of work follow in Connect. The rest of the body was verified when the block was first accepted.
+            var shape = _validator.CheckHeaderShape(block.Header);
+            var privileged = shape.IsValid ? _validator.CheckPrivilegedSignatures(block.Transactions) : shape;
+            if (!privileged.IsValid)
+            {
+                return Invalid(privileged);
+            }
         }
 
-        if (!_entries.TryGetValue(block.Header.PreviousHash, out var parent))
+        var parent = _tree.Get(block.Header.PreviousHash);
+        if (parent is null)
         {
-            AddOrphan(block);
+            if (trusted)
+            {
+                return Invalid(ValidationResult.Reject(RejectionCode.UnknownParent, $"stored block {hash.ToShortString()} does not follow a block stored before it"));
+            }
+
+            _orphans.Add(block);
             return new BlockAddResult(BlockStatus.Orphan, ValidationResult.Reject(RejectionCode.UnknownParent, $"parent {block.Header.PreviousHash.ToShortString()} is unknown; held as an orphan"));
         }
 
@@ -530,8 +498,7 @@ public sealed class Blockchain
         if (result.Status is BlockStatus.Connected or BlockStatus.SideBranch)
         {
             var connected = 1 + ReleaseOrphans(hash);
-            UpdateFinality();
-            return result with { ConnectedCount = connected };
+            return result with { ConnectedCount = connected, Status = _tree.IsOnBestChain(_tree.Get(hash)!) ? BlockStatus.Connected : BlockStatus.SideBranch };
         }
 
         return result;
@@ -542,46 +509,56 @@ public sealed class Blockchain
         var h = block.Header;
         if (h.Height != parent.Height + 1)
         {
-            MarkInvalid(h.Hash);
+            _invalid.Add(h.Hash);
             return Invalid(ValidationResult.Reject(RejectionCode.HeightMismatch, $"height {h.Height} after parent height {parent.Height}", (long)h.Height, (long)parent.Height + 1));
         }
 
-        if (h.Height <= LastFinal.Height || !ReferenceEquals(AncestorOf(parent, LastFinal.Height), LastFinal))
+        var lastFinal = _finality.LastFinal;
+        if (!_tree.Descends(parent, lastFinal))
         {
-            return Invalid(ValidationResult.Reject(RejectionCode.ConflictsWithFinalizedBlock, $"block {h.Hash.ToShortString()} at height {h.Height} does not descend from final block #{LastFinal.Height} {LastFinal.Hash.ToShortString()}", (long)h.Height, (long)LastFinal.Height));
+            return Invalid(ValidationResult.Reject(RejectionCode.ConflictsWithFinalizedBlock, $"block {h.Hash.ToShortString()} at height {h.Height} does not descend from final block #{lastFinal.Height} {lastFinal.Hash.ToShortString()}", (long)h.Height, (long)lastFinal.Height));
         }
 
         var mtp = MedianTimePast(parent);
         if (h.TimestampMs <= mtp)
         {
-            MarkInvalid(h.Hash);
+            _invalid.Add(h.Hash);
             return Invalid(ValidationResult.Reject(RejectionCode.TimestampTooOld, $"timestamp {h.TimestampMs} is not after the median time past {mtp}", h.TimestampMs, mtp));
         }
 
         var view = View(parent);
+        var seal = Engine.ValidateContext(h, view);
+        if (!seal.IsValid)
+        {
+            if (!trusted)
+            {
+                _invalid.Add(h.Hash);
+            }
+
+            return Invalid(seal);
+        }
+
         if (!trusted)
         {
+            // After the work check, so a block from the future costs its sender a proof of work; not blacklisted,
+            // since the same block becomes valid later.
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var limit = now + Genesis.Consensus.MaxFutureDriftMs;
             if (h.TimestampMs > limit)
             {
-                // Not blacklisted: the same block becomes valid later.
                 return Invalid(ValidationResult.Reject(RejectionCode.TimestampTooFarInFuture, $"timestamp {h.TimestampMs} is more than {Genesis.Consensus.MaxFutureDriftMs} ms after now ({now})", h.TimestampMs, limit));
-            }
-
-            var seal = Engine.ValidateSeal(h, view);
-            if (!seal.IsValid)
-            {
-                MarkInvalid(h.Hash);
-                return Invalid(seal);
             }
         }
 
-        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => AncestorOf(parent, height)?.Hash);
+        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => _tree.AncestorOf(parent, height)?.Hash);
         var (state, applied) = parent.State.ApplyBlock(block, context);
         if (state is null)
         {
-            MarkInvalid(h.Hash);
+            if (!trusted)
+            {
+                _invalid.Add(h.Hash);
+            }
+
             return Invalid(applied);
         }
 
@@ -591,142 +568,91 @@ public sealed class Blockchain
         }
 
         var entry = new ChainEntry(block, parent, parent.CumulativeWork + Engine.GetWork(h, view), state);
-        _entries[h.Hash] = entry;
-        var tip = _best[^1];
-
-        // Fork choice: a branch that makes a block beyond our last final block final wins (finality first, as in
-        // Casper FFG's "follow the highest justified checkpoint"); otherwise the branch with more cumulative work.
-        if (entry.CumulativeWork > tip.CumulativeWork || (!ReferenceEquals(entry.Parent, tip) && AffectsFinality(block) && FindFinal(entry).Final is not null))
+        _tree.Add(entry);
+        if (IsBetter(entry, _tree.Tip))
         {
             SwitchTo(entry);
-            return new BlockAddResult(BlockStatus.Connected, ValidationResult.Ok);
         }
 
-        return new BlockAddResult(BlockStatus.SideBranch, ValidationResult.Ok);
+        _finality.AddVotes(entry);
+        UpdateFinality();
+        return new BlockAddResult(_tree.IsOnBestChain(entry) ? BlockStatus.Connected : BlockStatus.SideBranch, ValidationResult.Ok);
+    }
+
+    /// <summary>Fork choice: the branch with the higher justified block wins, then the one with more cumulative base work.</summary>
+    private bool IsBetter(ChainEntry candidate, ChainEntry current)
+    {
+        if (ReferenceEquals(candidate, current))
+        {
+            return false;
+        }
+
+        var jc = _finality.HighestJustifiedOn(candidate).Height;
+        var jt = _finality.HighestJustifiedOn(current).Height;
+        return jc != jt ? jc > jt : candidate.CumulativeWork > current.CumulativeWork;
     }
 
     private void SwitchTo(ChainEntry newTip)
     {
-        var oldTip = _best[^1];
-        var connected = new List<Block>();
-        var e = newTip;
-        while (!ReferenceEquals(BestAt(e.Height), e))
+        var update = _tree.SwitchTo(newTip);
+        if (update.IsReorg)
         {
-            connected.Add(e.Block);
-            e = e.Parent!;
+            _logger.LogInformation("Reorganised: {Disconnected} blocks out, {Connected} in, new tip #{Height}", update.Disconnected.Count, update.Connected.Count, newTip.Height);
         }
 
-        var fork = e;
-        connected.Reverse();
-        var disconnected = new List<Block>();
-        for (var h = oldTip.Height; h > fork.Height; h--)
+        var handler = TipChanged;
+        if (handler is not null)
         {
-            disconnected.Add(_best[(int)h].Block);
+            _events.Enqueue(() => handler(update));
         }
-
-        _best.RemoveRange((int)fork.Height + 1, _best.Count - (int)fork.Height - 1);
-        foreach (var b in connected)
-        {
-            _best.Add(_entries[b.Hash]);
-        }
-
-        if (disconnected.Count > 0)
-        {
-            _logger.LogInformation("Reorganised: {Disconnected} blocks out, {Connected} in, fork at #{Fork}", disconnected.Count, connected.Count, fork.Height);
-        }
-
-        _finalityDirty |= disconnected.Count > 0 || connected.Exists(AffectsFinality);
-        TipChanged?.Invoke(new ChainUpdate(disconnected, connected));
     }
 
-    /// <summary>
-    /// The highest block on <paramref name="branchTip"/>'s branch, above the last final block, that k distinct active
-    /// validators attested (it or a descendant on that branch), judged by the branch tip's state; null if none.
-    /// The scan is bounded by <see cref="ChainOptions.MaxFinalityScanDepth"/>.
-    /// </summary>
-    private (ChainEntry? Final, int Attesters) FindFinal(ChainEntry branchTip)
-    {
-        var state = branchTip.State;
-        var validators = state.ActiveValidators.Select(v => v.Id).ToHashSet();
-        var union = new HashSet<Address>();
-        var scanned = 0;
-        for (var e = branchTip; e is not null && e.Height > LastFinal.Height && scanned < _options.MaxFinalityScanDepth; e = e.Parent, scanned++)
-        {
-            foreach (var a in state.GetAttesters(e.Hash))
-            {
-                if (validators.Contains(a))
-                {
-                    union.Add(a);
-                }
-            }
-
-            if (union.Count >= e.Header.Threshold)
-            {
-                return (e, union.Count);
-            }
-        }
-
-        return (null, 0);
-    }
-
+    /// <summary>Recomputes justification and finality after new votes; moves the tip if fork choice now prefers another leaf.</summary>
     private void UpdateFinality()
     {
-        if (!_finalityDirty)
+        var newly = _finality.Update();
+        var final = _finality.LastFinal;
+        if (newly.Count > 0)
         {
-            return;
-        }
-
-        _finalityDirty = false;
-        var tip = _best[^1];
-        var (newFinal, attesters) = FindFinal(tip);
-        if (newFinal is null)
-        {
-            return;
-        }
-
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var newly = new List<ChainEntry>();
-        for (var e = newFinal; e.Height > LastFinal.Height; e = e.Parent!)
-        {
-            newly.Add(e);
-        }
-
-        LastFinal = newFinal;
-        newly.Reverse();
-        foreach (var e in newly)
-        {
-            var evt = new BlockFinalized(e.Header, ReferenceEquals(e, newFinal) ? attesters : tip.State.GetAttesters(e.Hash).Count, now, now - e.Header.TimestampMs);
-            _finalityLog.Add(evt);
-            Finalized?.Invoke(evt);
-        }
-    }
-
-    private void AddOrphan(Block block)
-    {
-        while (_orphanHashes.Count >= _options.MaxOrphans && _orphanOrder.TryDequeue(out var old))
-        {
-            if (_orphansByParent.TryGetValue(old.Parent, out var list))
+            _tree.PruneLeavesConflictingWith(final);
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var (e, votes) in newly)
             {
-                list.RemoveAll(b => b.Hash == old.Hash);
-                if (list.Count == 0)
+                var evt = new BlockFinalized(e.Header, votes, now, now - e.Header.TimestampMs);
+                _finalityLog.Enqueue(evt);
+                while (_finalityLog.Count > Math.Max(0, _options.FinalityLogCapacity))
                 {
-                    _orphansByParent.Remove(old.Parent);
+                    _finalityLog.Dequeue();
+                }
+
+                var handler = Finalized;
+                if (handler is not null)
+                {
+                    _events.Enqueue(() => handler(evt));
                 }
             }
-
-            _orphanHashes.Remove(old.Hash);
         }
 
-        var parent = block.Header.PreviousHash;
-        if (!_orphansByParent.TryGetValue(parent, out var children))
+        // Justification may have moved: the best leaf may now be another one (and must descend from the last final block).
+        var tip = _tree.Tip;
+        if (!_finality.JustificationChanged && _tree.Descends(tip, final))
         {
-            children = [];
-            _orphansByParent[parent] = children;
+            return;
         }
 
-        children.Add(block);
-        _orphanHashes.Add(block.Hash);
-        _orphanOrder.Enqueue((parent, block.Hash));
+        var best = _tree.Descends(tip, final) ? tip : null;
+        foreach (var leaf in _tree.Leaves)
+        {
+            if (best is null ? _tree.Descends(leaf, final) : IsBetter(leaf, best))
+            {
+                best = leaf;
+            }
+        }
+
+        if (best is not null && !ReferenceEquals(best, tip))
+        {
+            SwitchTo(best);
+        }
     }
 
     private int ReleaseOrphans(Hash256 parentHash)
@@ -736,15 +662,9 @@ public sealed class Blockchain
         queue.Enqueue(parentHash);
         while (queue.TryDequeue(out var p))
         {
-            if (!_orphansByParent.Remove(p, out var children))
+            foreach (var child in _orphans.TakeChildren(p))
             {
-                continue;
-            }
-
-            foreach (var child in children)
-            {
-                _orphanHashes.Remove(child.Hash);
-                if (_entries.TryGetValue(p, out var parent))
+                if (_tree.Get(p) is { } parent)
                 {
                     var r = Connect(child, parent, trusted: false);
                     if (r.Status is BlockStatus.Connected or BlockStatus.SideBranch)
@@ -783,6 +703,11 @@ public sealed class Blockchain
                 }
 
                 var r = Process(block, trusted: true);
+                if (r.Validation.Code is RejectionCode.AlreadyKnown or RejectionCode.ConflictsWithFinalizedBlock)
+                {
+                    continue; // a duplicate record, or a side block that finality has since ruled out: nothing to rebuild
+                }
+
                 if (r.Status == BlockStatus.Invalid)
                 {
                     throw new InvalidDataException($"Stored block #{stored.Sequence} ({stored.Hash.ToShortString()}) is not valid on this chain: {r.Validation}");
@@ -792,53 +717,32 @@ public sealed class Blockchain
             }
         }
 
+        DispatchEvents();
         return new ReplayReport(count, sw.Elapsed);
     }
 
-    /// <summary>
-    /// Only attestations and changes to the validator set can move finality; blocks without them leave it as it was
-    /// (the new block itself cannot be attested inside itself).
-    /// </summary>
-    private static bool AffectsFinality(Block block) =>
-        block.Transactions.Any(t => t.Kind is TransactionKind.Attestation or TransactionKind.NodeRegistration or TransactionKind.NodeRevocation);
-
-    /// <summary>The ancestor of <paramref name="entry"/> at <paramref name="height"/>: walks parents only until it meets the best chain, then indexes it.</summary>
-    private ChainEntry? AncestorOf(ChainEntry entry, ulong height)
+    /// <summary>Raises the queued events outside the chain's lock; one dispatcher at a time keeps them in order.</summary>
+    private void DispatchEvents()
     {
-        if (height > entry.Height)
+        lock (_dispatchGate)
         {
-            return null;
-        }
-
-        var e = entry;
-        while (e.Height > height)
-        {
-            if (ReferenceEquals(BestAt(e.Height), e))
+            while (true)
             {
-                return BestAt(height);
-            }
+                Action? next;
+                lock (_gate)
+                {
+                    if (!_events.TryDequeue(out next))
+                    {
+                        return;
+                    }
+                }
 
-            e = e.Parent!;
-        }
-
-        return e;
-    }
-
-    private ChainEntry? BestAt(ulong height) => height < (ulong)_best.Count ? _best[(int)height] : null;
-
-    private ChainEntryView View(ChainEntry tip) => new(tip, Genesis, AncestorOf);
-
-    private void MarkInvalid(Hash256 hash)
-    {
-        if (_invalid.Add(hash))
-        {
-            _invalidOrder.Enqueue(hash);
-            while (_invalidOrder.Count > _options.MaxKnownInvalid && _invalidOrder.TryDequeue(out var old))
-            {
-                _invalid.Remove(old);
+                next();
             }
         }
     }
+
+    private ChainEntryView View(ChainEntry tip) => new(tip, Genesis, _tree.AncestorOf);
 
     private BlockAddResult Invalid(ValidationResult result)
     {

@@ -9,7 +9,8 @@ namespace HealthLedger.Core.Chain;
 public static class EvidenceVerifier
 {
     /// <summary>
-    /// Decodes both items and checks that they conflict: same signer, same height, different content, both signed
+    /// Decodes both items and checks that they conflict (headers: same miner, same parent, different hash; finality votes:
+    /// same sender, a double vote or a surround vote, see <see cref="Attestation.ConflictsWith"/>), both signed
     /// (signatures checked when <paramref name="verifySignatures"/>), this chain, and canonical order (first hash smaller).
     /// </summary>
     public static bool TryGetAccused(MisbehaviourEvidence evidence, uint chainId, bool verifySignatures, out Address accused, out string error, ISignatureScheme? scheme = null)
@@ -78,9 +79,9 @@ public static class EvidenceVerifier
                         return false;
                     }
 
-                    if (a.Sender != b.Sender || pa.BlockHeight != pb.BlockHeight || pa.BlockHash == pb.BlockHash)
+                    if (a.Sender != b.Sender || !pa.ConflictsWith(pb))
                     {
-                        error = "attestations do not conflict (need same sender, same height, different block)";
+                        error = "attestations do not conflict (need the same sender and a double vote at one target height or a surrounding vote)";
                         return false;
                     }
 

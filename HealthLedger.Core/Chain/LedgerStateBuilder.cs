@@ -289,6 +289,11 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.UnknownAttestedBlock, $"block {p.BlockHash.ToShortString()} at height {p.BlockHeight} is not an ancestor on this branch", (long)p.BlockHeight, (long)_ctx.Height);
         }
 
+        if (p.SourceHeight >= p.BlockHeight || _ctx.AncestorHashAt(p.SourceHeight) != p.SourceHash)
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownAttestedBlock, $"source {p.SourceHash.ToShortString()} at height {p.SourceHeight} is not an ancestor of the target on this branch", (long)p.SourceHeight, (long)p.BlockHeight);
+        }
+
         _attestations[(sender, p.BlockHeight)] = p.BlockHash;
         var set = _attesters.GetValueOrDefault(p.BlockHash) ?? [];
         _attesters[p.BlockHash] = set.Add(sender);

@@ -2,6 +2,8 @@ using System.Numerics;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Validation;
 
+using HealthLedger.Core.Chain;
+
 namespace HealthLedger.Core.Consensus;
 
 /// <summary>
@@ -19,6 +21,21 @@ public interface IConsensusEngine
     /// and any identity or signature rules of the engine.
     /// </summary>
     ValidationResult ValidateSeal(BlockHeader header, IChainView parent);
+
+    /// <summary>
+    /// Context-free header checks, run before a block is held as an orphan, stored, or its parent looked up: the engine
+    /// id, proof of work against the easiest target any header of this chain could legally carry, and the seal (whose
+    /// bytes are not part of the block hash, so a relaying peer can change them). Cheapest first, work before any
+    /// signature. A failure other than the seal's is a function of the block hash.
+    /// </summary>
+    ValidationResult ValidateHeader(BlockHeader header, GenesisConfig genesis);
+
+    /// <summary>
+    /// The contextual part of <see cref="ValidateSeal"/>, for a header that already passed <see cref="ValidateHeader"/>:
+    /// target bits, identity rules and proof of work against the effective target; the seal signature is not checked
+    /// again. Every failure is a function of the block hash and its parent branch.
+    /// </summary>
+    ValidationResult ValidateContext(BlockHeader header, IChainView parent) => ValidateSeal(header, parent);
 
     /// <summary>The fork-choice weight this block adds to its branch (cumulative work by default).</summary>
     BigInteger GetWork(BlockHeader header, IChainView parent);

@@ -64,8 +64,8 @@ public abstract record TransactionPayload
                 MsgPack.ReadArrayHeader(ref reader, "payload", 2);
                 return new AccessRevoke(MsgPack.ReadAddress(ref reader, "grantee"), (RecordScope)MsgPack.ReadU8(ref reader, "scope"));
             case TransactionKind.Attestation:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 2);
-                return new Attestation(MsgPack.ReadHash(ref reader, "blockHash"), MsgPack.ReadU64(ref reader, "blockHeight"));
+                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
+                return new Attestation(MsgPack.ReadHash(ref reader, "blockHash"), MsgPack.ReadU64(ref reader, "blockHeight"), MsgPack.ReadHash(ref reader, "sourceHash"), MsgPack.ReadU64(ref reader, "sourceHeight"));
             case TransactionKind.MisbehaviourEvidence:
                 MsgPack.ReadArrayHeader(ref reader, "payload", 3);
                 return new MisbehaviourEvidence(
@@ -316,28 +316,69 @@ public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : Transact
         : null;
 }
 
-/// <summary>A validator (the sender) vouches for a block; counts toward that block's fault-tolerance threshold.</summary>
-/// <param name="BlockHash">The attested block.</param>
-/// <param name="BlockHeight">Its height (a node attests at most one block per height).</param>
-public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight) : TransactionPayload
+/// <summary>
+/// A validator's (the sender's) finality vote, in the manner of Casper FFG: a link from a <em>source</em> block the
+/// validator saw justified to a <em>target</em> block on its best chain, the source an ancestor of the target. A target
+/// with links from a justified source signed by more than two thirds of the validators active in the target's parent
+/// state (and at least the target's own threshold k) is justified; a justified block whose justified child is linked
+/// from it is final (docs/consensus.md §5). Honest validators never sign two votes with the same target height and never
+/// a vote whose span surrounds another of theirs; either is provable equivocation (<see cref="EvidenceKind.ConflictingAttestations"/>).
+/// </summary>
+/// <param name="BlockHash">The target block.</param>
+/// <param name="BlockHeight">Its height (a node votes at most once per target height).</param>
+/// <param name="SourceHash">The source block: a justified ancestor of the target.</param>
+/// <param name="SourceHeight">Its height, below <paramref name="BlockHeight"/>.</param>
+public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight, Hash256 SourceHash, ulong SourceHeight) : TransactionPayload
 {
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.Attestation;
+
+    /// <summary>
+    /// True when this vote and <paramref name="other"/> (by the same validator) cannot both be honest: the same target
+    /// height with a different target or source (a double vote), or one span strictly surrounding the other
+    /// (source lower and target higher).
+    /// </summary>
+    public bool ConflictsWith(Attestation other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (BlockHeight == other.BlockHeight)
+        {
+            return BlockHash != other.BlockHash || SourceHash != other.SourceHash || SourceHeight != other.SourceHeight;
+        }
+
+        return Surrounds(other) || other.Surrounds(this);
+    }
+
+    /// <summary>True when this vote's span strictly surrounds <paramref name="other"/>'s: lower source, higher target.</summary>
+    public bool Surrounds(Attestation other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return SourceHeight < other.SourceHeight && BlockHeight > other.BlockHeight;
+    }
 
     internal override void WriteHashInput(HashInputWriter writer)
     {
         writer.Write(BlockHash);
         writer.WriteU64(BlockHeight);
+        writer.Write(SourceHash);
+        writer.WriteU64(SourceHeight);
     }
 
     internal override void Encode(ref MessagePackWriter writer)
     {
-        writer.WriteArrayHeader(2);
+        writer.WriteArrayHeader(4);
         MsgPack.WriteHash(ref writer, BlockHash);
         writer.Write(BlockHeight);
+        MsgPack.WriteHash(ref writer, SourceHash);
+        writer.Write(SourceHeight);
     }
 
-    internal override string? CheckShape() => BlockHash.IsZero ? "block hash is zero" : null;
+    internal override string? CheckShape() =>
+        BlockHash.IsZero ? "block hash is zero"
+        : SourceHash.IsZero ? "source hash is zero"
+        : SourceHeight >= BlockHeight ? $"source height {SourceHeight} is not below target height {BlockHeight}"
+        : SourceHash == BlockHash ? "source and target are the same block"
+        : null;
 }
 
 /// <summary>What a piece of misbehaviour evidence proves.</summary>
@@ -345,7 +386,10 @@ public enum EvidenceKind : byte
 {
     /// <summary>Two different headers at the same height, both sealed (signed) by the same ePoW miner.</summary>
     ConflictingHeaders = 1,
-    /// <summary>Two attestations for different blocks at the same height from the same node.</summary>
+    /// <summary>
+    /// Two finality votes from the same node that cannot both be honest: the same target height with a different
+    /// target or source, or one span surrounding the other (<see cref="Attestation.ConflictsWith"/>).
+    /// </summary>
     ConflictingAttestations = 2,
 }
 

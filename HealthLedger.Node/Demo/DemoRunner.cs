@@ -280,7 +280,10 @@ internal sealed class DemoRunner(TextWriter output, string directory, int diffic
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var node in online)
         {
-            Broadcast(node.AttestTip(now), node);
+            if (node.AttestTip(now) is { } vote)
+            {
+                Broadcast(vote, node);
+            }
         }
 
         var finalHeight = miner.Chain.LastFinal.Height;

@@ -46,6 +46,8 @@ internal sealed class LocalNode : IDisposable
 
     public ulong NextSequence() => _sequence++;
 
+    private readonly VoteGuard _votes = new();
+
     /// <summary>Mines one block on the tip with the pending transactions and announces it; null when the seal search was cancelled.</summary>
     public Block? Mine(ushort threshold, CancellationToken cancellationToken)
     {
@@ -63,11 +65,13 @@ internal sealed class LocalNode : IDisposable
         return r.IsAccepted ? block : throw new InvalidOperationException($"{Name} mined an invalid block: {r.Validation}");
     }
 
-    /// <summary>An attestation for the current tip, signed by this node.</summary>
-    public Transaction AttestTip(long nowMs)
+    /// <summary>This node's finality vote for the current tip, signed; null when the vote guard refuses it (already voted at or above that height).</summary>
+    public Transaction? AttestTip(long nowMs)
     {
-        var tip = Chain.Tip;
-        return Transaction.Create(Key, Chain.Genesis.ChainId, NextSequence(), nowMs, new Attestation(tip.Hash, tip.Height));
+        var vote = Chain.CreateVote();
+        return vote is not null && _votes.TryAllow(vote)
+            ? Transaction.Create(Key, Chain.Genesis.ChainId, NextSequence(), nowMs, vote)
+            : null;
     }
 
     public void Dispose() => Store.Dispose();

@@ -176,7 +176,7 @@ public sealed class BlockchainValidationTests
 
     [Test]
     public void Attestation_for_a_block_not_on_this_branch_is_rejected() =>
-        AssertRejected(Add(_t.Tx(_t.Validators[1], 0, new Attestation(Hash256.Sha256("nowhere"u8), 0))), RejectionCode.UnknownAttestedBlock);
+        AssertRejected(Add(_t.Tx(_t.Validators[1], 0, new Attestation(Hash256.Sha256("nowhere"u8), 1, _chain.GenesisEntry.Hash, 0))), RejectionCode.UnknownAttestedBlock);
 
     [Test]
     public void Conflicting_attestation_is_rejected_and_becomes_evidence_that_penalises()
@@ -186,7 +186,7 @@ public sealed class BlockchainValidationTests
         _chain.AddBlock(side);
         var first = _t.Attest(1, 0, a);
         Add(first);
-        var conflicting = _t.Tx(_t.Validators[1], 1, new Attestation(side.Hash, 1));
+        var conflicting = _t.Tx(_t.Validators[1], 1, new Attestation(side.Hash, 1, _chain.GenesisEntry.Hash, 0));
         AssertRejected(Add(conflicting), RejectionCode.ConflictingAttestation);
 
         var evidence = EvidenceVerifier.FromAttestations(first, conflicting);
@@ -223,7 +223,7 @@ public sealed class BlockchainValidationTests
     public void Revoked_node_cannot_act()
     {
         Add(_t.Tx(_t.Authority, 0, new NodeRevocation(_t.Validators[4].Address)));
-        AssertRejected(Add(_t.Attest(4, 0, _chain.GenesisEntry)), RejectionCode.NodeRevoked);
+        AssertRejected(Add(_t.Attest(4, 0, _chain.Tip)), RejectionCode.NodeRevoked);
     }
 
     [Test]

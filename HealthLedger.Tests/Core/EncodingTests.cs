@@ -30,7 +30,7 @@ public sealed class EncodingTests
             5 => new RecordAnchor("bafy" + name, h, RecordType.Ecg, positive),
             6 => new AccessGrant(addr, RecordScope.Vitals | RecordScope.Lab, positive),
             7 => new AccessRevoke(addr, RecordScope.All),
-            8 => new Attestation(h, a),
+            8 => new Attestation(h, a == 0 ? 1 : a, Hash256.Sha256([.. bytes, 8]), a == 0 ? 0 : a - 1),
             9 => new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, [.. bytes.Take(100), 1], [2, .. bytes.Take(50)]),
             _ => new IntrusionReport(addr, positive, (ushort)(a % 10_001), h),
         };

@@ -81,9 +81,14 @@ public sealed class ReorgTests
         var t = new TestLedger();
         var chain = t.NewChain();
         var b1 = t.Extend(chain, chain.Tip, 1);
-        // Threshold 1: one attestation makes b1 final.
-        var b2 = t.MakeBlock(b1, [t.Attest(0, 0, b1)], nonce: 5);
-        chain.AddBlock(b2);
+        // Five validators: a quorum is four votes. Votes genesis -> b1 justify b1; votes b1 -> b2 then make b1 final.
+        var b2 = t.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 0, b1))], nonce: 5);
+        Assert.That(chain.AddBlock(b2).Status, Is.EqualTo(BlockStatus.Connected));
+        Assert.That(chain.IsJustified(b1.Hash), Is.True);
+        Assert.That(chain.LastFinal.Height, Is.Zero, "justified is not yet final");
+        var b2Entry = chain.GetEntry(b2.Hash)!;
+        var b3 = t.MakeBlock(b2Entry, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 1, b2Entry, source: b1))], nonce: 6);
+        Assert.That(chain.AddBlock(b3).Status, Is.EqualTo(BlockStatus.Connected));
         Assert.That(chain.LastFinal.Hash, Is.EqualTo(b1.Hash));
 
         // A longer competing branch from genesis is refused.

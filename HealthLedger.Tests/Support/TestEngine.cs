@@ -17,6 +17,8 @@ internal sealed class TestEngine(ConsensusEngineId id = ConsensusEngineId.ProofO
             ? ValidationResult.Reject(RejectionCode.InsufficientProofOfWork, "test engine refuses nonce 0xBAD")
             : ValidationResult.Ok;
 
+    public ValidationResult ValidateHeader(BlockHeader header, HealthLedger.Core.Chain.GenesisConfig genesis) => ValidationResult.Ok;
+
     public BigInteger GetWork(BlockHeader header, IChainView parent) => BigInteger.One;
 
     public uint GetNextTargetBits(IChainView parent) => parent.Genesis.Consensus.InitialTargetBits;

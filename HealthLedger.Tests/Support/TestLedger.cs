@@ -73,8 +73,12 @@ internal sealed class TestLedger
     public Transaction Anchor(ulong seq, string label = "record") =>
         Tx(Device, seq, new RecordAnchor("bafy" + label, Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes(label)), RecordType.Vitals, Time.NowMs - 1000));
 
-    public Transaction Attest(int validator, ulong seq, ChainEntry block) =>
-        Tx(Validators[validator], seq, new Attestation(block.Hash, block.Height));
+    /// <summary>A finality vote of <paramref name="validator"/> for <paramref name="block"/>, from <paramref name="source"/> (genesis when null).</summary>
+    public Transaction Attest(int validator, ulong seq, ChainEntry block, ChainEntry? source = null)
+    {
+        source ??= block.GetAncestor(0)!;
+        return Tx(Validators[validator], seq, new Attestation(block.Hash, block.Height, source.Hash, source.Height));
+    }
 
     /// <summary>A block on <paramref name="parent"/> (test engine: any nonce but 0xBAD is a valid seal).</summary>
     public Block MakeBlock(ChainEntry parent, IReadOnlyList<Transaction>? txs = null, ushort threshold = 1, long? timestampMs = null, ulong nonce = 1, int miner = 0, Hash256? merkleRoot = null)

@@ -49,6 +49,11 @@ internal sealed class TestNetwork
 
     public bool[] Online { get; }
 
+    /// <summary>Each validator's memory of its own votes (no double or surround votes).</summary>
+    public VoteGuard[] Votes => _votes ??= [.. Keys.Select(_ => new VoteGuard())];
+
+    private VoteGuard[]? _votes;
+
     /// <summary>Transactions each node will put in the next block it mines.</summary>
     public List<Transaction>[] Pending => _pending ??= [.. Keys.Select(_ => new List<Transaction>())];
 
@@ -93,8 +98,13 @@ internal sealed class TestNetwork
     {
         foreach (var n in nodes)
         {
-            var tip = Chains[n].Tip;
-            var att = Sign(n, new Attestation(tip.Hash, tip.Height));
+            var vote = Chains[n].CreateVote();
+            if (vote is null || !Votes[n].TryAllow(vote))
+            {
+                continue;
+            }
+
+            var att = Sign(n, vote);
             foreach (var m in nodes)
             {
                 Pending[m].Add(att);

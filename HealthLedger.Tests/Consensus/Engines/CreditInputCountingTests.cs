@@ -47,6 +47,7 @@ public sealed class CreditInputCountingTests
         var chain = Rotation(10, new ConsensusParameters { CreditWindowBlocks = 6, FixedDifficulty = true });
         var b = TestKeys.Get("count-b").PublicKey;
         chain.WithActivity(TestKeys.Get("count-a").PublicKey, attested: chain.HeightsMinedBy(b)); // 2, 4, ..., 20
+        chain.WithActivity(b, attested: chain.HeightsMinedBy(b)); // with two validators a quorum is both
 
         var inputs = Count(chain, "count-a");
 
@@ -73,17 +74,51 @@ public sealed class CreditInputCountingTests
     {
         var chain = Rotation(5);
         chain.WithActivity(TestKeys.Get("count-a").PublicKey, attested: [2, 2, 4, 4, 4]);
+        chain.WithActivity(TestKeys.Get("count-b").PublicKey, attested: [2, 4]);
 
         Assert.That(Count(chain, "count-a").AttestationsOfOthers, Is.EqualTo(2));
     }
 
     [Test]
-    public void Mined_blocks_count_only_when_another_validator_attested_them()
+    public void Mined_blocks_count_only_when_a_finality_quorum_attested_them()
     {
-        var chain = Rotation(5); // A mined 1, 3, 5, 7, 9
-        chain.WithActivity(TestKeys.Get("count-b").PublicKey, attested: [1, 5, 2]);
+        var chain = Rotation(5); // A mined 1, 3, 5, 7, 9; two validators, so a quorum is both
+        chain.WithActivity(TestKeys.Get("count-a").PublicKey, attested: [1, 3, 5]);
+        chain.WithActivity(TestKeys.Get("count-b").PublicKey, attested: [1, 5, 2, 7]);
 
-        Assert.That(Count(chain, "count-a").EndorsedBlocksMined, Is.EqualTo(2));
+        Assert.That(Count(chain, "count-a").EndorsedBlocksMined, Is.EqualTo(2)); // 1 and 5; 3 and 7 have one vote each
+    }
+
+    [Test]
+    public void Attestations_count_only_for_blocks_a_finality_quorum_endorsed()
+    {
+        var chain = Rotation(5); // B mined 2, 4, 6, 8, 10
+        chain.WithActivity(TestKeys.Get("count-a").PublicKey, attested: [2, 4, 6]);
+        chain.WithActivity(TestKeys.Get("count-b").PublicKey, attested: [4]);
+
+        Assert.That(Count(chain, "count-a").AttestationsOfOthers, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Colluders_below_a_third_cannot_endorse_each_other()
+    {
+        // Seven validators, quorum five: two colluders attesting each other's blocks earn nothing.
+        var chain = Rotation(5); // A mined odd heights, B even heights
+        for (var i = 0; i < 5; i++)
+        {
+            chain.WithNode(TestKeys.Get($"count-honest-{i}").PublicKey);
+        }
+
+        chain.WithActivity(TestKeys.Get("count-a").PublicKey, attested: chain.HeightsMinedBy(TestKeys.Get("count-b").PublicKey));
+        chain.WithActivity(TestKeys.Get("count-b").PublicKey, attested: chain.HeightsMinedBy(TestKeys.Get("count-a").PublicKey));
+
+        var inputs = Count(chain, "count-a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(inputs.AttestationsOfOthers, Is.Zero);
+            Assert.That(inputs.EndorsedBlocksMined, Is.Zero);
+            Assert.That(CreditFunction.Compute(inputs, CreditParameters.Default).Levels, Is.Zero);
+        });
     }
 
     [Test]

@@ -25,8 +25,9 @@ public sealed class EnhancedProofOfWorkEngineTests
     private static BigInteger BaseTarget => CompactTarget.Decode(BaseBits);
 
     /// <summary>
-    /// Three validators; blocks 1..12 mined in rotation B, C, A. Depending on <paramref name="profile"/>, A attests
-    /// every other miner's block and B attests A's (credit +4), A has fresh evidence against it (credit −4), or A has no activity (0).
+    /// Three validators; blocks 1..12 mined in rotation B, C, A. Depending on <paramref name="profile"/>, every validator
+    /// attests every block (a finality quorum endorses all; A's credit +4), A has fresh evidence against it (credit −4),
+    /// or A has no activity (0).
     /// </summary>
     private static ChainBuilder Chain(string profile = "neutral")
     {
@@ -42,8 +43,10 @@ public sealed class EnhancedProofOfWorkEngineTests
         switch (profile)
         {
             case "high":
-                chain.WithActivity(A.PublicKey, mined: chain.HeightsMinedBy(A.PublicKey), attested: chain.HeightsNotMinedBy(A.PublicKey));
-                chain.WithActivity(B.PublicKey, mined: chain.HeightsMinedBy(B.PublicKey), attested: chain.HeightsMinedBy(A.PublicKey));
+                var all = Enumerable.Range(1, (int)chain.TipHeight).Select(h => (ulong)h).ToList();
+                chain.WithActivity(A.PublicKey, mined: chain.HeightsMinedBy(A.PublicKey), attested: all);
+                chain.WithActivity(B.PublicKey, mined: chain.HeightsMinedBy(B.PublicKey), attested: all);
+                chain.WithActivity(C.PublicKey, mined: chain.HeightsMinedBy(C.PublicKey), attested: all);
                 break;
             case "penalised":
                 chain.WithActivity(A.PublicKey, penalties: [chain.TipHeight]);
