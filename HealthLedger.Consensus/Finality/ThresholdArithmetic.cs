@@ -5,46 +5,40 @@ using HealthLedger.Core.Validation;
 namespace HealthLedger.Consensus.Finality;
 
 /// <summary>
-/// The arithmetic of the per-block fault-tolerance threshold k: a block is final once k distinct registered
-/// validators attested it (docs/consensus.md, "Threshold arithmetic"). N is the number of active validators.
+/// The arithmetic of the per-block fault-tolerance threshold (docs/consensus.md §5). A block carries a threshold k,
+/// but the votes it needs are the <em>effective quorum</em> q = max(⌊2N/3⌋ + 1, k) of the N validators active in its
+/// parent state (<see cref="FinalityQuorum.Required"/>): the floor comes from the validator set, the miner may only
+/// demand more. Everything here is a pure function of N, k and the fault counts.
 /// </summary>
 public static class ThresholdArithmetic
 {
-    /// <summary>Liveness: with <paramref name="crashed"/> of <paramref name="validators"/> nodes down, k attestations can still be gathered iff k ≤ N − f.</summary>
+    /// <summary>The votes a block with threshold <paramref name="threshold"/> needs among <paramref name="validators"/> validators.</summary>
+    public static int EffectiveQuorum(int validators, int threshold)
+    {
+        CheckCounts(validators, threshold);
+        return FinalityQuorum.Required(validators, (ushort)Math.Min(threshold, ushort.MaxValue));
+    }
+
+    /// <summary>Liveness: finality still progresses with <paramref name="crashed"/> silent validators iff q ≤ N − f.</summary>
     public static bool SurvivesCrashes(int validators, int threshold, int crashed)
     {
-        CheckCounts(validators, threshold);
         ArgumentOutOfRangeException.ThrowIfNegative(crashed);
-        return threshold <= validators - crashed;
+        return EffectiveQuorum(validators, threshold) <= validators - crashed;
     }
 
-    /// <summary>The most crashed nodes finality survives: N − k (negative when k &gt; N: nothing can finalise).</summary>
-    public static int MaxCrashFaults(int validators, int threshold)
-    {
-        CheckCounts(validators, threshold);
-        return validators - threshold;
-    }
+    /// <summary>The most silent validators finality survives: N − q (negative when q exceeds N: never final).</summary>
+    public static int MaxCrashFaults(int validators, int threshold) => validators - EffectiveQuorum(validators, threshold);
 
     /// <summary>
-    /// The least number of validators two quorums of k out of N share: 2k − N (pigeonhole). Zero or negative means two
-    /// disjoint quorums exist.
+    /// Any two quorums of q among N share at least 2q − N validators (pigeonhole; tight). Two conflicting final blocks
+    /// therefore need that many validators to have signed conflicting votes: the accountable-safety bound.
     /// </summary>
-    public static int QuorumOverlap(int validators, int threshold)
-    {
-        CheckCounts(validators, threshold);
-        return (2 * threshold) - validators;
-    }
+    public static int QuorumOverlap(int validators, int threshold) => (2 * EffectiveQuorum(validators, threshold)) - validators;
 
-    /// <summary>
-    /// Safety without equivocation: two conflicting blocks at one height cannot both be final iff every two quorums
-    /// share a node (2k − N &gt; 0, i.e. k &gt; N/2), because no node attests two blocks at one height.
-    /// </summary>
+    /// <summary>True when any two quorums intersect (always, for N ≥ 1, since q exceeds 2N/3).</summary>
     public static bool QuorumsIntersect(int validators, int threshold) => QuorumOverlap(validators, threshold) > 0;
 
-    /// <summary>
-    /// Safety with <paramref name="equivocators"/> nodes that may attest both sides: the shared part of two quorums must
-    /// hold at least one honest node, 2k − N &gt; b.
-    /// </summary>
+    /// <summary>Safety with <paramref name="equivocators"/> validators willing to sign conflicting votes: iff 2q − N exceeds them.</summary>
     public static bool SafeAgainstEquivocators(int validators, int threshold, int equivocators)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(equivocators);
@@ -52,32 +46,25 @@ public static class ThresholdArithmetic
     }
 
     /// <summary>
-    /// The recommended k for N validators of which up to f may fail. When N ≥ 3f + 1, the smallest k that keeps
-    /// quorums intersecting in an honest node even if all f equivocate, ⌊(N + f)/2⌋ + 1 (it also survives f crashes);
-    /// otherwise, if f crash-only faults still leave a majority, the majority ⌊N/2⌋ + 1 (safe only while nodes do not
-    /// equivocate); otherwise no threshold is both live and safe.
+    /// The smallest threshold that keeps finality live with <paramref name="faults"/> crashed validators and safe
+    /// against as many equivocators; <see cref="ThresholdModel.None"/> when no threshold can (f ≥ N/3).
     /// </summary>
     public static ThresholdRecommendation Recommend(int validators, int faults)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(validators);
         ArgumentOutOfRangeException.ThrowIfNegative(faults);
-        var byzantine = ((validators + faults) / 2) + 1;
-        if (byzantine <= validators - faults)
+        for (var k = 1; k <= validators - faults; k++)
         {
-            return new ThresholdRecommendation(byzantine, ThresholdModel.Byzantine);
+            if (SurvivesCrashes(validators, k, faults) && SafeAgainstEquivocators(validators, k, faults))
+            {
+                return new ThresholdRecommendation(EffectiveQuorum(validators, k), ThresholdModel.Byzantine);
+            }
         }
 
-        var majority = (validators / 2) + 1;
-        return majority <= validators - faults
-            ? new ThresholdRecommendation(majority, ThresholdModel.CrashOnly)
-            : new ThresholdRecommendation(0, ThresholdModel.None);
+        return new ThresholdRecommendation(0, ThresholdModel.None);
     }
 
-    /// <summary>
-    /// Checks the genesis threshold bounds against the validators registered at genesis: 1 ≤ MinThreshold ≤ MaxThreshold,
-    /// and MinThreshold ≤ N₀ (otherwise no block could ever become final before more validators register).
-    /// Returns <see cref="RejectionCode.ThresholdOutOfBounds"/> when broken.
-    /// </summary>
+    /// <summary>Genesis bounds: 1 ≤ MinThreshold ≤ MaxThreshold, and MinThreshold at most the genesis validators (else nothing could become final).</summary>
     public static ValidationResult CheckGenesisBounds(GenesisConfig genesis)
     {
         ArgumentNullException.ThrowIfNull(genesis);
@@ -106,17 +93,6 @@ public static class ThresholdArithmetic
         }
 
         return ValidationResult.Ok;
-    }
-
-    /// <summary>
-    /// True when the genesis bounds also guarantee safety at genesis: MinThreshold &gt; N₀/2, so that any k a block may
-    /// carry makes quorums of the genesis validators intersect.
-    /// </summary>
-    public static bool GenesisBoundsAreSafe(GenesisConfig genesis)
-    {
-        ArgumentNullException.ThrowIfNull(genesis);
-        var validators = CountGenesisValidators(genesis);
-        return validators > 0 && QuorumsIntersect(validators, Math.Min(genesis.MinThreshold, validators));
     }
 
     /// <summary>
@@ -164,9 +140,6 @@ public enum ThresholdModel
 {
     /// <summary>No threshold is both live with f crashes and safe.</summary>
     None = 0,
-
-    /// <summary>Live with f crashed nodes and safe while nodes do not equivocate (k &gt; N/2).</summary>
-    CrashOnly = 1,
 
     /// <summary>Live with f crashed nodes and safe even if f nodes equivocate (2k − N &gt; f).</summary>
     Byzantine = 2,
