@@ -77,8 +77,8 @@ public readonly record struct CreditScore(int Levels, int BonusLevels, int Penal
 /// same credit for a miner from the parent branch.
 /// </summary>
 /// <remarks>
-/// <para>Bonus (0..4) = ⌊2·min(A, Qa)/Qa + 2·min(M, Qm)/Qm⌋ with Qa = max(1, ⌈3·O/4⌉) and Qm = max(1, ⌊|H|/(2N)⌋):
-/// attesting three quarters of the other miners' blocks earns +2, mining half a fair share of endorsed blocks earns +2.</para>
+/// <para>Bonus (0..4) = ⌊2·min(A, Qa)/Qa⌋ + (M ≥ 1 ? 2 : 0) with Qa = max(1, ⌈3·O/4⌉): attesting three quarters of
+/// the other miners' endorsed blocks earns +2, mining at least one endorsed block in the window earns +2.</para>
 /// <para>Penalty = Σ over evidence younger than D of ⌈L·(D − age)/D⌉, capped at 8.</para>
 /// <para>m = −penalty when penalty &gt; 0, otherwise +bonus.</para>
 /// </remarks>
@@ -105,12 +105,9 @@ public static class CreditFunction
         }
 
         long others = Math.Max(0, inputs.BlocksByOthers);
-        long validators = Math.Max(1, inputs.ActiveValidators);
         long attestQuota = Math.Max(1, ((3 * others) + 3) / 4);
-        long mineQuota = Math.Max(1, inputs.WindowBlocks / (2 * validators));
         long attested = others == 0 ? 0 : Math.Clamp(inputs.AttestationsOfOthers, 0, attestQuota);
-        long mined = Math.Clamp(inputs.EndorsedBlocksMined, 0, mineQuota);
-        var bonus = ((2 * attested * mineQuota) + (2 * mined * attestQuota)) / (attestQuota * mineQuota);
+        var bonus = ((2 * attested) / attestQuota) + (inputs.EndorsedBlocksMined >= 1 ? 2 : 0);
         return (int)Math.Min(bonus, CreditParameters.MaxBonusLevels);
     }
 
