@@ -10,29 +10,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HealthLedger.Core.Network;
 
-/// <summary>Gossip and sync policy.</summary>
-public sealed record GossipOptions
-{
-    /// <summary>Protocol version sent in the handshake.</summary>
-    public uint ProtocolVersion { get; init; } = 1;
-
-    /// <summary>Misbehaviour score at which a peer is disconnected.</summary>
-    public int BanThreshold { get; init; } = 100;
-
-    /// <summary>Score added for an invalid block.</summary>
-    public int InvalidBlockPenalty { get; init; } = 50;
-
-    /// <summary>Score added for bytes that do not decode (also closes the link at once).</summary>
-    public int MalformedPenalty { get; init; } = 100;
-
-    /// <summary>Blocks per sync batch.</summary>
-    public int SyncBatch { get; init; } = 200;
-}
-
 /// <summary>
-/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>: handshake (same chain and genesis), block and
-/// transaction gossip (relay what this node accepted, to every other peer), catch-up sync by block locator, orphan
-/// resolution, ping, and misbehaviour scoring (malformed frames disconnect at once; invalid blocks add to a score).
+/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>: a mandatory handshake (same protocol version,
+/// chain id and genesis; nothing else is processed before it), block and transaction gossip (relay what this node
+/// accepted, to every other peer), catch-up sync by block locator with responses capped in bytes, orphan
+/// resolution, ping, per-peer budgets over an injected clock, misbehaviour scoring by what an offence costs the
+/// sender (<see cref="BlockPenaltyPolicy"/>), and a ban list that refuses a banned peer's reconnection.
 /// </summary>
 public sealed class GossipNode
 {
@@ -40,15 +23,41 @@ public sealed class GossipNode
     private readonly List<PeerSession> _peers = [];
     private readonly GossipOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
 
     /// <summary>Creates the behaviours for a chain and its mempool.</summary>
-    public GossipNode(string name, Blockchain chain, TransactionPool pool, GossipOptions? options = null, ILogger<GossipNode>? logger = null)
+    /// <exception cref="ArgumentException">The options cannot carry the chain's largest block in one frame, or cannot serve one response per window.</exception>
+    public GossipNode(string name, Blockchain chain, TransactionPool pool, GossipOptions? options = null, ILogger<GossipNode>? logger = null, TimeProvider? time = null, Random? random = null, BanList? bans = null)
     {
         Name = name;
         Chain = chain ?? throw new ArgumentNullException(nameof(chain));
         Pool = pool ?? throw new ArgumentNullException(nameof(pool));
         _options = options ?? new GossipOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _random = random ?? Random.Shared;
+        Bans = bans ?? new BanList(_time);
+        var maxBlock = chain.Genesis.Limits.MaxBlockBytes;
+        if ((long)maxBlock + MessageCodec.MaxBlockMessageOverhead > MessageCodec.MaxBodyBytes)
+        {
+            throw new ArgumentException($"the genesis block limit of {maxBlock} bytes plus {MessageCodec.MaxBlockMessageOverhead} bytes of message overhead exceeds the frame limit of {MessageCodec.MaxBodyBytes}", nameof(chain));
+        }
+
+        if (_options.SyncResponseBytes < 1 || (long)_options.SyncResponseBytes + MessageCodec.MaxBlockMessageOverhead > MessageCodec.MaxBodyBytes)
+        {
+            throw new ArgumentException($"SyncResponseBytes must be 1..{MessageCodec.MaxBodyBytes - MessageCodec.MaxBlockMessageOverhead}", nameof(options));
+        }
+
+        if (_options.MaxServedBytesPerWindow < MaxResponseBytes)
+        {
+            throw new ArgumentException($"MaxServedBytesPerWindow ({_options.MaxServedBytesPerWindow}) is below one maximal response ({MaxResponseBytes})", nameof(options));
+        }
+
+        if (_options.SyncBatch is < 1 or > BlocksMessage.MaxBlocks)
+        {
+            throw new ArgumentException($"SyncBatch must be 1..{BlocksMessage.MaxBlocks}", nameof(options));
+        }
     }
 
     internal int BanThreshold => _options.BanThreshold;
@@ -62,7 +71,16 @@ public sealed class GossipNode
     /// <summary>The mempool.</summary>
     public TransactionPool Pool { get; }
 
-    /// <summary>Connected peers.</summary>
+    /// <summary>Peers refused until their ban expires.</summary>
+    public BanList Bans { get; }
+
+    /// <summary>
+    /// The largest sync response body this node sends: max(<see cref="GossipOptions.SyncResponseBytes"/>, the genesis
+    /// block limit) + <see cref="MessageCodec.MaxBlockMessageOverhead"/>.
+    /// </summary>
+    public long MaxResponseBytes => (long)Math.Max(_options.SyncResponseBytes, Chain.Genesis.Limits.MaxBlockBytes) + MessageCodec.MaxBlockMessageOverhead;
+
+    /// <summary>Connected peers (handshake complete or not).</summary>
     public IReadOnlyList<PeerSession> Peers
     {
         get
@@ -74,14 +92,29 @@ public sealed class GossipNode
         }
     }
 
-    /// <summary>Starts a session over a link and sends the handshake.</summary>
+    /// <summary>
+    /// Starts a session over a link and sends the hello. A banned peer, or one over <see cref="GossipOptions.MaxPeers"/>,
+    /// is refused with a typed reject and the returned session is already closed.
+    /// </summary>
     public PeerSession Attach(IPeerLink link)
     {
         ArgumentNullException.ThrowIfNull(link);
-        var session = new PeerSession(this, link);
+        var session = new PeerSession(this, link, _options, _time, NextNonce());
+        if (Bans.IsBanned(link.RemoteName, out var until))
+        {
+            session.Refuse(NetworkRejectCode.Banned, $"banned until {until:O}");
+            return session;
+        }
+
         lock (_gate)
         {
             _peers.RemoveAll(p => !p.Link.IsOpen);
+            if (_peers.Count >= _options.MaxPeers)
+            {
+                session.Refuse(NetworkRejectCode.TooManyPeers, $"{_peers.Count} peers, limit {_options.MaxPeers}");
+                return session;
+            }
+
             _peers.Add(session);
         }
 
@@ -92,7 +125,8 @@ public sealed class GossipNode
                 _peers.Remove(session);
             }
         };
-        session.Send(MakeHello());
+        session.Start();
+        session.Send(MakeHello(session.LocalNonce));
         return session;
     }
 
@@ -122,19 +156,45 @@ public sealed class GossipNode
         return r;
     }
 
-    /// <summary>Asks every peer for what it has beyond our tip (used after a reconnect).</summary>
+    /// <summary>Asks every peer past its handshake for what it has beyond our tip (used after a reconnect).</summary>
     public void RequestSync()
     {
         foreach (var p in Peers)
         {
-            p.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
+            if (p.HandshakeComplete)
+            {
+                p.SyncRetryAt = null;
+                RequestBlocks(p);
+            }
         }
     }
 
-    internal HelloMessage MakeHello()
+    /// <summary>
+    /// Periodic housekeeping (call every few seconds): closes peers that did not complete the handshake within
+    /// <see cref="GossipOptions.HandshakeTimeout"/>, and asks again peers that refused a request for budget reasons
+    /// once their window has passed.
+    /// </summary>
+    public void Maintain()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var p in Peers)
+        {
+            if (!p.HandshakeComplete && now - p.ConnectedAt >= _options.HandshakeTimeout)
+            {
+                p.Refuse(NetworkRejectCode.HandshakeTimeout, $"no hello within {_options.HandshakeTimeout.TotalSeconds} s");
+            }
+            else if (p.HandshakeComplete && p.SyncRetryAt is { } at && now >= at)
+            {
+                p.SyncRetryAt = null;
+                RequestBlocks(p);
+            }
+        }
+    }
+
+    internal HelloMessage MakeHello(ulong nonce)
     {
         var tip = Chain.Tip;
-        return new HelloMessage(_options.ProtocolVersion, Chain.Genesis.ChainId, Chain.GenesisEntry.Hash, tip.Height, tip.Hash);
+        return new HelloMessage(_options.ProtocolVersion, Chain.Genesis.ChainId, Chain.GenesisEntry.Hash, tip.Height, tip.Hash, nonce);
     }
 
     internal void Relay(NetworkMessage message, PeerSession? except)
@@ -142,110 +202,182 @@ public sealed class GossipNode
         var frame = MessageCodec.EncodeFrame(message);
         foreach (var p in Peers)
         {
-            if (!ReferenceEquals(p, except))
+            if (!ReferenceEquals(p, except) && p.HandshakeComplete)
             {
                 p.SendFrame(frame);
             }
         }
     }
 
+    internal void Ban(PeerSession session, string reason)
+    {
+        Bans.Ban(session.Link.RemoteName, _options.BanDuration);
+        _logger.LogInformation("{Node}: banned {Peer} for {Duration}: {Reason}", Name, session.Link.RemoteName, _options.BanDuration, reason);
+        session.Refuse(NetworkRejectCode.Misbehaviour, reason);
+    }
+
     internal void Handle(PeerSession from, NetworkMessage message)
     {
+        if (!from.HandshakeComplete)
+        {
+            switch (message)
+            {
+                case HelloMessage hello:
+                    OnHello(from, hello);
+                    break;
+                case RejectMessage reject:
+                    // The peer refusing our hello before it closes the link: nothing to act on.
+                    LogReject(from, reject);
+                    break;
+                default:
+                    from.Penalise(PeerOffence.MessageBeforeHandshake, _options.ProtocolViolationPenalty, RejectionCode.None, $"{message.Type} before the hello (ignored)");
+                    break;
+            }
+
+            return;
+        }
+
         switch (message)
         {
-            case HelloMessage hello:
-                if (hello.ChainId != Chain.Genesis.ChainId || hello.GenesisHash != Chain.GenesisEntry.Hash || hello.ProtocolVersion != _options.ProtocolVersion)
-                {
-                    from.Send(new RejectMessage((ushort)RejectionCode.WrongChainId, hello.GenesisHash, "different chain, genesis or protocol"));
-                    from.Link.Close();
-                    return;
-                }
-
-                from.RemoteHeight = hello.Height;
-                if (hello.Height > Chain.Height || Chain.GetEntry(hello.TipHash) is null)
-                {
-                    from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                }
-
+            case HelloMessage:
+                from.Penalise(PeerOffence.DuplicateHello, _options.ProtocolViolationPenalty, RejectionCode.None, "a second hello (ignored)");
                 break;
             case PingMessage ping:
-                from.Send(new PongMessage(ping.Nonce));
+                if (from.Pings.TryTake(1))
+                {
+                    from.Send(new PongMessage(ping.Nonce));
+                }
+                else
+                {
+                    from.Penalise(PeerOffence.PingFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Pings.Limit} pings in {_options.BudgetWindow.TotalSeconds} s");
+                }
+
                 break;
             case PongMessage:
-                from.LastPong = DateTimeOffset.UtcNow;
+                from.LastPong = _time.GetUtcNow();
                 break;
             case GetBlocksMessage get:
-                from.Send(new BlocksMessage(BlocksAfter(get.Locator, Math.Min(get.MaxBlocks, BlocksMessage.MaxBlocks))));
+                OnGetBlocks(from, get);
                 break;
             case BlocksMessage batch:
-                var lastConnected = false;
-                foreach (var bytes in batch.EncodedBlocks)
-                {
-                    lastConnected = AcceptBlock(from, bytes, relay: false);
-                    if (!from.Link.IsOpen)
-                    {
-                        return;
-                    }
-                }
-
-                if (batch.EncodedBlocks.Count >= _options.SyncBatch && lastConnected)
-                {
-                    from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                }
-
+                OnBlocks(from, batch);
                 break;
             case NewBlockMessage nb:
-                AcceptBlock(from, nb.EncodedBlock, relay: true);
+                if (from.NewBlocks.TryTake(1))
+                {
+                    AcceptBlock(from, nb.EncodedBlock, relay: true);
+                }
+                else
+                {
+                    from.Penalise(PeerOffence.BlockFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.NewBlocks.Limit} new blocks in {_options.BudgetWindow.TotalSeconds} s (dropped)");
+                }
+
                 break;
             case NewTransactionMessage nt:
-                var r = Pool.SubmitEncoded(nt.EncodedTransaction);
-                if (r.Accepted)
-                {
-                    Relay(nt, except: from);
-                }
-                else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
-                {
-                    from.Penalise(_options.InvalidBlockPenalty, r.Validation.ToString());
-                }
-
+                OnTransaction(from, nt);
                 break;
             case RejectMessage reject:
-                _logger.LogDebug("{Node}: {Peer} rejected {Subject}: {Code} {Reason}", Name, from.Link.RemoteName, reject.Subject, reject.Code, reject.Reason);
+                LogReject(from, reject);
+                if (reject.Code == (ushort)NetworkRejectCode.RateLimited && from.SyncInFlight)
+                {
+                    from.SyncInFlight = false;
+                    from.SyncRetryAt = _time.GetUtcNow() + _options.BudgetWindow;
+                }
+
                 break;
         }
     }
 
-    private bool AcceptBlock(PeerSession from, byte[] bytes, bool relay)
+    private void OnHello(PeerSession from, HelloMessage hello)
     {
-        var r = Chain.AddEncodedBlock(bytes);
-        switch (r.Status)
+        if (hello.ProtocolVersion != _options.ProtocolVersion)
         {
-            case BlockStatus.Connected:
-            case BlockStatus.SideBranch:
-                if (relay)
-                {
-                    Relay(new NewBlockMessage(bytes), except: from);
-                }
-
-                return true;
-            case BlockStatus.Orphan:
-                from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                return false;
-            case BlockStatus.Invalid:
-                // Refusals that say nothing about the sender's honesty: clock skew, a block below our finality.
-                if (r.Validation.Code is not (RejectionCode.TimestampTooFarInFuture or RejectionCode.ConflictsWithFinalizedBlock or RejectionCode.KnownInvalid))
-                {
-                    from.Send(new RejectMessage((ushort)r.Validation.Code, Hash256.Zero, Truncate(r.Validation.ToString())));
-                    from.Penalise(r.Validation.Code == RejectionCode.MalformedEncoding ? _options.MalformedPenalty : _options.InvalidBlockPenalty, r.Validation.ToString());
-                }
-
-                return false;
-            default:
-                return false;
+            from.Refuse(NetworkRejectCode.UnsupportedProtocolVersion, $"protocol version {hello.ProtocolVersion}, this node speaks {_options.ProtocolVersion}");
+        }
+        else if (hello.ChainId != Chain.Genesis.ChainId)
+        {
+            from.Refuse(NetworkRejectCode.WrongChain, $"chain {hello.ChainId}, this is chain {Chain.Genesis.ChainId}");
+        }
+        else if (hello.GenesisHash != Chain.GenesisEntry.Hash)
+        {
+            from.Refuse(NetworkRejectCode.WrongGenesis, $"genesis {hello.GenesisHash.ToShortString()}, this chain's is {Chain.GenesisEntry.Hash.ToShortString()}", hello.GenesisHash);
+        }
+        else if (IsOwnNonce(hello.Nonce))
+        {
+            from.Refuse(NetworkRejectCode.SelfConnection, "connected to itself");
+        }
+        else
+        {
+            from.HandshakeComplete = true;
+            from.RemoteHello = hello;
+            from.RemoteHeight = hello.Height;
+            if (hello.Height > Chain.Height || Chain.GetEntry(hello.TipHash) is null)
+            {
+                RequestBlocks(from);
+            }
         }
     }
 
-    private List<byte[]> BlocksAfter(IReadOnlyList<Hash256> locator, int max)
+    private bool IsOwnNonce(ulong nonce)
+    {
+        lock (_gate)
+        {
+            return _peers.Any(p => p.LocalNonce == nonce);
+        }
+    }
+
+    private ulong NextNonce()
+    {
+        lock (_gate)
+        {
+            return (ulong)_random.NextInt64(long.MinValue, long.MaxValue);
+        }
+    }
+
+    private void RequestBlocks(PeerSession peer)
+    {
+        if (peer.SyncInFlight || !peer.Link.IsOpen)
+        {
+            return;
+        }
+
+        peer.SyncInFlight = true;
+        peer.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
+    }
+
+    private void OnGetBlocks(PeerSession from, GetBlocksMessage get)
+    {
+        if (!from.Requests.TryTake(1))
+        {
+            RefuseRequest(from, $"more than {from.Requests.Limit} block requests in {_options.BudgetWindow.TotalSeconds} s");
+            return;
+        }
+
+        var blocks = BlocksAfter(get.Locator, Math.Min(get.MaxBlocks, BlocksMessage.MaxBlocks), out var bodyBytes);
+        if (!from.ServedBytes.TryTake(bodyBytes))
+        {
+            RefuseRequest(from, $"{bodyBytes} more response bytes would exceed {from.ServedBytes.Limit} in {_options.BudgetWindow.TotalSeconds} s ({from.ServedBytes.Used} used)");
+            return;
+        }
+
+        from.Send(new BlocksMessage(blocks));
+    }
+
+    private void RefuseRequest(PeerSession from, string reason)
+    {
+        from.Send(new RejectMessage((ushort)NetworkRejectCode.RateLimited, Hash256.Zero, Truncate(reason)));
+        if (from.Requests.Refusals + from.ServedBytes.Refusals > 1)
+        {
+            // The first refusal in a window is free: an honest peer stops asking until the window has passed.
+            from.Penalise(PeerOffence.RequestFlood, _options.FloodPenalty, RejectionCode.None, reason);
+        }
+    }
+
+    /// <summary>
+    /// The best-chain blocks after the first locator hash on our best chain, parents first, stopping before the body
+    /// would exceed <see cref="GossipOptions.SyncResponseBytes"/> (but always at least one block).
+    /// </summary>
+    private List<byte[]> BlocksAfter(IReadOnlyList<Hash256> locator, int max, out long bodyBytes)
     {
         ulong start = 0;
         foreach (var h in locator)
@@ -258,6 +390,7 @@ public sealed class GossipNode
         }
 
         var result = new List<byte[]>();
+        bodyBytes = MessageCodec.BlocksBodySize([]);
         for (var height = start + 1; result.Count < max; height++)
         {
             var e = Chain.GetBestAt(height);
@@ -266,90 +399,150 @@ public sealed class GossipNode
                 break;
             }
 
-            result.Add(e.Block.Encode());
+            var encoded = e.Block.Encode();
+            var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (result.Count == 15 ? 2 : 0);
+            if (result.Count > 0 && bodyBytes + added > _options.SyncResponseBytes)
+            {
+                break;
+            }
+
+            result.Add(encoded);
+            bodyBytes += added;
         }
 
         return result;
     }
 
-    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200];
-
-    internal void Disconnected(PeerSession session, string reason) =>
-        _logger.LogInformation("{Node}: disconnected {Peer}: {Reason}", Name, session.Link.RemoteName, reason);
-}
-
-/// <summary>One connected peer: frame reassembly, the misbehaviour score, what it told us.</summary>
-public sealed class PeerSession
-{
-    private readonly GossipNode _node;
-    private readonly FrameReader _reader = new();
-
-    internal PeerSession(GossipNode node, IPeerLink link)
+    private void OnBlocks(PeerSession from, BlocksMessage batch)
     {
-        _node = node;
-        Link = link;
-        link.Received += OnReceived;
-    }
-
-    /// <summary>The link.</summary>
-    public IPeerLink Link { get; }
-
-    /// <summary>The height the peer announced.</summary>
-    public ulong RemoteHeight { get; internal set; }
-
-    /// <summary>The misbehaviour score.</summary>
-    public int Score { get; private set; }
-
-    /// <summary>Why the session was closed by us, if it was.</summary>
-    public string? DisconnectReason { get; private set; }
-
-    /// <summary>When the last pong arrived.</summary>
-    public DateTimeOffset? LastPong { get; internal set; }
-
-    /// <summary>Sends a message.</summary>
-    public void Send(NetworkMessage message) => SendFrame(MessageCodec.EncodeFrame(message));
-
-    internal void SendFrame(byte[] frame)
-    {
-        if (Link.IsOpen)
+        if (!from.SyncInFlight)
         {
-            Link.Send(frame);
-        }
-    }
-
-    internal void Penalise(int points, string reason)
-    {
-        Score += points;
-        if (Score >= _node.BanThreshold && Link.IsOpen)
-        {
-            DisconnectReason = reason;
-            _node.Disconnected(this, reason);
-            Link.Close();
-        }
-    }
-
-    private void OnReceived(ReadOnlyMemory<byte> bytes)
-    {
-        IReadOnlyList<NetworkMessage> messages;
-        try
-        {
-            messages = _reader.Feed(bytes.Span);
-        }
-        catch (LedgerFormatException ex)
-        {
-            // A stream that does not frame or decode cannot be resynchronised: drop the peer.
-            Penalise(int.MaxValue / 2, "malformed frame: " + ex.Message);
+            from.Penalise(PeerOffence.UnsolicitedBlocks, _options.FloodPenalty, RejectionCode.None, $"a batch of {batch.EncodedBlocks.Count} blocks nobody asked for (dropped)");
             return;
         }
 
-        foreach (var m in messages)
+        from.SyncInFlight = false;
+        Hash256? last = null;
+        foreach (var bytes in batch.EncodedBlocks)
         {
-            if (!Link.IsOpen)
+            last = AcceptBlock(from, bytes, relay: false);
+            if (!from.Link.IsOpen)
             {
                 return;
             }
-
-            _node.Handle(this, m);
         }
+
+        // Keep asking while the peer's batches end on a block we now hold and the sync moves on; an empty batch ends it.
+        if (last is { } tip && tip != from.LastBatchTip && Chain.GetEntry(tip) is not null)
+        {
+            from.LastBatchTip = tip;
+            RequestBlocks(from);
+        }
+    }
+
+    private void OnTransaction(PeerSession from, NewTransactionMessage nt)
+    {
+        if (!from.Transactions.TryTake(1))
+        {
+            from.Penalise(PeerOffence.TransactionFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Transactions.Limit} transactions in {_options.BudgetWindow.TotalSeconds} s (dropped)");
+            return;
+        }
+
+        var r = Pool.SubmitEncoded(nt.EncodedTransaction);
+        if (r.Accepted)
+        {
+            Relay(nt, except: from);
+        }
+        else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
+        {
+            from.Penalise(PeerOffence.InvalidTransaction, _options.InvalidTransactionPenalty, r.Validation.Code, r.Validation.ToString());
+        }
+    }
+
+    /// <summary>Offers one block from a peer; returns its hash when it decoded (whatever the chain then said).</summary>
+    private Hash256? AcceptBlock(PeerSession from, byte[] bytes, bool relay)
+    {
+        var limit = Chain.Genesis.Limits.MaxBlockBytes;
+        if (bytes.Length > limit)
+        {
+            PenaliseBlock(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero);
+            return null;
+        }
+
+        Block block;
+        try
+        {
+            block = Block.Decode(bytes);
+        }
+        catch (LedgerFormatException ex)
+        {
+            PenaliseBlock(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero);
+            return null;
+        }
+
+        // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
+        if (Chain.GetEntry(block.Header.PreviousHash) is null && Chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
+        {
+            from.Penalise(PeerOffence.OrphanFlood, _options.FloodPenalty, RejectionCode.UnknownParent, $"more than {from.Orphans.Limit} parentless blocks in {_options.BudgetWindow.TotalSeconds} s (dropped)");
+            return block.Hash;
+        }
+
+        var r = Chain.AddBlock(block);
+        switch (r.Status)
+        {
+            case BlockStatus.Connected:
+            case BlockStatus.SideBranch:
+                if (relay)
+                {
+                    Relay(new NewBlockMessage(bytes), except: from);
+                }
+
+                break;
+            case BlockStatus.Orphan:
+                // Normal in a race: ask the peer for what leads to it (one request in flight per peer).
+                RequestBlocks(from);
+                break;
+            case BlockStatus.Invalid:
+                PenaliseBlock(from, r.Validation, block.Hash);
+                break;
+        }
+
+        return block.Hash;
+    }
+
+    private void PenaliseBlock(PeerSession from, ValidationResult refusal, Hash256 subject)
+    {
+        if (BlockPenaltyPolicy.Classify(refusal.Code, _options) is not { } penalty)
+        {
+            return;
+        }
+
+        from.Send(new RejectMessage((ushort)refusal.Code, subject, Truncate(refusal.ToString())));
+        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
+    }
+
+    private void LogReject(PeerSession from, RejectMessage reject) =>
+        _logger.LogDebug("{Node}: {Peer} rejected {Subject}: {Code} {Reason}", Name, from.Link.RemoteName, reject.Subject, reject.Code, reject.Reason);
+
+    /// <summary>Cuts a reason to fit <see cref="MessageCodec.MaxReasonBytes"/> UTF-8 bytes.</summary>
+    internal static string Truncate(string s)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(s) <= MessageCodec.MaxReasonBytes)
+        {
+            return s;
+        }
+
+        var cut = Math.Min(s.Length, MessageCodec.MaxReasonBytes / 4);
+        while (cut < s.Length && System.Text.Encoding.UTF8.GetByteCount(s.AsSpan(0, cut + 1)) <= MessageCodec.MaxReasonBytes)
+        {
+            cut++;
+        }
+
+        if (cut > 0 && char.IsHighSurrogate(s[cut - 1]))
+        {
+            cut--;
+        }
+
+        return s[..cut];
     }
 }

@@ -9,7 +9,10 @@ public interface IPeerLink
     /// <summary>True until closed by either side.</summary>
     bool IsOpen { get; }
 
-    /// <summary>Sends bytes (a whole frame, or several); delivery order is preserved.</summary>
+    /// <summary>
+    /// Sends bytes (a whole frame, or several); delivery order is preserved. The link may keep the memory until it is
+    /// delivered: the caller must not change it afterwards (encoded frames are never changed).
+    /// </summary>
     void Send(ReadOnlyMemory<byte> bytes);
 
     /// <summary>Closes both ends.</summary>
@@ -134,17 +137,20 @@ public sealed class InMemoryNetwork
                     return;
                 }
 
-                var copy = bytes.ToArray();
+                // Frames are immutable once encoded, so the queue keeps the sender's memory; only corruption copies.
+                var copy = bytes;
                 if (faults.CorruptRate > 0 && copy.Length > 0 && random.NextDouble() < faults.CorruptRate)
                 {
-                    copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
+                    var corrupted = bytes.ToArray();
+                    corrupted[random.Next(corrupted.Length)] ^= (byte)(1 << random.Next(8));
+                    copy = corrupted;
                 }
 
                 if (faults.Fragment && copy.Length > 1)
                 {
                     var cut = random.Next(1, copy.Length);
-                    network.Enqueue(Peer, copy.AsMemory(0, cut));
-                    network.Enqueue(Peer, copy.AsMemory(cut));
+                    network.Enqueue(Peer, copy[..cut]);
+                    network.Enqueue(Peer, copy[cut..]);
                 }
                 else
                 {
