@@ -18,7 +18,10 @@ public interface IPeerLink
     /// <summary>Closes both ends.</summary>
     void Close();
 
-    /// <summary>Raised with each chunk of received bytes (chunks need not align with frames).</summary>
+    /// <summary>
+    /// Raised with each chunk of received bytes (chunks need not align with frames). Bytes the remote sent before a
+    /// close may still arrive after it; a receiver that closed ignores them.
+    /// </summary>
     event Action<ReadOnlyMemory<byte>>? Received;
 
     /// <summary>Raised once when the link closes.</summary>
@@ -46,7 +49,8 @@ public sealed record LinkFaults
 
 /// <summary>
 /// A deterministic in-process network for tests and the demo: links carry real encoded frames through queues that
-/// <see cref="Pump"/> delivers, with optional drops, corruption and fragmentation.
+/// <see cref="Pump"/> delivers, with optional drops, corruption and fragmentation. Closing a link stops sending at
+/// once, but bytes already sent are still delivered (the last one is usually the reject explaining the close).
 /// </summary>
 public sealed class InMemoryNetwork
 {
@@ -94,10 +98,10 @@ public sealed class InMemoryNetwork
             }
 
             steps++;
-            if (item.To.IsOpen)
-            {
-                item.To.Deliver(item.Bytes);
-            }
+
+            // Like TCP data before a FIN, bytes sent before a close still arrive (so a peer reads the reject that
+            // explains the close); a receiver ignores what arrives after it closed.
+            item.To.Deliver(item.Bytes);
         }
 
         return steps;

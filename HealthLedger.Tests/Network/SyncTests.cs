@@ -10,7 +10,7 @@ namespace HealthLedger.Tests.Network;
 public sealed class SyncTests
 {
     private static GossipNode Node(string name, Blockchain chain, TestLedger t, GossipOptions? options = null) =>
-        new(name, chain, new TransactionPool(chain, t.Time), options, time: t.Time, random: new Random(name.GetHashCode(StringComparison.Ordinal)));
+        new(name, chain, new TransactionPool(chain, t.Time), options, time: t.Time, random: new Random(name.Sum(ch => ch)));
 
     private static void SyncFreshNodeFrom(TestLedger t, Blockchain source, ulong expectedHeight)
     {
