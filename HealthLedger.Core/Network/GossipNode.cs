@@ -1,8 +1,7 @@
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
-using HealthLedger.Core.Crypto;
-using HealthLedger.Core.Encoding;
 using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Network.Behaviours;
 using HealthLedger.Core.Transactions;
 using HealthLedger.Core.Validation;
 using Microsoft.Extensions.Logging;
@@ -11,7 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace HealthLedger.Core.Network;
 
 /// <summary>
-/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>: a mandatory handshake (same protocol version,
+/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>, each a small class in <c>Behaviours/</c> that this
+/// type dispatches to: a mandatory handshake (same protocol version,
 /// chain id and genesis; nothing else is processed before it), block and transaction gossip (relay what this node
 /// accepted, to every other peer), catch-up sync by block locator with responses capped in bytes, orphan
 /// resolution, ping, per-peer budgets over an injected clock, misbehaviour scoring by what an offence costs the
@@ -25,6 +25,11 @@ public sealed class GossipNode
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly HandshakeBehaviour _handshake;
+    private readonly SyncBehaviour _sync;
+    private readonly BlockGossipBehaviour _blocks;
+    private readonly TransactionGossipBehaviour _transactions;
+    private readonly PingBehaviour _ping;
 
     /// <summary>Creates the behaviours for a chain and its mempool.</summary>
     /// <exception cref="ArgumentException">The options cannot carry the chain's largest block in one frame, or cannot serve one response per window.</exception>
@@ -58,6 +63,13 @@ public sealed class GossipNode
         {
             throw new ArgumentException($"SyncBatch must be 1..{BlocksMessage.MaxBlocks}", nameof(options));
         }
+
+        _sync = new SyncBehaviour(this, _options, _time);
+        _blocks = new BlockGossipBehaviour(this, _options, _sync);
+        _sync.Intake = _blocks;
+        _handshake = new HandshakeBehaviour(this, _options, _sync);
+        _transactions = new TransactionGossipBehaviour(this, _options);
+        _ping = new PingBehaviour(_time);
     }
 
     internal int BanThreshold => _options.BanThreshold;
@@ -126,7 +138,7 @@ public sealed class GossipNode
             }
         };
         session.Start();
-        session.Send(MakeHello(session.LocalNonce));
+        session.Send(_handshake.MakeHello(session.LocalNonce));
         return session;
     }
 
@@ -164,37 +176,24 @@ public sealed class GossipNode
             if (p.HandshakeComplete)
             {
                 p.SyncRetryAt = null;
-                RequestBlocks(p);
+                _sync.Request(p);
             }
         }
     }
 
     /// <summary>
     /// Periodic housekeeping (call every few seconds): closes peers that did not complete the handshake within
-    /// <see cref="GossipOptions.HandshakeTimeout"/>, and asks again peers that refused a request for budget reasons
-    /// once their window has passed.
+    /// <see cref="GossipOptions.HandshakeTimeout"/>, asks again peers that refused a request for budget reasons once
+    /// their window has passed, and forgets requests unanswered after <see cref="GossipOptions.SyncTimeout"/>.
     /// </summary>
     public void Maintain()
     {
         var now = _time.GetUtcNow();
         foreach (var p in Peers)
         {
-            if (!p.HandshakeComplete && now - p.ConnectedAt >= _options.HandshakeTimeout)
-            {
-                p.Refuse(NetworkRejectCode.HandshakeTimeout, $"no hello within {_options.HandshakeTimeout.TotalSeconds} s");
-            }
-            else if (p.HandshakeComplete && p.SyncRetryAt is { } at && now >= at)
-            {
-                p.SyncRetryAt = null;
-                RequestBlocks(p);
-            }
+            _handshake.Maintain(p, now);
+            _sync.Maintain(p, now);
         }
-    }
-
-    internal HelloMessage MakeHello(ulong nonce)
-    {
-        var tip = Chain.Tip;
-        return new HelloMessage(_options.ProtocolVersion, Chain.Genesis.ChainId, Chain.GenesisEntry.Hash, tip.Height, tip.Hash, nonce);
     }
 
     internal void Relay(NetworkMessage message, PeerSession? except)
@@ -216,113 +215,58 @@ public sealed class GossipNode
         session.Refuse(NetworkRejectCode.Misbehaviour, reason);
     }
 
+    internal bool IsOwnNonce(ulong nonce)
+    {
+        lock (_gate)
+        {
+            return _peers.Any(p => p.LocalNonce == nonce);
+        }
+    }
+
+    /// <summary>Dispatches one message: before the handshake only a hello (or a reject) is processed.</summary>
     internal void Handle(PeerSession from, NetworkMessage message)
     {
-        if (!from.HandshakeComplete)
+        if (!from.HandshakeComplete && message is not (HelloMessage or RejectMessage))
         {
-            switch (message)
-            {
-                case HelloMessage hello:
-                    OnHello(from, hello);
-                    break;
-                case RejectMessage reject:
-                    // The peer refusing our hello before it closes the link: nothing to act on.
-                    LogReject(from, reject);
-                    break;
-                default:
-                    from.Penalise(PeerOffence.MessageBeforeHandshake, _options.ProtocolViolationPenalty, RejectionCode.None, $"{message.Type} before the hello (ignored)");
-                    break;
-            }
-
+            _handshake.OnEarlyMessage(from, message);
             return;
         }
 
         switch (message)
         {
-            case HelloMessage:
-                from.Penalise(PeerOffence.DuplicateHello, _options.ProtocolViolationPenalty, RejectionCode.None, "a second hello (ignored)");
+            case HelloMessage hello:
+                _handshake.OnHello(from, hello);
+                break;
+            case PingMessage or PongMessage or RejectMessage when !from.Control.TryTake(1):
+                from.Penalise(PeerOffence.ControlFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Control.Limit} pings, pongs and rejects in {_options.BudgetWindow.TotalSeconds} s (dropped)");
                 break;
             case PingMessage ping:
-                if (from.Pings.TryTake(1))
-                {
-                    from.Send(new PongMessage(ping.Nonce));
-                }
-                else
-                {
-                    from.Penalise(PeerOffence.PingFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Pings.Limit} pings in {_options.BudgetWindow.TotalSeconds} s");
-                }
-
+                PingBehaviour.OnPing(from, ping);
                 break;
             case PongMessage:
-                from.LastPong = _time.GetUtcNow();
+                _ping.OnPong(from);
                 break;
             case GetBlocksMessage get:
-                OnGetBlocks(from, get);
+                _sync.OnGetBlocks(from, get);
                 break;
             case BlocksMessage batch:
-                OnBlocks(from, batch);
+                _sync.OnBlocks(from, batch);
                 break;
-            case NewBlockMessage nb:
-                if (from.NewBlocks.TryTake(1))
-                {
-                    AcceptBlock(from, nb.EncodedBlock, relay: true);
-                }
-                else
-                {
-                    from.Penalise(PeerOffence.BlockFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.NewBlocks.Limit} new blocks in {_options.BudgetWindow.TotalSeconds} s (dropped)");
-                }
-
+            case NewBlockMessage block:
+                _blocks.OnNewBlock(from, block);
                 break;
-            case NewTransactionMessage nt:
-                OnTransaction(from, nt);
+            case NewTransactionMessage tx:
+                _transactions.OnTransaction(from, tx);
                 break;
             case RejectMessage reject:
+                // Before the handshake this is the peer refusing our hello before it closes the link.
                 LogReject(from, reject);
-                if (reject.Code == (ushort)NetworkRejectCode.RateLimited && from.SyncInFlight)
+                if (from.HandshakeComplete)
                 {
-                    from.SyncInFlight = false;
-                    from.SyncRetryAt = _time.GetUtcNow() + _options.BudgetWindow;
+                    _sync.OnReject(from, reject);
                 }
 
                 break;
-        }
-    }
-
-    private void OnHello(PeerSession from, HelloMessage hello)
-    {
-        if (hello.ProtocolVersion != _options.ProtocolVersion)
-        {
-            from.Refuse(NetworkRejectCode.UnsupportedProtocolVersion, $"protocol version {hello.ProtocolVersion}, this node speaks {_options.ProtocolVersion}");
-        }
-        else if (hello.ChainId != Chain.Genesis.ChainId)
-        {
-            from.Refuse(NetworkRejectCode.WrongChain, $"chain {hello.ChainId}, this is chain {Chain.Genesis.ChainId}");
-        }
-        else if (hello.GenesisHash != Chain.GenesisEntry.Hash)
-        {
-            from.Refuse(NetworkRejectCode.WrongGenesis, $"genesis {hello.GenesisHash.ToShortString()}, this chain's is {Chain.GenesisEntry.Hash.ToShortString()}", hello.GenesisHash);
-        }
-        else if (IsOwnNonce(hello.Nonce))
-        {
-            from.Refuse(NetworkRejectCode.SelfConnection, "connected to itself");
-        }
-        else
-        {
-            from.HandshakeComplete = true;
-            from.RemoteHello = hello;
-            from.RemoteHeight = hello.Height;
-            if (hello.Height > Chain.Height || Chain.GetEntry(hello.TipHash) is null)
-            {
-                RequestBlocks(from);
-            }
-        }
-    }
-
-    private bool IsOwnNonce(ulong nonce)
-    {
-        lock (_gate)
-        {
-            return _peers.Any(p => p.LocalNonce == nonce);
         }
     }
 
@@ -332,193 +276,6 @@ public sealed class GossipNode
         {
             return (ulong)_random.NextInt64(long.MinValue, long.MaxValue);
         }
-    }
-
-    private void RequestBlocks(PeerSession peer)
-    {
-        if (peer.SyncInFlight || !peer.Link.IsOpen)
-        {
-            return;
-        }
-
-        peer.SyncInFlight = true;
-        peer.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-    }
-
-    private void OnGetBlocks(PeerSession from, GetBlocksMessage get)
-    {
-        if (!from.Requests.TryTake(1))
-        {
-            RefuseRequest(from, $"more than {from.Requests.Limit} block requests in {_options.BudgetWindow.TotalSeconds} s");
-            return;
-        }
-
-        var blocks = BlocksAfter(get.Locator, Math.Min(get.MaxBlocks, BlocksMessage.MaxBlocks), out var bodyBytes);
-        if (!from.ServedBytes.TryTake(bodyBytes))
-        {
-            RefuseRequest(from, $"{bodyBytes} more response bytes would exceed {from.ServedBytes.Limit} in {_options.BudgetWindow.TotalSeconds} s ({from.ServedBytes.Used} used)");
-            return;
-        }
-
-        from.Send(new BlocksMessage(blocks));
-    }
-
-    private void RefuseRequest(PeerSession from, string reason)
-    {
-        from.Send(new RejectMessage((ushort)NetworkRejectCode.RateLimited, Hash256.Zero, Truncate(reason)));
-        if (from.Requests.Refusals + from.ServedBytes.Refusals > 1)
-        {
-            // The first refusal in a window is free: an honest peer stops asking until the window has passed.
-            from.Penalise(PeerOffence.RequestFlood, _options.FloodPenalty, RejectionCode.None, reason);
-        }
-    }
-
-    /// <summary>
-    /// The best-chain blocks after the first locator hash on our best chain, parents first, stopping before the body
-    /// would exceed <see cref="GossipOptions.SyncResponseBytes"/> (but always at least one block).
-    /// </summary>
-    private List<byte[]> BlocksAfter(IReadOnlyList<Hash256> locator, int max, out long bodyBytes)
-    {
-        ulong start = 0;
-        foreach (var h in locator)
-        {
-            if (Chain.IsOnBestChain(h))
-            {
-                start = Chain.GetEntry(h)!.Height;
-                break;
-            }
-        }
-
-        var result = new List<byte[]>();
-        bodyBytes = MessageCodec.BlocksBodySize([]);
-        for (var height = start + 1; result.Count < max; height++)
-        {
-            var e = Chain.GetBestAt(height);
-            if (e is null)
-            {
-                break;
-            }
-
-            var encoded = e.Block.Encode();
-            var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (result.Count == 15 ? 2 : 0);
-            if (result.Count > 0 && bodyBytes + added > _options.SyncResponseBytes)
-            {
-                break;
-            }
-
-            result.Add(encoded);
-            bodyBytes += added;
-        }
-
-        return result;
-    }
-
-    private void OnBlocks(PeerSession from, BlocksMessage batch)
-    {
-        if (!from.SyncInFlight)
-        {
-            from.Penalise(PeerOffence.UnsolicitedBlocks, _options.FloodPenalty, RejectionCode.None, $"a batch of {batch.EncodedBlocks.Count} blocks nobody asked for (dropped)");
-            return;
-        }
-
-        from.SyncInFlight = false;
-        Hash256? last = null;
-        foreach (var bytes in batch.EncodedBlocks)
-        {
-            last = AcceptBlock(from, bytes, relay: false);
-            if (!from.Link.IsOpen)
-            {
-                return;
-            }
-        }
-
-        // Keep asking while the peer's batches end on a block we now hold and the sync moves on; an empty batch ends it.
-        if (last is { } tip && tip != from.LastBatchTip && Chain.GetEntry(tip) is not null)
-        {
-            from.LastBatchTip = tip;
-            RequestBlocks(from);
-        }
-    }
-
-    private void OnTransaction(PeerSession from, NewTransactionMessage nt)
-    {
-        if (!from.Transactions.TryTake(1))
-        {
-            from.Penalise(PeerOffence.TransactionFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Transactions.Limit} transactions in {_options.BudgetWindow.TotalSeconds} s (dropped)");
-            return;
-        }
-
-        var r = Pool.SubmitEncoded(nt.EncodedTransaction);
-        if (r.Accepted)
-        {
-            Relay(nt, except: from);
-        }
-        else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
-        {
-            from.Penalise(PeerOffence.InvalidTransaction, _options.InvalidTransactionPenalty, r.Validation.Code, r.Validation.ToString());
-        }
-    }
-
-    /// <summary>Offers one block from a peer; returns its hash when it decoded (whatever the chain then said).</summary>
-    private Hash256? AcceptBlock(PeerSession from, byte[] bytes, bool relay)
-    {
-        var limit = Chain.Genesis.Limits.MaxBlockBytes;
-        if (bytes.Length > limit)
-        {
-            PenaliseBlock(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero);
-            return null;
-        }
-
-        Block block;
-        try
-        {
-            block = Block.Decode(bytes);
-        }
-        catch (LedgerFormatException ex)
-        {
-            PenaliseBlock(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero);
-            return null;
-        }
-
-        // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
-        if (Chain.GetEntry(block.Header.PreviousHash) is null && Chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
-        {
-            from.Penalise(PeerOffence.OrphanFlood, _options.FloodPenalty, RejectionCode.UnknownParent, $"more than {from.Orphans.Limit} parentless blocks in {_options.BudgetWindow.TotalSeconds} s (dropped)");
-            return block.Hash;
-        }
-
-        var r = Chain.AddBlock(block);
-        switch (r.Status)
-        {
-            case BlockStatus.Connected:
-            case BlockStatus.SideBranch:
-                if (relay)
-                {
-                    Relay(new NewBlockMessage(bytes), except: from);
-                }
-
-                break;
-            case BlockStatus.Orphan:
-                // Normal in a race: ask the peer for what leads to it (one request in flight per peer).
-                RequestBlocks(from);
-                break;
-            case BlockStatus.Invalid:
-                PenaliseBlock(from, r.Validation, block.Hash);
-                break;
-        }
-
-        return block.Hash;
-    }
-
-    private void PenaliseBlock(PeerSession from, ValidationResult refusal, Hash256 subject)
-    {
-        if (BlockPenaltyPolicy.Classify(refusal.Code, _options) is not { } penalty)
-        {
-            return;
-        }
-
-        from.Send(new RejectMessage((ushort)refusal.Code, subject, Truncate(refusal.ToString())));
-        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
     }
 
     private void LogReject(PeerSession from, RejectMessage reject) =>

@@ -39,7 +39,7 @@ public sealed record GossipOptions
     /// <summary>Score for each message before the handshake, and for a repeated hello.</summary>
     public int ProtocolViolationPenalty { get; init; } = 10;
 
-    /// <summary>Score for each message over a per-peer budget (orphans, new blocks, unsolicited batches, refused requests, pings, transactions).</summary>
+    /// <summary>Score for each message over a per-peer budget (orphans, new blocks, unsolicited batches, refused requests, control messages, transactions).</summary>
     public int FloodPenalty { get; init; } = 20;
 
     /// <summary>Length of the window every per-peer budget below counts over.</summary>
@@ -69,6 +69,9 @@ public sealed record GossipOptions
     /// <summary>Transactions accepted per peer per window.</summary>
     public int MaxTransactionsPerWindow { get; init; } = 5_000;
 
-    /// <summary>Pings answered per peer per window.</summary>
-    public int MaxPingsPerWindow { get; init; } = 10;
+    /// <summary>Pings, pongs and rejects accepted per peer per window.</summary>
+    public int MaxControlMessagesPerWindow { get; init; } = 20;
+
+    /// <summary>How long a block request may stay unanswered before <see cref="GossipNode.Maintain"/> lets the node ask again.</summary>
+    public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -51,8 +51,8 @@ public enum PeerOffence
     /// <summary>More block requests, or more response bytes, than the per-peer budget, after being told so once.</summary>
     RequestFlood,
 
-    /// <summary>More pings than the per-peer budget allows in one window.</summary>
-    PingFlood,
+    /// <summary>More pings, pongs and rejects than the per-peer budget allows in one window (dropped).</summary>
+    ControlFlood,
 }
 
 /// <summary>One penalty given to a peer: the offence, the points, the ledger's rejection code when a block or transaction caused it.</summary>

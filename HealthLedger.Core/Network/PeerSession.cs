@@ -8,7 +8,7 @@ namespace HealthLedger.Core.Network;
 /// One connected peer: frame reassembly, the handshake state, the per-peer budgets, the misbehaviour score and its
 /// penalties, and what the peer told us. Messages are processed one at a time on the link's receive callback.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The reader's pooled buffer is returned when the link closes; a session lives exactly as long as its link.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The reader's pooled buffer is returned on the receive path once the link is closed; a session lives exactly as long as its link.")]
 public sealed class PeerSession
 {
     private const int MaxPenaltiesKept = 32;
@@ -27,7 +27,7 @@ public sealed class PeerSession
         NewBlocks = new RateWindow(time, options.BudgetWindow, options.MaxNewBlocksPerWindow);
         Orphans = new RateWindow(time, options.BudgetWindow, options.MaxOrphansPerWindow);
         Transactions = new RateWindow(time, options.BudgetWindow, options.MaxTransactionsPerWindow);
-        Pings = new RateWindow(time, options.BudgetWindow, options.MaxPingsPerWindow);
+        Control = new RateWindow(time, options.BudgetWindow, options.MaxControlMessagesPerWindow);
     }
 
     /// <summary>The link.</summary>
@@ -72,10 +72,13 @@ public sealed class PeerSession
 
     internal RateWindow Transactions { get; }
 
-    internal RateWindow Pings { get; }
+    internal RateWindow Control { get; }
 
     /// <summary>True while a block request to this peer is unanswered (at most one at a time).</summary>
     internal bool SyncInFlight { get; set; }
+
+    /// <summary>When the request in flight was sent.</summary>
+    internal DateTimeOffset SyncRequestedAt { get; set; }
 
     /// <summary>The peer refused our last request for budget reasons: ask again after this time.</summary>
     internal DateTimeOffset? SyncRetryAt { get; set; }
@@ -131,20 +134,17 @@ public sealed class PeerSession
     {
         DisconnectCode ??= code;
         DisconnectReason ??= reason;
-        _reader.Dispose();
         Link.Close();
     }
 
-    internal void Start()
-    {
-        Link.Received += OnReceived;
-        Link.Closed += _reader.Dispose;
-    }
+    internal void Start() => Link.Received += OnReceived;
 
     private void OnReceived(ReadOnlyMemory<byte> bytes)
     {
+        // The reader is only touched here, on the receive path: a close from another thread never frees a buffer in use.
         if (!Link.IsOpen)
         {
+            _reader.Dispose();
             return;
         }
 
@@ -164,10 +164,15 @@ public sealed class PeerSession
         {
             if (!Link.IsOpen)
             {
-                return;
+                break;
             }
 
             _node.Handle(this, m);
+        }
+
+        if (!Link.IsOpen)
+        {
+            _reader.Dispose();
         }
     }
 }

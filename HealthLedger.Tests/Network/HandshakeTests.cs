@@ -146,4 +146,41 @@ public sealed class HandshakeTests
         Assert.Throws<HealthLedger.Core.Encoding.LedgerFormatException>(() =>
             MessageCodec.DecodeBody(MessageCodec.EncodeBody(hello with { NodeAuth = new byte[MessageCodec.MaxNodeAuthBytes + 1] })));
     }
+
+    [Test]
+    public void Pings_over_the_per_peer_budget_are_dropped_and_scored()
+    {
+        var a = NewNode("a");
+        using var peer = new RawPeer(_net, a, "pinger").Hello();
+        var budget = new GossipOptions().MaxControlMessagesPerWindow;
+        for (var i = 0; i <= budget; i++)
+        {
+            peer.Send(new PingMessage((ulong)i));
+        }
+
+        _net.Pump();
+
+        Assert.That(peer.Received.OfType<PongMessage>().Count(), Is.EqualTo(budget));
+        Assert.That(peer.Session.Penalties.Select(p => p.Offence), Is.EqualTo(new[] { PeerOffence.ControlFlood }));
+    }
+
+    [Test]
+    public void A_block_request_the_peer_never_answers_is_forgotten_after_the_sync_timeout()
+    {
+        var a = NewNode("a");
+        using var mute = new RawPeer(_net, a, "mute");
+        mute.Send(new HelloMessage(1, TestLedger.ChainId, a.Chain.GenesisEntry.Hash, 50, Hash256.Sha256("far ahead"u8), 9));
+        _net.Pump();
+        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(1), "a taller peer is asked for blocks");
+
+        a.RequestSync();
+        _net.Pump();
+        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(1), "one request in flight per peer");
+
+        _t.Time.Advance(new GossipOptions().SyncTimeout);
+        a.Maintain();
+        a.RequestSync();
+        _net.Pump();
+        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(2), "asked again once the first request timed out");
+    }
 }
