@@ -11,11 +11,12 @@ namespace HealthLedger.Core.Network;
 
 /// <summary>
 /// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>, each a small class in <c>Behaviours/</c> that this
-/// type dispatches to: a mandatory handshake (same protocol version,
-/// chain id and genesis; nothing else is processed before it), block and transaction gossip (relay what this node
-/// accepted, to every other peer), catch-up sync by block locator with responses capped in bytes, orphan
-/// resolution, ping, per-peer budgets over an injected clock, misbehaviour scoring by what an offence costs the
-/// sender (<see cref="BlockPenaltyPolicy"/>), and a ban list that refuses a banned peer's reconnection.
+/// type dispatches to: a mandatory handshake (same protocol version, chain id and genesis; nothing else is processed
+/// before it), block and transaction gossip (relay what this node accepted, to every other peer), catch-up sync by
+/// block locator with responses capped in bytes, orphan resolution, ping, per-peer budgets over an injected clock,
+/// misbehaviour scoring by what an offence costs the sender (<see cref="BlockPenaltyPolicy"/>), and a ban list that
+/// refuses a banned peer's reconnection. Driven from one thread per node (the in-memory transport's pump delivers
+/// one chunk at a time); the TCP transport will have to serialise each session's callbacks the same way.
 /// </summary>
 public sealed class GossipNode
 {

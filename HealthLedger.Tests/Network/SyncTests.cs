@@ -55,6 +55,27 @@ public sealed class SyncTests
     }
 
     [Test]
+    public void A_response_budget_smaller_than_one_block_still_sends_one_block_per_response()
+    {
+        var t = new TestLedger();
+        var source = t.NewChain();
+        t.Extend(source, source.Tip, 5);
+        var net = new InMemoryNetwork();
+        var a = Node("a", source, t, new GossipOptions { SyncResponseBytes = 16 });
+        var b = Node("b", t.NewChain(), t);
+        var (ab, ba) = net.Connect("a", "b");
+        a.Attach(ab);
+        var sb = b.Attach(ba);
+        var batches = new List<int>();
+        ba.Received += bytes => batches.AddRange(new FrameReader().Feed(bytes.Span).OfType<BlocksMessage>().Select(m => m.EncodedBlocks.Count));
+        net.Pump();
+
+        Assert.That(b.Chain.Tip.Hash, Is.EqualTo(source.Tip.Hash));
+        Assert.That(batches, Is.EqualTo(new[] { 1, 1, 1, 1, 1, 0 }), "one block per response, then an empty one ends the sync");
+        Assert.That(sb.Score, Is.Zero);
+    }
+
+    [Test]
     public void The_frame_limit_holds_the_largest_decodable_block_and_its_message_overhead()
     {
         Assert.That((long)Block.MaxEncodedBytes + MessageCodec.MaxBlockMessageOverhead, Is.LessThanOrEqualTo(MessageCodec.MaxBodyBytes));
