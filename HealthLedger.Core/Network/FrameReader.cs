@@ -6,13 +6,19 @@ namespace HealthLedger.Core.Network;
 
 /// <summary>
 /// Reassembles frames from a byte stream that arrives in arbitrary pieces. The length prefix is read first and
-/// refused as soon as its four bytes arrive when it is above the limit; otherwise one buffer of exactly the body's
-/// size is rented from <see cref="ArrayPool{T}.Shared"/>, filled, decoded, and returned to the pool before the next
-/// frame starts. The reader therefore allocates at most one frame body (nothing in steady state, when the pool
-/// holds a buffer of that size) and holds no buffer between frames. Not thread-safe: one reader per connection.
+/// refused as soon as its four bytes arrive when it is above the limit. The body goes into buffers rented from
+/// <see cref="ArrayPool{T}.Shared"/>: 64 KiB first, doubled (up to the declared size) only as bytes actually arrive,
+/// so a peer that declares 16 MiB and trickles bytes makes the reader hold at most max(64 KiB, about 4 × what it sent)
+/// (2 × for doubling, 2 × for the pool's power-of-two sizes), not the declared size. After each frame is decoded the
+/// buffer goes back to the pool and nothing is held between frames. In steady state (the pool holds buffers of those
+/// sizes) reading a frame allocates only the message it returns; with a cold pool at most twice the frame more.
+/// Not thread-safe: one reader per connection, used on its receive path.
 /// </summary>
 public sealed class FrameReader : IDisposable
 {
+    /// <summary>First body buffer size (and the most a peer can make the reader hold before sending more).</summary>
+    public const int InitialBodyBuffer = 64 * 1024;
+
     private readonly int _maxBody;
     private readonly byte[] _prefix = new byte[MessageCodec.PrefixSize];
     private int _prefixFilled;
@@ -65,10 +71,15 @@ public sealed class FrameReader : IDisposable
 
                 _bodyLength = (int)length;
                 _bodyFilled = 0;
-                _body = _bodyLength == 0 ? [] : ArrayPool<byte>.Shared.Rent(_bodyLength);
+                _body = _bodyLength == 0 ? [] : ArrayPool<byte>.Shared.Rent(Math.Min(_bodyLength, InitialBodyBuffer));
             }
 
             var take = Math.Min(_bodyLength - _bodyFilled, bytes.Length);
+            if (_bodyFilled + take > _body.Length)
+            {
+                Grow(_bodyFilled + take);
+            }
+
             bytes[..take].CopyTo(_body.AsSpan(_bodyFilled));
             _bodyFilled += take;
             bytes = bytes[take..];
@@ -92,6 +103,15 @@ public sealed class FrameReader : IDisposable
 
     /// <summary>Returns a partially filled buffer to the pool (the connection is gone).</summary>
     public void Dispose() => Release();
+
+    private void Grow(int needed)
+    {
+        var size = Math.Min(_bodyLength, Math.Max(needed, _body!.Length * 2));
+        var bigger = ArrayPool<byte>.Shared.Rent(size);
+        _body.AsSpan(0, _bodyFilled).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_body);
+        _body = bigger;
+    }
 
     private void Release()
     {

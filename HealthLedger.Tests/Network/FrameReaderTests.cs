@@ -47,18 +47,26 @@ public sealed class FrameReaderTests
     }
 
     [Test]
-    public void A_partial_frame_holds_one_buffer_of_its_declared_size_and_no_more()
+    public void A_peer_that_declares_a_large_frame_and_trickles_it_makes_the_reader_hold_only_what_it_sent()
     {
-        var frame = MessageCodec.EncodeFrame(new NewBlockMessage(new byte[1024 * 1024]));
+        var frame = MessageCodec.EncodeFrame(new NewBlockMessage(new byte[8 * 1024 * 1024]));
         using var reader = new FrameReader();
 
         Assert.That(reader.Feed(frame.AsSpan(0, 3)), Is.Empty);
         Assert.That(reader.HeldBytes, Is.Zero, "nothing is rented before the length is known");
         Assert.That(reader.Feed(frame.AsSpan(3, 100)), Is.Empty);
         Assert.That(reader.Buffered, Is.EqualTo(103));
-        Assert.That(reader.HeldBytes, Is.InRange(frame.Length - MessageCodec.PrefixSize, 2 * frame.Length));
+        Assert.That(reader.HeldBytes, Is.EqualTo(FrameReader.InitialBodyBuffer), "8 MiB declared, 99 body bytes sent: 64 KiB held");
 
-        Assert.That(reader.Feed(frame.AsSpan(103)), Has.Count.EqualTo(1));
+        var offset = 103;
+        foreach (var upTo in new[] { 100_000, 1_000_000, 3_000_000 })
+        {
+            Assert.That(reader.Feed(frame.AsSpan(offset, upTo - offset)), Is.Empty);
+            offset = upTo;
+            Assert.That(reader.HeldBytes, Is.LessThanOrEqualTo(4 * upTo), $"after {upTo} bytes");
+        }
+
+        Assert.That(reader.Feed(frame.AsSpan(offset)), Has.Count.EqualTo(1));
         Assert.That(reader.HeldBytes, Is.Zero);
     }
 
