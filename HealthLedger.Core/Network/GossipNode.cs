@@ -1,8 +1,7 @@
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
-using HealthLedger.Core.Crypto;
-using HealthLedger.Core.Encoding;
 using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Network.Behaviours;
 using HealthLedger.Core.Transactions;
 using HealthLedger.Core.Validation;
 using Microsoft.Extensions.Logging;
@@ -10,29 +9,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HealthLedger.Core.Network;
 
-/// <summary>Gossip and sync policy.</summary>
-public sealed record GossipOptions
-{
-    /// <summary>Protocol version sent in the handshake.</summary>
-    public uint ProtocolVersion { get; init; } = 1;
-
-    /// <summary>Misbehaviour score at which a peer is disconnected.</summary>
-    public int BanThreshold { get; init; } = 100;
-
-    /// <summary>Score added for an invalid block.</summary>
-    public int InvalidBlockPenalty { get; init; } = 50;
-
-    /// <summary>Score added for bytes that do not decode (also closes the link at once).</summary>
-    public int MalformedPenalty { get; init; } = 100;
-
-    /// <summary>Blocks per sync batch.</summary>
-    public int SyncBatch { get; init; } = 200;
-}
-
 /// <summary>
-/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>: handshake (same chain and genesis), block and
-/// transaction gossip (relay what this node accepted, to every other peer), catch-up sync by block locator, orphan
-/// resolution, ping, and misbehaviour scoring (malformed frames disconnect at once; invalid blocks add to a score).
+/// A node's peer-to-peer behaviours over any <see cref="IPeerLink"/>, each a small class in <c>Behaviours/</c> that this
+/// type dispatches to: a mandatory handshake (same protocol version, chain id and genesis; nothing else is processed
+/// before it), block and transaction gossip (relay what this node accepted, to every other peer), catch-up sync by
+/// block locator with responses capped in bytes, orphan resolution, ping, per-peer budgets over an injected clock,
+/// misbehaviour scoring by what an offence costs the sender (<see cref="BlockPenaltyPolicy"/>), and a ban list that
+/// refuses a banned peer's reconnection. Driven from one thread per node (the in-memory transport's pump delivers
+/// one chunk at a time); the TCP transport will have to serialise each session's callbacks the same way.
 /// </summary>
 public sealed class GossipNode
 {
@@ -40,15 +24,53 @@ public sealed class GossipNode
     private readonly List<PeerSession> _peers = [];
     private readonly GossipOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly HandshakeBehaviour _handshake;
+    private readonly SyncBehaviour _sync;
+    private readonly BlockGossipBehaviour _blocks;
+    private readonly TransactionGossipBehaviour _transactions;
+    private readonly PingBehaviour _ping;
 
     /// <summary>Creates the behaviours for a chain and its mempool.</summary>
-    public GossipNode(string name, Blockchain chain, TransactionPool pool, GossipOptions? options = null, ILogger<GossipNode>? logger = null)
+    /// <exception cref="ArgumentException">The options cannot carry the chain's largest block in one frame, or cannot serve one response per window.</exception>
+    public GossipNode(string name, Blockchain chain, TransactionPool pool, GossipOptions? options = null, ILogger<GossipNode>? logger = null, TimeProvider? time = null, Random? random = null, BanList? bans = null)
     {
         Name = name;
         Chain = chain ?? throw new ArgumentNullException(nameof(chain));
         Pool = pool ?? throw new ArgumentNullException(nameof(pool));
         _options = options ?? new GossipOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _random = random ?? Random.Shared;
+        Bans = bans ?? new BanList(_time);
+        var maxBlock = chain.Genesis.Limits.MaxBlockBytes;
+        if ((long)maxBlock + MessageCodec.MaxBlockMessageOverhead > MessageCodec.MaxBodyBytes)
+        {
+            throw new ArgumentException($"the genesis block limit of {maxBlock} bytes plus {MessageCodec.MaxBlockMessageOverhead} bytes of message overhead exceeds the frame limit of {MessageCodec.MaxBodyBytes}", nameof(chain));
+        }
+
+        if (_options.SyncResponseBytes < 1 || (long)_options.SyncResponseBytes + MessageCodec.MaxBlockMessageOverhead > MessageCodec.MaxBodyBytes)
+        {
+            throw new ArgumentException($"SyncResponseBytes must be 1..{MessageCodec.MaxBodyBytes - MessageCodec.MaxBlockMessageOverhead}", nameof(options));
+        }
+
+        if (_options.MaxServedBytesPerWindow < MaxResponseBytes)
+        {
+            throw new ArgumentException($"MaxServedBytesPerWindow ({_options.MaxServedBytesPerWindow}) is below one maximal response ({MaxResponseBytes})", nameof(options));
+        }
+
+        if (_options.SyncBatch is < 1 or > BlocksMessage.MaxBlocks)
+        {
+            throw new ArgumentException($"SyncBatch must be 1..{BlocksMessage.MaxBlocks}", nameof(options));
+        }
+
+        _sync = new SyncBehaviour(this, _options, _time);
+        _blocks = new BlockGossipBehaviour(this, _options, _sync);
+        _sync.Intake = _blocks;
+        _handshake = new HandshakeBehaviour(this, _options, _sync);
+        _transactions = new TransactionGossipBehaviour(this, _options);
+        _ping = new PingBehaviour(_time);
     }
 
     internal int BanThreshold => _options.BanThreshold;
@@ -62,7 +84,16 @@ public sealed class GossipNode
     /// <summary>The mempool.</summary>
     public TransactionPool Pool { get; }
 
-    /// <summary>Connected peers.</summary>
+    /// <summary>Peers refused until their ban expires.</summary>
+    public BanList Bans { get; }
+
+    /// <summary>
+    /// The largest sync response body this node sends: max(<see cref="GossipOptions.SyncResponseBytes"/>, the genesis
+    /// block limit) + <see cref="MessageCodec.MaxBlockMessageOverhead"/>.
+    /// </summary>
+    public long MaxResponseBytes => (long)Math.Max(_options.SyncResponseBytes, Chain.Genesis.Limits.MaxBlockBytes) + MessageCodec.MaxBlockMessageOverhead;
+
+    /// <summary>Connected peers (handshake complete or not).</summary>
     public IReadOnlyList<PeerSession> Peers
     {
         get
@@ -74,14 +105,29 @@ public sealed class GossipNode
         }
     }
 
-    /// <summary>Starts a session over a link and sends the handshake.</summary>
+    /// <summary>
+    /// Starts a session over a link and sends the hello. A banned peer, or one over <see cref="GossipOptions.MaxPeers"/>,
+    /// is refused with a typed reject and the returned session is already closed.
+    /// </summary>
     public PeerSession Attach(IPeerLink link)
     {
         ArgumentNullException.ThrowIfNull(link);
-        var session = new PeerSession(this, link);
+        var session = new PeerSession(this, link, _options, _time, NextNonce());
+        if (Bans.IsBanned(link.RemoteName, out var until))
+        {
+            session.Refuse(NetworkRejectCode.Banned, $"banned until {until:O}");
+            return session;
+        }
+
         lock (_gate)
         {
             _peers.RemoveAll(p => !p.Link.IsOpen);
+            if (_peers.Count >= _options.MaxPeers)
+            {
+                session.Refuse(NetworkRejectCode.TooManyPeers, $"{_peers.Count} peers, limit {_options.MaxPeers}");
+                return session;
+            }
+
             _peers.Add(session);
         }
 
@@ -92,7 +138,8 @@ public sealed class GossipNode
                 _peers.Remove(session);
             }
         };
-        session.Send(MakeHello());
+        session.Start();
+        session.Send(_handshake.MakeHello(session.LocalNonce));
         return session;
     }
 
@@ -122,19 +169,32 @@ public sealed class GossipNode
         return r;
     }
 
-    /// <summary>Asks every peer for what it has beyond our tip (used after a reconnect).</summary>
+    /// <summary>Asks every peer past its handshake for what it has beyond our tip (used after a reconnect).</summary>
     public void RequestSync()
     {
         foreach (var p in Peers)
         {
-            p.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
+            if (p.HandshakeComplete)
+            {
+                p.SyncRetryAt = null;
+                _sync.Request(p);
+            }
         }
     }
 
-    internal HelloMessage MakeHello()
+    /// <summary>
+    /// Periodic housekeeping (call every few seconds): closes peers that did not complete the handshake within
+    /// <see cref="GossipOptions.HandshakeTimeout"/>, asks again peers that refused a request for budget reasons once
+    /// their window has passed, and forgets requests unanswered after <see cref="GossipOptions.SyncTimeout"/>.
+    /// </summary>
+    public void Maintain()
     {
-        var tip = Chain.Tip;
-        return new HelloMessage(_options.ProtocolVersion, Chain.Genesis.ChainId, Chain.GenesisEntry.Hash, tip.Height, tip.Hash);
+        var now = _time.GetUtcNow();
+        foreach (var p in Peers)
+        {
+            _handshake.Maintain(p, now);
+            _sync.Maintain(p, now);
+        }
     }
 
     internal void Relay(NetworkMessage message, PeerSession? except)
@@ -142,214 +202,105 @@ public sealed class GossipNode
         var frame = MessageCodec.EncodeFrame(message);
         foreach (var p in Peers)
         {
-            if (!ReferenceEquals(p, except))
+            if (!ReferenceEquals(p, except) && p.HandshakeComplete)
             {
                 p.SendFrame(frame);
             }
         }
     }
 
+    internal void Ban(PeerSession session, string reason)
+    {
+        Bans.Ban(session.Link.RemoteName, _options.BanDuration);
+        _logger.LogInformation("{Node}: banned {Peer} for {Duration}: {Reason}", Name, session.Link.RemoteName, _options.BanDuration, reason);
+        session.Refuse(NetworkRejectCode.Misbehaviour, reason);
+    }
+
+    internal bool IsOwnNonce(ulong nonce)
+    {
+        lock (_gate)
+        {
+            return _peers.Any(p => p.LocalNonce == nonce);
+        }
+    }
+
+    /// <summary>Dispatches one message: before the handshake only a hello (or a reject) is processed.</summary>
     internal void Handle(PeerSession from, NetworkMessage message)
     {
-        switch (message)
+        if (!from.HandshakeComplete && message is not (HelloMessage or RejectMessage))
         {
-            case HelloMessage hello:
-                if (hello.ChainId != Chain.Genesis.ChainId || hello.GenesisHash != Chain.GenesisEntry.Hash || hello.ProtocolVersion != _options.ProtocolVersion)
-                {
-                    from.Send(new RejectMessage((ushort)RejectionCode.WrongChainId, hello.GenesisHash, "different chain, genesis or protocol"));
-                    from.Link.Close();
-                    return;
-                }
-
-                from.RemoteHeight = hello.Height;
-                if (hello.Height > Chain.Height || Chain.GetEntry(hello.TipHash) is null)
-                {
-                    from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                }
-
-                break;
-            case PingMessage ping:
-                from.Send(new PongMessage(ping.Nonce));
-                break;
-            case PongMessage:
-                from.LastPong = DateTimeOffset.UtcNow;
-                break;
-            case GetBlocksMessage get:
-                from.Send(new BlocksMessage(BlocksAfter(get.Locator, Math.Min(get.MaxBlocks, BlocksMessage.MaxBlocks))));
-                break;
-            case BlocksMessage batch:
-                var lastConnected = false;
-                foreach (var bytes in batch.EncodedBlocks)
-                {
-                    lastConnected = AcceptBlock(from, bytes, relay: false);
-                    if (!from.Link.IsOpen)
-                    {
-                        return;
-                    }
-                }
-
-                if (batch.EncodedBlocks.Count >= _options.SyncBatch && lastConnected)
-                {
-                    from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                }
-
-                break;
-            case NewBlockMessage nb:
-                AcceptBlock(from, nb.EncodedBlock, relay: true);
-                break;
-            case NewTransactionMessage nt:
-                var r = Pool.SubmitEncoded(nt.EncodedTransaction);
-                if (r.Accepted)
-                {
-                    Relay(nt, except: from);
-                }
-                else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
-                {
-                    from.Penalise(_options.InvalidBlockPenalty, r.Validation.ToString());
-                }
-
-                break;
-            case RejectMessage reject:
-                _logger.LogDebug("{Node}: {Peer} rejected {Subject}: {Code} {Reason}", Name, from.Link.RemoteName, reject.Subject, reject.Code, reject.Reason);
-                break;
-        }
-    }
-
-    private bool AcceptBlock(PeerSession from, byte[] bytes, bool relay)
-    {
-        var r = Chain.AddEncodedBlock(bytes);
-        switch (r.Status)
-        {
-            case BlockStatus.Connected:
-            case BlockStatus.SideBranch:
-                if (relay)
-                {
-                    Relay(new NewBlockMessage(bytes), except: from);
-                }
-
-                return true;
-            case BlockStatus.Orphan:
-                from.Send(new GetBlocksMessage(Chain.GetLocator().Take(GetBlocksMessage.MaxLocator).ToArray(), _options.SyncBatch));
-                return false;
-            case BlockStatus.Invalid:
-                // Refusals that say nothing about the sender's honesty: clock skew, a block below our finality.
-                if (r.Validation.Code is not (RejectionCode.TimestampTooFarInFuture or RejectionCode.ConflictsWithFinalizedBlock or RejectionCode.KnownInvalid))
-                {
-                    from.Send(new RejectMessage((ushort)r.Validation.Code, Hash256.Zero, Truncate(r.Validation.ToString())));
-                    from.Penalise(r.Validation.Code == RejectionCode.MalformedEncoding ? _options.MalformedPenalty : _options.InvalidBlockPenalty, r.Validation.ToString());
-                }
-
-                return false;
-            default:
-                return false;
-        }
-    }
-
-    private List<byte[]> BlocksAfter(IReadOnlyList<Hash256> locator, int max)
-    {
-        ulong start = 0;
-        foreach (var h in locator)
-        {
-            if (Chain.IsOnBestChain(h))
-            {
-                start = Chain.GetEntry(h)!.Height;
-                break;
-            }
-        }
-
-        var result = new List<byte[]>();
-        for (var height = start + 1; result.Count < max; height++)
-        {
-            var e = Chain.GetBestAt(height);
-            if (e is null)
-            {
-                break;
-            }
-
-            result.Add(e.Block.Encode());
-        }
-
-        return result;
-    }
-
-    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200];
-
-    internal void Disconnected(PeerSession session, string reason) =>
-        _logger.LogInformation("{Node}: disconnected {Peer}: {Reason}", Name, session.Link.RemoteName, reason);
-}
-
-/// <summary>One connected peer: frame reassembly, the misbehaviour score, what it told us.</summary>
-public sealed class PeerSession
-{
-    private readonly GossipNode _node;
-    private readonly FrameReader _reader = new();
-
-    internal PeerSession(GossipNode node, IPeerLink link)
-    {
-        _node = node;
-        Link = link;
-        link.Received += OnReceived;
-    }
-
-    /// <summary>The link.</summary>
-    public IPeerLink Link { get; }
-
-    /// <summary>The height the peer announced.</summary>
-    public ulong RemoteHeight { get; internal set; }
-
-    /// <summary>The misbehaviour score.</summary>
-    public int Score { get; private set; }
-
-    /// <summary>Why the session was closed by us, if it was.</summary>
-    public string? DisconnectReason { get; private set; }
-
-    /// <summary>When the last pong arrived.</summary>
-    public DateTimeOffset? LastPong { get; internal set; }
-
-    /// <summary>Sends a message.</summary>
-    public void Send(NetworkMessage message) => SendFrame(MessageCodec.EncodeFrame(message));
-
-    internal void SendFrame(byte[] frame)
-    {
-        if (Link.IsOpen)
-        {
-            Link.Send(frame);
-        }
-    }
-
-    internal void Penalise(int points, string reason)
-    {
-        Score += points;
-        if (Score >= _node.BanThreshold && Link.IsOpen)
-        {
-            DisconnectReason = reason;
-            _node.Disconnected(this, reason);
-            Link.Close();
-        }
-    }
-
-    private void OnReceived(ReadOnlyMemory<byte> bytes)
-    {
-        IReadOnlyList<NetworkMessage> messages;
-        try
-        {
-            messages = _reader.Feed(bytes.Span);
-        }
-        catch (LedgerFormatException ex)
-        {
-            // A stream that does not frame or decode cannot be resynchronised: drop the peer.
-            Penalise(int.MaxValue / 2, "malformed frame: " + ex.Message);
+            _handshake.OnEarlyMessage(from, message);
             return;
         }
 
-        foreach (var m in messages)
+        switch (message)
         {
-            if (!Link.IsOpen)
-            {
-                return;
-            }
+            case HelloMessage hello:
+                _handshake.OnHello(from, hello);
+                break;
+            case PingMessage or PongMessage or RejectMessage when !from.Control.TryTake(1):
+                from.Penalise(PeerOffence.ControlFlood, _options.FloodPenalty, RejectionCode.None, $"more than {from.Control.Limit} pings, pongs and rejects in {_options.BudgetWindow.TotalSeconds} s (dropped)");
+                break;
+            case PingMessage ping:
+                PingBehaviour.OnPing(from, ping);
+                break;
+            case PongMessage:
+                _ping.OnPong(from);
+                break;
+            case GetBlocksMessage get:
+                _sync.OnGetBlocks(from, get);
+                break;
+            case BlocksMessage batch:
+                _sync.OnBlocks(from, batch);
+                break;
+            case NewBlockMessage block:
+                _blocks.OnNewBlock(from, block);
+                break;
+            case NewTransactionMessage tx:
+                _transactions.OnTransaction(from, tx);
+                break;
+            case RejectMessage reject:
+                // Before the handshake this is the peer refusing our hello before it closes the link.
+                LogReject(from, reject);
+                if (from.HandshakeComplete)
+                {
+                    _sync.OnReject(from, reject);
+                }
 
-            _node.Handle(this, m);
+                break;
         }
+    }
+
+    private ulong NextNonce()
+    {
+        lock (_gate)
+        {
+            return (ulong)_random.NextInt64(long.MinValue, long.MaxValue);
+        }
+    }
+
+    private void LogReject(PeerSession from, RejectMessage reject) =>
+        _logger.LogDebug("{Node}: {Peer} rejected {Subject}: {Code} {Reason}", Name, from.Link.RemoteName, reject.Subject, reject.Code, reject.Reason);
+
+    /// <summary>Cuts a reason to fit <see cref="MessageCodec.MaxReasonBytes"/> UTF-8 bytes.</summary>
+    internal static string Truncate(string s)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(s) <= MessageCodec.MaxReasonBytes)
+        {
+            return s;
+        }
+
+        var cut = Math.Min(s.Length, MessageCodec.MaxReasonBytes / 4);
+        while (cut < s.Length && System.Text.Encoding.UTF8.GetByteCount(s.AsSpan(0, cut + 1)) <= MessageCodec.MaxReasonBytes)
+        {
+            cut++;
+        }
+
+        if (cut > 0 && char.IsHighSurrogate(s[cut - 1]))
+        {
+            cut--;
+        }
+
+        return s[..cut];
     }
 }

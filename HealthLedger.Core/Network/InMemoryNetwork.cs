@@ -9,13 +9,19 @@ public interface IPeerLink
     /// <summary>True until closed by either side.</summary>
     bool IsOpen { get; }
 
-    /// <summary>Sends bytes (a whole frame, or several); delivery order is preserved.</summary>
+    /// <summary>
+    /// Sends bytes (a whole frame, or several); delivery order is preserved. The link may keep the memory until it is
+    /// delivered: the caller must not change it afterwards (encoded frames are never changed).
+    /// </summary>
     void Send(ReadOnlyMemory<byte> bytes);
 
     /// <summary>Closes both ends.</summary>
     void Close();
 
-    /// <summary>Raised with each chunk of received bytes (chunks need not align with frames).</summary>
+    /// <summary>
+    /// Raised with each chunk of received bytes (chunks need not align with frames). Bytes the remote sent before a
+    /// close may still arrive after it; a receiver that closed ignores them.
+    /// </summary>
     event Action<ReadOnlyMemory<byte>>? Received;
 
     /// <summary>Raised once when the link closes.</summary>
@@ -43,7 +49,8 @@ public sealed record LinkFaults
 
 /// <summary>
 /// A deterministic in-process network for tests and the demo: links carry real encoded frames through queues that
-/// <see cref="Pump"/> delivers, with optional drops, corruption and fragmentation.
+/// <see cref="Pump"/> delivers, with optional drops, corruption and fragmentation. Closing a link stops sending at
+/// once, but bytes already sent are still delivered (the last one is usually the reject explaining the close).
 /// </summary>
 public sealed class InMemoryNetwork
 {
@@ -91,10 +98,10 @@ public sealed class InMemoryNetwork
             }
 
             steps++;
-            if (item.To.IsOpen)
-            {
-                item.To.Deliver(item.Bytes);
-            }
+
+            // Like TCP data before a FIN, bytes sent before a close still arrive (so a peer reads the reject that
+            // explains the close); a receiver ignores what arrives after it closed.
+            item.To.Deliver(item.Bytes);
         }
 
         return steps;
@@ -134,17 +141,20 @@ public sealed class InMemoryNetwork
                     return;
                 }
 
-                var copy = bytes.ToArray();
+                // Frames are immutable once encoded, so the queue keeps the sender's memory; only corruption copies.
+                var copy = bytes;
                 if (faults.CorruptRate > 0 && copy.Length > 0 && random.NextDouble() < faults.CorruptRate)
                 {
-                    copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
+                    var corrupted = bytes.ToArray();
+                    corrupted[random.Next(corrupted.Length)] ^= (byte)(1 << random.Next(8));
+                    copy = corrupted;
                 }
 
                 if (faults.Fragment && copy.Length > 1)
                 {
                     var cut = random.Next(1, copy.Length);
-                    network.Enqueue(Peer, copy.AsMemory(0, cut));
-                    network.Enqueue(Peer, copy.AsMemory(cut));
+                    network.Enqueue(Peer, copy[..cut]);
+                    network.Enqueue(Peer, copy[cut..]);
                 }
                 else
                 {

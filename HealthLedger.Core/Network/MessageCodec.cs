@@ -17,43 +17,144 @@ public static class MessageCodec
     /// <summary>Size of the length prefix.</summary>
     public const int PrefixSize = 4;
 
-    /// <summary>Largest body accepted: one maximal block batch is refused long before this.</summary>
+    /// <summary>
+    /// Largest body accepted (16 MiB). It must hold the largest block the decoder accepts
+    /// (<see cref="Block.MaxEncodedBytes"/>, 8 MiB, above every genesis <c>MaxBlockBytes</c> that can work) plus
+    /// <see cref="MaxBlockMessageOverhead"/>, so a response carrying one maximal block always fits; sync responses are
+    /// capped in bytes far below it (<see cref="GossipOptions.SyncResponseBytes"/>).
+    /// </summary>
     public const int MaxBodyBytes = 16 * 1024 * 1024;
 
-    /// <summary>Encodes a message into a frame (prefix + body).</summary>
+    /// <summary>
+    /// Bytes a <see cref="BlocksMessage"/> or <see cref="NewBlockMessage"/> adds around one block at most: the
+    /// message's array header and type (2), the batch array header (3, at most <see cref="BlocksMessage.MaxBlocks"/>
+    /// blocks) and the block's binary header (5).
+    /// </summary>
+    public const int MaxBlockMessageOverhead = 2 + 3 + PerBlockOverhead;
+
+    /// <summary>Bytes a batch adds per block beyond the block itself (its binary header, at most 5).</summary>
+    public const int PerBlockOverhead = 5;
+
+    /// <summary>Largest reject reason, in UTF-8 bytes.</summary>
+    public const int MaxReasonBytes = 256;
+
+    /// <summary>Largest hello <see cref="HelloMessage.NodeAuth"/> field, in bytes.</summary>
+    public const int MaxNodeAuthBytes = 256;
+
+    /// <summary>
+    /// Encodes a message into a frame (prefix + body): the body is written once into a pooled buffer and copied once
+    /// into the exact-size frame, so a frame costs its own size in allocation (plus the pool's first rent).
+    /// </summary>
+    /// <exception cref="ArgumentException">The body would exceed <see cref="MaxBodyBytes"/> (a caller bug: no peer could read it).</exception>
     public static byte[] EncodeFrame(NetworkMessage message)
     {
-        var body = EncodeBody(message);
-        var frame = new byte[PrefixSize + body.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)body.Length);
-        body.CopyTo(frame, PrefixSize);
+        ArgumentNullException.ThrowIfNull(message);
+        using var buffer = new PooledBufferWriter(PrefixSize + EstimateBodySize(message));
+        buffer.Advance(PrefixSize);
+        var writer = new MessagePackWriter(buffer);
+        Write(ref writer, message);
+        writer.Flush();
+        var bodyLength = buffer.WrittenCount - PrefixSize;
+        if (bodyLength > MaxBodyBytes)
+        {
+            throw new ArgumentException($"{message.Type} body of {bodyLength} bytes exceeds the frame limit of {MaxBodyBytes}", nameof(message));
+        }
+
+        var frame = buffer.WrittenSpan.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)bodyLength);
         return frame;
     }
 
     /// <summary>Encodes a message body (no prefix).</summary>
-    public static byte[] EncodeBody(NetworkMessage message)
+    public static byte[] EncodeBody(NetworkMessage message) => EncodeFrame(message).AsSpan(PrefixSize).ToArray();
+
+    /// <summary>
+    /// Decodes one body (no prefix), accepting only its canonical encoding. The re-encoding that proves canonicity is
+    /// written into a pooled buffer, so decoding allocates the message (its blocks and transactions) and little else.
+    /// </summary>
+    /// <exception cref="LedgerFormatException">Not a valid message.</exception>
+    public static NetworkMessage DecodeBody(ReadOnlyMemory<byte> body)
     {
-        ArgumentNullException.ThrowIfNull(message);
-        return MsgPack.Encode(message, static (ref MessagePackWriter w, NetworkMessage m) => Write(ref w, m));
+        if (body.Length > MaxBodyBytes)
+        {
+            throw new LedgerFormatException("message", $"{body.Length} bytes exceeds the limit of {MaxBodyBytes}");
+        }
+
+        var reader = new MessagePackReader(body);
+        NetworkMessage message;
+        try
+        {
+            message = Read(ref reader);
+        }
+        catch (LedgerFormatException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (MsgPack.IsReaderFailure(ex))
+        {
+            throw new LedgerFormatException("message", ex.Message, ex);
+        }
+
+        if (!reader.End)
+        {
+            throw new LedgerFormatException("message", $"{body.Length - reader.Consumed} trailing bytes");
+        }
+
+        using var again = new PooledBufferWriter(body.Length);
+        var writer = new MessagePackWriter(again);
+        Write(ref writer, message);
+        writer.Flush();
+        if (!again.WrittenSpan.SequenceEqual(body.Span))
+        {
+            throw new LedgerFormatException("message", "not the canonical encoding");
+        }
+
+        return message;
     }
 
-    /// <summary>Decodes one body (no prefix), accepting only its canonical encoding.</summary>
-    /// <exception cref="LedgerFormatException">Not a valid message.</exception>
-    public static NetworkMessage DecodeBody(ReadOnlyMemory<byte> body) =>
-        MsgPack.DecodeCanonical(body, MaxBodyBytes, "message", static (ref MessagePackReader r) => Read(ref r), static (ref MessagePackWriter w, NetworkMessage m) => Write(ref w, m));
+    /// <summary>The exact body size of a <see cref="BlocksMessage"/> holding blocks of these encoded sizes.</summary>
+    public static long BlocksBodySize(IEnumerable<int> blockSizes)
+    {
+        ArgumentNullException.ThrowIfNull(blockSizes);
+        long total = 2;
+        var count = 0;
+        foreach (var size in blockSizes)
+        {
+            total += BinHeaderSize(size) + size;
+            count++;
+        }
+
+        return total + ArrayHeaderSize(count);
+    }
+
+    /// <summary>Size of a MessagePack binary header for a payload of <paramref name="length"/> bytes.</summary>
+    public static int BinHeaderSize(int length) => length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5;
+
+    private static int ArrayHeaderSize(int count) => count <= 15 ? 1 : count <= ushort.MaxValue ? 3 : 5;
+
+    private static int EstimateBodySize(NetworkMessage message) => message switch
+    {
+        BlocksMessage m => (int)Math.Min(BlocksBodySize(m.EncodedBlocks.Select(b => b.Length)), int.MaxValue - 64),
+        NewBlockMessage m => m.EncodedBlock.Length + 16,
+        NewTransactionMessage m => m.EncodedTransaction.Length + 16,
+        GetBlocksMessage m => (m.Locator.Count * 34) + 16,
+        _ => 256,
+    };
 
     private static void Write(ref MessagePackWriter w, NetworkMessage message)
     {
         switch (message)
         {
             case HelloMessage m:
-                w.WriteArrayHeader(6);
+                w.WriteArrayHeader(8);
                 w.Write((byte)m.Type);
                 w.Write(m.ProtocolVersion);
                 w.Write(m.ChainId);
                 MsgPack.WriteHash(ref w, m.GenesisHash);
                 w.Write(m.Height);
                 MsgPack.WriteHash(ref w, m.TipHash);
+                w.Write(m.Nonce);
+                w.Write(m.NodeAuth.Span);
                 break;
             case PingMessage m:
                 w.WriteArrayHeader(2);
@@ -110,7 +211,7 @@ public static class MessageCodec
 
     private static NetworkMessage Read(ref MessagePackReader r)
     {
-        var count = MsgPack.ReadArrayHeaderMax(ref r, "message", 6);
+        var count = MsgPack.ReadArrayHeaderMax(ref r, "message", 8);
         if (count < 1)
         {
             throw new LedgerFormatException("message", "empty message");
@@ -120,8 +221,17 @@ public static class MessageCodec
         switch (type)
         {
             case MessageType.Hello:
-                Expect(count, 6, type);
-                return new HelloMessage(MsgPack.ReadU32(ref r, "hello.version"), MsgPack.ReadU32(ref r, "hello.chainId"), MsgPack.ReadHash(ref r, "hello.genesis"), MsgPack.ReadU64(ref r, "hello.height"), MsgPack.ReadHash(ref r, "hello.tip"));
+                Expect(count, 8, type);
+                return new HelloMessage(
+                    MsgPack.ReadU32(ref r, "hello.version"),
+                    MsgPack.ReadU32(ref r, "hello.chainId"),
+                    MsgPack.ReadHash(ref r, "hello.genesis"),
+                    MsgPack.ReadU64(ref r, "hello.height"),
+                    MsgPack.ReadHash(ref r, "hello.tip"),
+                    MsgPack.ReadU64(ref r, "hello.nonce"))
+                {
+                    NodeAuth = MsgPack.ReadBin(ref r, "hello.nodeAuth", MaxNodeAuthBytes).ToArray(),
+                };
             case MessageType.Ping:
                 Expect(count, 2, type);
                 return new PingMessage(MsgPack.ReadU64(ref r, "ping.nonce"));
@@ -174,7 +284,7 @@ public static class MessageCodec
                 return new NewTransactionMessage(MsgPack.ReadBin(ref r, "newTransaction.tx", Transaction.MaxEncodedBytes).ToArray());
             case MessageType.Reject:
                 Expect(count, 4, type);
-                return new RejectMessage(MsgPack.ReadU16(ref r, "reject.code"), MsgPack.ReadHash(ref r, "reject.subject"), MsgPack.ReadString(ref r, "reject.reason", 256));
+                return new RejectMessage(MsgPack.ReadU16(ref r, "reject.code"), MsgPack.ReadHash(ref r, "reject.subject"), MsgPack.ReadString(ref r, "reject.reason", MaxReasonBytes));
             default:
                 throw new LedgerFormatException("message.type", $"unknown message type {(byte)type}");
         }
@@ -186,56 +296,5 @@ public static class MessageCodec
         {
             throw new LedgerFormatException("message", $"{type} has {expected} elements, got {count}");
         }
-    }
-}
-
-/// <summary>
-/// Reassembles frames from a byte stream that arrives in arbitrary pieces. A length prefix above the limit is refused
-/// as soon as its four bytes arrive, before any body is buffered.
-/// </summary>
-public sealed class FrameReader
-{
-    private readonly ArrayBufferWriter<byte> _buffer = new();
-    private readonly int _maxBody;
-
-    /// <summary>Creates a reader with a body limit.</summary>
-    public FrameReader(int maxBodyBytes = MessageCodec.MaxBodyBytes) => _maxBody = maxBodyBytes;
-
-    /// <summary>Bytes buffered and not yet returned as a frame.</summary>
-    public int Buffered => _buffer.WrittenCount;
-
-    /// <summary>Appends received bytes and returns every complete message they finish.</summary>
-    /// <exception cref="LedgerFormatException">A frame is oversized or its body is not a valid message.</exception>
-    public IReadOnlyList<NetworkMessage> Feed(ReadOnlySpan<byte> bytes)
-    {
-        _buffer.Write(bytes);
-        var result = new List<NetworkMessage>();
-        var consumed = 0;
-        var data = _buffer.WrittenMemory;
-        while (data.Length - consumed >= MessageCodec.PrefixSize)
-        {
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(data.Span[consumed..]);
-            if (length > (uint)_maxBody)
-            {
-                throw new LedgerFormatException("frame", $"body of {length} bytes exceeds the limit of {_maxBody}");
-            }
-
-            if (data.Length - consumed - MessageCodec.PrefixSize < length)
-            {
-                break;
-            }
-
-            result.Add(MessageCodec.DecodeBody(data.Slice(consumed + MessageCodec.PrefixSize, (int)length)));
-            consumed += MessageCodec.PrefixSize + (int)length;
-        }
-
-        if (consumed > 0)
-        {
-            var rest = data[consumed..].ToArray();
-            _buffer.Clear();
-            _buffer.Write(rest);
-        }
-
-        return result;
     }
 }

@@ -34,14 +34,28 @@ public abstract record NetworkMessage
     public abstract MessageType Type { get; }
 }
 
-/// <summary>Handshake.</summary>
+/// <summary>
+/// Handshake, the first message each side sends. Until a peer's hello has been checked nothing else it sends is
+/// processed. It binds the protocol version, the chain id and the genesis hash (a mismatch is refused with a typed
+/// reject and the link is closed).
+/// </summary>
 /// <param name="ProtocolVersion">Protocol version (1).</param>
 /// <param name="ChainId">Chain id.</param>
 /// <param name="GenesisHash">Genesis block hash: peers on another genesis are refused.</param>
-/// <param name="Height">Sender's best height.</param>
-/// <param name="TipHash">Sender's tip.</param>
-public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 GenesisHash, ulong Height, Hash256 TipHash) : NetworkMessage
+/// <param name="Height">Sender's best height (a claim: used only to decide whether to ask for blocks).</param>
+/// <param name="TipHash">Sender's tip (a claim, like the height).</param>
+/// <param name="Nonce">
+/// A random number drawn per connection: a node that receives its own nonce is talking to itself and refuses; the
+/// authenticated handshake will have each side sign the other's nonce (a challenge), so a signature cannot be replayed.
+/// </param>
+public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 GenesisHash, ulong Height, Hash256 TipHash, ulong Nonce) : NetworkMessage
 {
+    /// <summary>
+    /// Reserved for peer authentication (node key and signature, at most 256 bytes). Protocol version 1 sends it empty
+    /// and ignores its content; it is part of the canonical encoding so adding authentication changes no other field.
+    /// </summary>
+    public ReadOnlyMemory<byte> NodeAuth { get; init; } = ReadOnlyMemory<byte>.Empty;
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.Hello;
 }

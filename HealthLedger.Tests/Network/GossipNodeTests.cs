@@ -88,17 +88,16 @@ public sealed class GossipNodeTests
     public void A_peer_relaying_invalid_blocks_is_scored_then_disconnected()
     {
         var a = NewNode("a");
-        var (toA, fromA) = _net.Connect("evil", "a");
-        var session = a.Attach(fromA);
+        using var evil = new RawPeer(_net, a).Hello();
         for (var i = 0; i < 2; i++)
         {
             var bad = _t.MakeBlock(a.Chain.Tip, nonce: TestEngine.BadNonce, timestampMs: _t.Time.NowMs - 5000 + i);
-            toA.Send(MessageCodec.EncodeFrame(new NewBlockMessage(bad.Encode())));
+            evil.Send(new NewBlockMessage(bad.Encode()));
             _net.Pump();
         }
 
-        Assert.That(session.Score, Is.GreaterThanOrEqualTo(100));
-        Assert.That(session.Link.IsOpen, Is.False);
+        Assert.That(evil.Session.Score, Is.GreaterThanOrEqualTo(100));
+        Assert.That(evil.Session.Link.IsOpen, Is.False);
         Assert.That(a.Chain.Height, Is.Zero);
     }
 

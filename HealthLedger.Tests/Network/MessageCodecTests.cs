@@ -9,7 +9,7 @@ public sealed class MessageCodecTests
 {
     private static readonly NetworkMessage[] Samples =
     [
-        new HelloMessage(1, 7, Hash256.Sha256("g"u8), 42, Hash256.Sha256("t"u8)),
+        new HelloMessage(1, 7, Hash256.Sha256("g"u8), 42, Hash256.Sha256("t"u8), 0xFEEDu),
         new PingMessage(ulong.MaxValue),
         new PongMessage(3),
         new GetBlocksMessage([Hash256.Sha256("a"u8), Hash256.Sha256("b"u8)], 200),

@@ -1,0 +1,90 @@
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Encoding;
+using HealthLedger.Core.Validation;
+
+namespace HealthLedger.Core.Network.Behaviours;
+
+/// <summary>
+/// Blocks from peers: new-block announcements within the per-peer budget, parentless blocks within the per-peer
+/// orphan budget (their parents are asked for), relay of what the chain accepted, and ban score for refusals by
+/// <see cref="BlockPenaltyPolicy"/>.
+/// </summary>
+internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions options, SyncBehaviour sync)
+{
+    public void OnNewBlock(PeerSession from, NewBlockMessage message)
+    {
+        if (from.NewBlocks.TryTake(1))
+        {
+            Accept(from, message.EncodedBlock, relay: true);
+        }
+        else
+        {
+            from.Penalise(PeerOffence.BlockFlood, options.FloodPenalty, RejectionCode.None, $"more than {from.NewBlocks.Limit} new blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
+        }
+    }
+
+    /// <summary>Offers one block from a peer; returns its hash when it decoded (whatever the chain then said).</summary>
+    public Hash256? Accept(PeerSession from, byte[] bytes, bool relay)
+    {
+        var chain = node.Chain;
+        var limit = chain.Genesis.Limits.MaxBlockBytes;
+        if (bytes.Length > limit)
+        {
+            Penalise(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero);
+            return null;
+        }
+
+        Block block;
+        try
+        {
+            block = Block.Decode(bytes);
+        }
+        catch (LedgerFormatException ex)
+        {
+            Penalise(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero);
+            return null;
+        }
+
+        // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
+        if (chain.GetEntry(block.Header.PreviousHash) is null && chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
+        {
+            from.Penalise(PeerOffence.OrphanFlood, options.FloodPenalty, RejectionCode.UnknownParent, $"more than {from.Orphans.Limit} parentless blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
+            return block.Hash;
+        }
+
+        var r = chain.AddBlock(block);
+        switch (r.Status)
+        {
+            case BlockStatus.Connected:
+            case BlockStatus.SideBranch:
+                if (relay)
+                {
+                    node.Relay(new NewBlockMessage(bytes), except: from);
+                }
+
+                break;
+            case BlockStatus.Orphan:
+                // Normal in a race: ask the peer for what leads to it (one request in flight per peer).
+                sync.Request(from);
+                break;
+            case BlockStatus.Invalid:
+                Penalise(from, r.Validation, block.Hash);
+                break;
+        }
+
+        return block.Hash;
+    }
+
+    private void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject)
+    {
+        if (BlockPenaltyPolicy.Classify(refusal.Code, options) is not { } penalty)
+        {
+            return;
+        }
+
+        from.Send(new RejectMessage((ushort)refusal.Code, subject, GossipNode.Truncate(refusal.ToString())));
+        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
+    }
+}

@@ -1,0 +1,77 @@
+namespace HealthLedger.Core.Network;
+
+/// <summary>
+/// Gossip, sync and peer policy: handshake, ban scoring, per-peer budgets and response caps. The defaults and the
+/// reasoning behind them are in docs/security.md ("Peers") and docs/format.md ("Wire protocol").
+/// </summary>
+public sealed record GossipOptions
+{
+    /// <summary>Protocol version sent in the handshake; a peer speaking another is refused.</summary>
+    public uint ProtocolVersion { get; init; } = 1;
+
+    /// <summary>Most connected peers; further connections are refused with <see cref="NetworkRejectCode.TooManyPeers"/>.</summary>
+    public int MaxPeers { get; init; } = 64;
+
+    /// <summary>How long a peer has to send its hello (checked by <see cref="GossipNode.Maintain"/>).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Misbehaviour score at which a peer is disconnected and banned.</summary>
+    public int BanThreshold { get; init; } = 100;
+
+    /// <summary>How long a ban lasts.</summary>
+    public TimeSpan BanDuration { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Score for a block refused for a reason fixed by its hashed content and free to produce (<see cref="PeerOffence.WorklessBlock"/>).</summary>
+    public int WorklessBlockPenalty { get; init; } = 100;
+
+    /// <summary>Score for a block copy with a junk seal (<see cref="PeerOffence.InvalidSeal"/>).</summary>
+    public int InvalidSealPenalty { get; init; } = 100;
+
+    /// <summary>Score for a block refused after its proof of work was checked (<see cref="PeerOffence.InvalidBlock"/>).</summary>
+    public int InvalidBlockPenalty { get; init; } = 50;
+
+    /// <summary>Score for a block dated too far in the future (<see cref="PeerOffence.FutureBlock"/>).</summary>
+    public int FutureBlockPenalty { get; init; } = 5;
+
+    /// <summary>Score for an undecodable or badly signed transaction.</summary>
+    public int InvalidTransactionPenalty { get; init; } = 50;
+
+    /// <summary>Score for each message before the handshake, and for a repeated hello.</summary>
+    public int ProtocolViolationPenalty { get; init; } = 10;
+
+    /// <summary>Score for each message over a per-peer budget (orphans, new blocks, unsolicited batches, refused requests, control messages, transactions).</summary>
+    public int FloodPenalty { get; init; } = 20;
+
+    /// <summary>Length of the window every per-peer budget below counts over.</summary>
+    public TimeSpan BudgetWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Block requests (<see cref="GetBlocksMessage"/>) served per peer per window.</summary>
+    public int MaxRequestsPerWindow { get; init; } = 50;
+
+    /// <summary>Response bytes served per peer per window (64 MiB per 10 s: 6.7 MB/s of sync per peer).</summary>
+    public long MaxServedBytesPerWindow { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Byte budget of one sync response: blocks are added while the body stays within it, and a response always holds
+    /// at least one block, so no response exceeds max(this, the genesis block limit) + <see cref="MessageCodec.MaxBlockMessageOverhead"/>.
+    /// </summary>
+    public int SyncResponseBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Most blocks asked for per sync request (the byte budget usually stops the response earlier).</summary>
+    public int SyncBatch { get; init; } = 500;
+
+    /// <summary>New-block announcements accepted per peer per window.</summary>
+    public int MaxNewBlocksPerWindow { get; init; } = 32;
+
+    /// <summary>Parentless blocks accepted per peer per window (beyond it they are dropped before validation and score).</summary>
+    public int MaxOrphansPerWindow { get; init; } = 16;
+
+    /// <summary>Transactions accepted per peer per window.</summary>
+    public int MaxTransactionsPerWindow { get; init; } = 5_000;
+
+    /// <summary>Pings, pongs and rejects accepted per peer per window.</summary>
+    public int MaxControlMessagesPerWindow { get; init; } = 20;
+
+    /// <summary>How long a block request may stay unanswered before <see cref="GossipNode.Maintain"/> lets the node ask again.</summary>
+    public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}

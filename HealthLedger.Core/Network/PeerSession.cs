@@ -1,0 +1,178 @@
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Encoding;
+using HealthLedger.Core.Validation;
+
+namespace HealthLedger.Core.Network;
+
+/// <summary>
+/// One connected peer: frame reassembly, the handshake state, the per-peer budgets, the misbehaviour score and its
+/// penalties, and what the peer told us. Messages are processed one at a time on the link's receive callback.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The reader's pooled buffer is returned on the receive path once the link is closed; a session lives exactly as long as its link.")]
+public sealed class PeerSession
+{
+    private const int MaxPenaltiesKept = 32;
+    private readonly GossipNode _node;
+    private readonly FrameReader _reader = new();
+    private readonly Queue<PeerPenalty> _penalties = new();
+
+    internal PeerSession(GossipNode node, IPeerLink link, GossipOptions options, TimeProvider time, ulong localNonce)
+    {
+        _node = node;
+        Link = link;
+        LocalNonce = localNonce;
+        ConnectedAt = time.GetUtcNow();
+        Requests = new RateWindow(time, options.BudgetWindow, options.MaxRequestsPerWindow);
+        ServedBytes = new RateWindow(time, options.BudgetWindow, options.MaxServedBytesPerWindow);
+        NewBlocks = new RateWindow(time, options.BudgetWindow, options.MaxNewBlocksPerWindow);
+        Orphans = new RateWindow(time, options.BudgetWindow, options.MaxOrphansPerWindow);
+        Transactions = new RateWindow(time, options.BudgetWindow, options.MaxTransactionsPerWindow);
+        Control = new RateWindow(time, options.BudgetWindow, options.MaxControlMessagesPerWindow);
+    }
+
+    /// <summary>The link.</summary>
+    public IPeerLink Link { get; }
+
+    /// <summary>True once the peer's hello was checked; until then only a hello is processed.</summary>
+    public bool HandshakeComplete { get; internal set; }
+
+    /// <summary>The peer's hello, once received and accepted.</summary>
+    public HelloMessage? RemoteHello { get; internal set; }
+
+    /// <summary>The height the peer announced.</summary>
+    public ulong RemoteHeight { get; internal set; }
+
+    /// <summary>The misbehaviour score.</summary>
+    public int Score { get; private set; }
+
+    /// <summary>The most recent penalties (at most 32), oldest first.</summary>
+    public IReadOnlyList<PeerPenalty> Penalties => [.. _penalties];
+
+    /// <summary>Why we closed the session, when we did.</summary>
+    public NetworkRejectCode? DisconnectCode { get; private set; }
+
+    /// <summary>Why the session was closed by us, if it was (human-readable).</summary>
+    public string? DisconnectReason { get; private set; }
+
+    /// <summary>When the last pong arrived (injected clock).</summary>
+    public DateTimeOffset? LastPong { get; internal set; }
+
+    /// <summary>When the session started (injected clock).</summary>
+    public DateTimeOffset ConnectedAt { get; }
+
+    internal ulong LocalNonce { get; }
+
+    internal RateWindow Requests { get; }
+
+    internal RateWindow ServedBytes { get; }
+
+    internal RateWindow NewBlocks { get; }
+
+    internal RateWindow Orphans { get; }
+
+    internal RateWindow Transactions { get; }
+
+    internal RateWindow Control { get; }
+
+    /// <summary>True while a block request to this peer is unanswered (at most one at a time).</summary>
+    internal bool SyncInFlight { get; set; }
+
+    /// <summary>When the request in flight was sent.</summary>
+    internal DateTimeOffset SyncRequestedAt { get; set; }
+
+    /// <summary>The peer refused our last request for budget reasons: ask again after this time.</summary>
+    internal DateTimeOffset? SyncRetryAt { get; set; }
+
+    /// <summary>Last block of the previous batch this peer sent (stops a sync that makes no progress).</summary>
+    internal Hash256 LastBatchTip { get; set; }
+
+    /// <summary>Sends a message.</summary>
+    public void Send(NetworkMessage message) => SendFrame(MessageCodec.EncodeFrame(message));
+
+    internal void SendFrame(byte[] frame)
+    {
+        if (Link.IsOpen)
+        {
+            Link.Send(frame);
+        }
+    }
+
+    /// <summary>Adds a penalty; at the ban threshold the peer is disconnected and banned.</summary>
+    internal void Penalise(PeerOffence offence, int points, RejectionCode code, string detail)
+    {
+        if (points <= 0)
+        {
+            return;
+        }
+
+        _penalties.Enqueue(new PeerPenalty(offence, points, code, detail));
+        if (_penalties.Count > MaxPenaltiesKept)
+        {
+            _penalties.Dequeue();
+        }
+
+        Score = (int)Math.Min((long)Score + points, int.MaxValue);
+        if (Score >= _node.BanThreshold && Link.IsOpen)
+        {
+            _node.Ban(this, detail);
+        }
+    }
+
+    /// <summary>Sends a typed reject and closes the link.</summary>
+    internal void Refuse(NetworkRejectCode code, string reason, Hash256 subject = default)
+    {
+        if (!Link.IsOpen)
+        {
+            return;
+        }
+
+        Send(new RejectMessage((ushort)code, subject, GossipNode.Truncate(reason)));
+        Close(code, reason);
+    }
+
+    internal void Close(NetworkRejectCode code, string reason)
+    {
+        DisconnectCode ??= code;
+        DisconnectReason ??= reason;
+        Link.Close();
+    }
+
+    internal void Start() => Link.Received += OnReceived;
+
+    private void OnReceived(ReadOnlyMemory<byte> bytes)
+    {
+        // The reader is only touched here, on the receive path: a close from another thread never frees a buffer in use.
+        if (!Link.IsOpen)
+        {
+            _reader.Dispose();
+            return;
+        }
+
+        IReadOnlyList<NetworkMessage> messages;
+        try
+        {
+            messages = _reader.Feed(bytes.Span);
+        }
+        catch (LedgerFormatException ex)
+        {
+            // A stream that does not frame or decode cannot be resynchronised: drop and ban the peer.
+            Penalise(PeerOffence.MalformedFrame, _node.BanThreshold, RejectionCode.MalformedEncoding, "malformed frame: " + ex.Message);
+            return;
+        }
+
+        foreach (var m in messages)
+        {
+            if (!Link.IsOpen)
+            {
+                break;
+            }
+
+            _node.Handle(this, m);
+        }
+
+        if (!Link.IsOpen)
+        {
+            _reader.Dispose();
+        }
+    }
+}
