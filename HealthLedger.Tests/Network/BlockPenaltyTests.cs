@@ -200,6 +200,11 @@ public sealed class BlockPenaltyTests
                 ? ValidationResult.Reject(RejectionCode.BadSealFields, "a proof-of-work header carries a seal signature")
                 : _inner.ValidateSeal(header, parent);
 
+        public ValidationResult ValidateHeader(BlockHeader header, GenesisConfig genesis) =>
+            header.Seal != Signature.Empty
+                ? ValidationResult.Reject(RejectionCode.BadSealFields, "a proof-of-work header carries a seal signature")
+                : ValidationResult.Ok;
+
         public System.Numerics.BigInteger GetWork(BlockHeader header, IChainView parent) => _inner.GetWork(header, parent);
 
         public uint GetNextTargetBits(IChainView parent) => _inner.GetNextTargetBits(parent);
