@@ -41,8 +41,8 @@ public sealed class TlsPeerLink : IPeerLink, IDisposable
     /// <summary>The negotiated protocol (always TLS 1.3).</summary>
     public System.Security.Authentication.SslProtocols Protocol { get; }
 
-    /// <inheritdoc />
-    public string RemoteName => $"{RemoteKey.ToAddress()}@{RemoteEndPoint}";
+    /// <summary>The peer's node address: the gossip layer's bans and budgets bind the proven key, not the socket.</summary>
+    public string RemoteName => RemoteKey.ToAddress().ToString();
 
     /// <inheritdoc />
     public bool IsOpen => Volatile.Read(ref _closed) == 0;
