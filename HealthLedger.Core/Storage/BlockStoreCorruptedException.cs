@@ -46,7 +46,20 @@ public sealed class BlockStoreCorruptedException : Exception
         Damage = damage;
     }
 
-    /// <summary>The damaged segment file ("" when unknown).</summary>
+    /// <summary>Creates an exception about a store file that is not a segment (the directory, <c>LOCK</c>, <c>MANIFEST</c>).</summary>
+    /// <param name="path">The file or directory.</param>
+    /// <param name="damage">What is wrong.</param>
+    /// <param name="detail">A human-readable explanation.</param>
+    public BlockStoreCorruptedException(string path, BlockStoreDamage damage, string detail)
+        : base($"Block store file {path} is not usable: {damage}. {detail}")
+    {
+        SegmentPath = path;
+        Segment = -1;
+        Offset = -1;
+        Damage = damage;
+    }
+
+    /// <summary>The damaged segment file ("" when unknown; the file's path for damage outside segments).</summary>
     public string SegmentPath { get; }
 
     /// <summary>The damaged segment number (-1 when unknown).</summary>
@@ -57,6 +70,54 @@ public sealed class BlockStoreCorruptedException : Exception
 
     /// <summary>What is wrong.</summary>
     public BlockStoreDamage Damage { get; }
+}
+
+/// <summary>
+/// The block store belongs to another chain: its <c>MANIFEST</c> names a genesis hash other than the one the caller
+/// expects, or it holds blocks but no manifest at all (a store written before manifests existed).
+/// </summary>
+public sealed class BlockStoreGenesisMismatchException : Exception
+{
+    /// <summary>Creates an exception without details.</summary>
+    public BlockStoreGenesisMismatchException()
+        : base("The block store belongs to another chain.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message only.</summary>
+    public BlockStoreGenesisMismatchException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    public BlockStoreGenesisMismatchException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates an exception naming both hashes.</summary>
+    /// <param name="directory">The store directory.</param>
+    /// <param name="expected">The genesis hash the caller opened the store for.</param>
+    /// <param name="found">The genesis hash recorded in the store, or null when it holds blocks but records none.</param>
+    public BlockStoreGenesisMismatchException(string directory, Crypto.Hash256 expected, Crypto.Hash256? found)
+        : base(found is { } f
+            ? $"The block store in {directory} belongs to genesis {f}, not {expected}."
+            : $"The block store in {directory} holds blocks but records no genesis hash, so it cannot be shown to belong to genesis {expected}. Set FileBlockStoreOptions.AdoptStoreWithoutManifest to adopt it.")
+    {
+        Directory = directory;
+        Expected = expected;
+        Found = found;
+    }
+
+    /// <summary>The store directory ("" when unknown).</summary>
+    public string Directory { get; } = string.Empty;
+
+    /// <summary>The genesis hash the caller expected.</summary>
+    public Crypto.Hash256 Expected { get; }
+
+    /// <summary>The genesis hash the store records, or null when it records none.</summary>
+    public Crypto.Hash256? Found { get; }
 }
 
 /// <summary>The block store directory is already open for writing (by this or another process).</summary>
