@@ -37,7 +37,7 @@ public sealed class TransactionPool
     private readonly List<IAdmissionFilter> _gates = [];
     private readonly List<PendingTransaction> _pending = [];
     private readonly Dictionary<Hash256, PendingTransaction> _byId = [];
-    private readonly Dictionary<Address, List<PendingTransaction>> _bySender = [];
+    private readonly Dictionary<Address, SenderPending> _bySender = [];
     private readonly int[] _classCount = new int[MempoolClassifier.ClassCount];
     private readonly long[] _classBytes = new long[MempoolClassifier.ClassCount];
     private long _totalBytes;
@@ -245,13 +245,13 @@ public sealed class TransactionPool
         }
 
         var sender = _bySender.GetValueOrDefault(tx.SenderAddress);
-        var senderCount = sender?.Count ?? 0;
+        var senderCount = sender?.Items.Count ?? 0;
         if (senderCount >= _options.MaxPerSender)
         {
             return Refuse(RejectionCode.SenderLimit, $"{tx.SenderAddress} has {senderCount} pending transactions", "sender-limit", senderCount + 1, _options.MaxPerSender);
         }
 
-        var senderBytes = sender?.Sum(e => (long)e.Size) ?? 0;
+        var senderBytes = sender?.Bytes ?? 0;
         if (senderBytes + size > _options.MaxBytesPerSender)
         {
             return Refuse(RejectionCode.SenderLimit, $"{tx.SenderAddress} has {senderBytes} pending bytes, this transaction is {size}", "sender-limit", senderBytes + size, _options.MaxBytesPerSender);
@@ -366,12 +366,13 @@ public sealed class TransactionPool
     {
         _pending.Add(entry);
         _byId[entry.Tx.Id] = entry;
-        if (!_bySender.TryGetValue(entry.Tx.SenderAddress, out var list))
+        if (!_bySender.TryGetValue(entry.Tx.SenderAddress, out var sender))
         {
-            _bySender[entry.Tx.SenderAddress] = list = [];
+            _bySender[entry.Tx.SenderAddress] = sender = new SenderPending();
         }
 
-        list.Add(entry);
+        sender.Items.Add(entry);
+        sender.Bytes += entry.Size;
         _classCount[(int)entry.Class]++;
         _classBytes[(int)entry.Class] += entry.Size;
         _totalBytes += entry.Size;
@@ -381,7 +382,7 @@ public sealed class TransactionPool
         if (entry.Tx.Payload is DeviceRegistration device
             && entry.Class <= PriorityClass.Infrastructure
             && _bySender.TryGetValue(device.Patient, out var patientTxs)
-            && patientTxs is [{ Tx.Kind: TransactionKind.PatientRegistration, Class: > PriorityClass.Infrastructure } registration, ..])
+            && patientTxs.Items is [{ Tx.Kind: TransactionKind.PatientRegistration, Class: > PriorityClass.Infrastructure } registration, ..])
         {
             _classCount[(int)registration.Class]--;
             _classBytes[(int)registration.Class] -= registration.Size;
@@ -408,7 +409,7 @@ public sealed class TransactionPool
                     continue;
                 }
 
-                var senderTxs = _bySender[candidate.Tx.SenderAddress];
+                var senderTxs = _bySender[candidate.Tx.SenderAddress].Items;
                 for (var j = senderTxs.IndexOf(candidate); j < senderTxs.Count; j++)
                 {
                     if (evicted.Add(senderTxs[j]))
@@ -475,6 +476,13 @@ public sealed class TransactionPool
             _pendingState = next;
             Add(new PendingTransaction(tx, size, priority));
         }
+    }
+
+    private sealed class SenderPending
+    {
+        public List<PendingTransaction> Items { get; } = [];
+
+        public long Bytes { get; set; }
     }
 
     private sealed class PendingTransaction(Transaction tx, int size, PriorityClass priority)
