@@ -35,25 +35,30 @@ public static class MempoolClassifier
     public const int ClassCount = 4;
 
     /// <summary>
-    /// The class of <paramref name="tx"/> judged against <paramref name="state"/> (the pool's pending state: an identity
-    /// registered by a pending transaction already counts). Depends only on the kind and on who the sender is, never on
-    /// anything the sender chooses freely, so a fresh key cannot buy a better class.
+    /// The class of <paramref name="tx"/>. Depends only on the kind and on who the sender is, never on anything the
+    /// sender chooses freely, so a fresh key cannot buy a better class.
     /// </summary>
-    public static PriorityClass Classify(Transaction tx, LedgerState state)
+    /// <param name="tx">The transaction.</param>
+    /// <param name="pending">The pool's pending state: a device or node registered by a pending transaction (which
+    /// only an authority or a provider can issue) already counts.</param>
+    /// <param name="onChain">The tip state: a patient counts as registered only once the registration is mined, because
+    /// registering costs nothing; until then its grants stay in <see cref="PriorityClass.Newcomer"/> with it.</param>
+    public static PriorityClass Classify(Transaction tx, LedgerState pending, LedgerState onChain)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(onChain);
         if (tx.Kind is TransactionKind.Attestation or TransactionKind.MisbehaviourEvidence)
         {
             return PriorityClass.Consensus;
         }
 
         var sender = tx.SenderAddress;
-        if (state.GetDevice(sender) is not null || state.GetNode(sender) is not null || state.IsAuthority(sender))
+        if (pending.GetDevice(sender) is not null || pending.GetNode(sender) is not null || pending.IsAuthority(sender))
         {
             return PriorityClass.Infrastructure;
         }
 
-        return state.GetPatient(sender) is not null ? PriorityClass.Patient : PriorityClass.Newcomer;
+        return onChain.GetPatient(sender) is not null ? PriorityClass.Patient : PriorityClass.Newcomer;
     }
 }

@@ -257,7 +257,7 @@ public sealed class TransactionPool
             return Refuse(RejectionCode.SenderLimit, $"{tx.SenderAddress} has {senderBytes} pending bytes, this transaction is {size}", "sender-limit", senderBytes + size, _options.MaxBytesPerSender);
         }
 
-        var priority = MempoolClassifier.Classify(tx, _pendingState);
+        var priority = MempoolClassifier.Classify(tx, _pendingState, _tip.State);
         return CheckClassShare(priority, size) ?? CheckCapacity(priority, size);
     }
 
@@ -333,7 +333,7 @@ public sealed class TransactionPool
             }
         }
 
-        var priority = MempoolClassifier.Classify(tx, _pendingState);
+        var priority = MempoolClassifier.Classify(tx, _pendingState, _tip.State);
         var (needCount, needBytes) = RoomNeeded(size);
         if (needCount > 0 || needBytes > 0)
         {
@@ -349,7 +349,7 @@ public sealed class TransactionPool
                 return new AdmissionResult(false, applied, "state");
             }
 
-            priority = MempoolClassifier.Classify(tx, _pendingState);
+            priority = MempoolClassifier.Classify(tx, _pendingState, _tip.State);
             var again = CheckClassShare(priority, size) ?? CheckCapacity(priority, size);
             if (again is not null)
             {
@@ -466,7 +466,7 @@ public sealed class TransactionPool
                 continue;
             }
 
-            var priority = MempoolClassifier.Classify(tx, _pendingState);
+            var priority = MempoolClassifier.Classify(tx, _pendingState, _tip.State);
             var (next, _) = _pendingState.ApplyTransaction(tx, context);
             if (next is null)
             {

@@ -272,7 +272,7 @@ public sealed class TransactionPoolTests
             _ => FreshRegistrations(1, "class")[0],
         };
 
-        Assert.That(MempoolClassifier.Classify(tx, _chain.State), Is.EqualTo(expected));
+        Assert.That(MempoolClassifier.Classify(tx, _chain.State, _chain.State), Is.EqualTo(expected));
         Assert.That(_pool.Submit(tx).Accepted, Is.True);
         Assert.That(_pool.GetClass(tx.Id), Is.EqualTo(expected));
     }
@@ -330,10 +330,21 @@ public sealed class TransactionPoolTests
         var grant = Grant(1);
         Assert.That(pool.Submit(patient).Accepted, Is.True);
         Assert.That(pool.Submit(grant).Accepted, Is.True);
-        Assert.That(pool.GetClass(grant.Id), Is.EqualTo(PriorityClass.Patient));
+        Assert.That(pool.GetClass(grant.Id), Is.EqualTo(PriorityClass.Newcomer), "a patient registered only in the pool is still a newcomer");
 
         Assert.That(pool.SelectForBlock(1), Is.EqualTo(new[] { patient }), "the grant needs the registration, so it cannot come first");
         Assert.That(pool.SelectForBlock(2), Is.EqualTo(new[] { patient, grant }));
+    }
+
+    [Test]
+    public void A_fresh_key_cannot_reach_the_patient_share_by_registering_in_the_pool()
+    {
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 10 });
+        Assert.That(pool.Submit(_t.RegisterPatient()).Accepted, Is.True);
+
+        var grant = pool.Submit(Grant(1));
+
+        Assert.That((grant.Validation.Code, grant.Validation.Actual, grant.Validation.Limit), Is.EqualTo((RejectionCode.PriorityClassFull, (long?)2, (long?)1)), "its grant counts in the newcomer share");
     }
 
     [TestCase(0, TestName = "no transactions")]
