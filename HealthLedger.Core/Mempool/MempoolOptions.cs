@@ -28,6 +28,15 @@ public sealed record MempoolOptions
     public int NewcomerSharePercent { get; init; } = 10;
 
     /// <summary>
+    /// <see cref="PriorityClass.Patient"/> and <see cref="PriorityClass.Newcomer"/> transactions (the free ones) are
+    /// admitted only while the pool holds less than this share, in percent, of <see cref="MaxTransactions"/> and of
+    /// <see cref="MaxBytes"/>; the rest is headroom for the identified classes. It also keeps a flood from refilling
+    /// the room an eviction just freed, so evictions (each a rebuild) happen at most once per
+    /// <see cref="EvictionBatch"/> identified admissions. Default 90; 100 turns the headroom off.
+    /// </summary>
+    public int FreeClassFillPercent { get; init; } = 90;
+
+    /// <summary>
     /// When a higher class needs room in a full pool, at least this many lower-class transactions are evicted at once
     /// (eviction rebuilds the pending state, so it is batched). Default 64.
     /// </summary>
@@ -40,6 +49,12 @@ public sealed record MempoolOptions
     /// <remarks>A non-zero share is at least one transaction, so a small pool still admits one of each class.</remarks>
     public int ClassCountLimit(PriorityClass priority) =>
         SharePercent(priority) == 0 ? 0 : (int)Math.Max(1, (long)MaxTransactions * SharePercent(priority) / 100);
+
+    /// <summary>The pool size, in transactions, from which free-class transactions are refused.</summary>
+    public int FreeClassCountLimit => (int)Math.Max(1, (long)MaxTransactions * FreeClassFillPercent / 100);
+
+    /// <summary>The pool size, in bytes, from which free-class transactions are refused.</summary>
+    public long FreeClassByteLimit => (MaxBytes / 100 * FreeClassFillPercent) + (MaxBytes % 100 * FreeClassFillPercent / 100);
 
     /// <summary>The most bytes <paramref name="priority"/> may hold.</summary>
     public long ClassByteLimit(PriorityClass priority) => (MaxBytes / 100 * SharePercent(priority)) + (MaxBytes % 100 * SharePercent(priority) / 100);
@@ -62,5 +77,7 @@ public sealed record MempoolOptions
         ArgumentOutOfRangeException.ThrowIfNegative(NewcomerSharePercent, nameof(NewcomerSharePercent));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(NewcomerSharePercent, 100, nameof(NewcomerSharePercent));
         ArgumentOutOfRangeException.ThrowIfLessThan(EvictionBatch, 1, nameof(EvictionBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FreeClassFillPercent, 1, nameof(FreeClassFillPercent));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(FreeClassFillPercent, 100, nameof(FreeClassFillPercent));
     }
 }

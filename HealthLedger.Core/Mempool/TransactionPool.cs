@@ -18,7 +18,8 @@ namespace HealthLedger.Core.Mempool;
 /// (<see cref="MempoolOptions.MaxPerSender"/>, <see cref="MempoolOptions.MaxBytesPerSender"/>:
 /// <see cref="RejectionCode.SenderLimit"/>), and the shares of the two free classes
 /// (<see cref="MempoolOptions.PatientSharePercent"/>, <see cref="MempoolOptions.NewcomerSharePercent"/>:
-/// <see cref="RejectionCode.PriorityClassFull"/>). When the pool is full, a transaction evicts the newest transactions
+/// <see cref="RejectionCode.PriorityClassFull"/>). The free classes are admitted only below
+/// <see cref="MempoolOptions.FreeClassFillPercent"/> of the pool and never evict. When the pool is full, a transaction evicts the newest transactions
 /// of the lowest class strictly below its own (in batches of <see cref="MempoolOptions.EvictionBatch"/>); with nothing
 /// lower to evict it is refused with <see cref="RejectionCode.MempoolFull"/>. Quotas and capacity are checked before
 /// the signature, so a flood from fresh keys is refused for the cost of a dictionary lookup.</para>
@@ -282,6 +283,20 @@ public sealed class TransactionPool
 
     private AdmissionResult? CheckCapacity(PriorityClass priority, int size)
     {
+        if (priority >= PriorityClass.Patient)
+        {
+            // The free classes stop short of a full pool and never evict: the headroom is for identified senders.
+            if (_pending.Count + 1 > _options.FreeClassCountLimit)
+            {
+                return Refuse(RejectionCode.MempoolFull, $"mempool holds {_pending.Count} transactions; free classes stop at {_options.FreeClassCountLimit}", "capacity", _pending.Count + 1, _options.FreeClassCountLimit);
+            }
+
+            if (_totalBytes + size > _options.FreeClassByteLimit)
+            {
+                return Refuse(RejectionCode.MempoolFull, $"mempool holds {_totalBytes} bytes; free classes stop at {_options.FreeClassByteLimit}", "capacity", _totalBytes + size, _options.FreeClassByteLimit);
+            }
+        }
+
         var (needCount, needBytes) = RoomNeeded(size);
         if (needCount <= 0 && needBytes <= 0)
         {

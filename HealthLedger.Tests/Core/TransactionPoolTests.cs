@@ -72,7 +72,7 @@ public sealed class TransactionPoolTests
     [Test]
     public void When_full_a_transaction_with_nothing_lower_to_evict_is_refused_but_an_attestation_evicts()
     {
-        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 4, NewcomerSharePercent = 100, EvictionBatch = 1 });
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 4, NewcomerSharePercent = 100, FreeClassFillPercent = 100, EvictionBatch = 1 });
         var flood = FreshRegistrations(4, "full");
         Assert.That(flood.Select(tx => pool.Submit(tx).Accepted), Is.All.True);
 
@@ -225,7 +225,7 @@ public sealed class TransactionPoolTests
     public void A_device_anchor_evicts_the_newest_newcomers_in_a_batch()
     {
         RegisterPatientAndDeviceOnChain();
-        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 10, NewcomerSharePercent = 100, EvictionBatch = 3 });
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 10, NewcomerSharePercent = 100, FreeClassFillPercent = 100, EvictionBatch = 3 });
         var flood = FreshRegistrations(10, "evict");
         Assert.That(flood.Select(tx => pool.Submit(tx).Accepted), Is.All.True);
 
@@ -238,6 +238,27 @@ public sealed class TransactionPoolTests
         {
             (PriorityClass.Consensus, 0), (PriorityClass.Infrastructure, 1), (PriorityClass.Patient, 0), (PriorityClass.Newcomer, 7),
         }));
+    }
+
+    [Test]
+    public void Free_classes_stop_below_a_full_pool_so_evicted_room_is_not_refilled_by_the_flood()
+    {
+        RegisterPatientAndDeviceOnChain();
+        var pool = new TransactionPool(_chain, _t.Time, new MempoolOptions { MaxTransactions = 10, NewcomerSharePercent = 100, FreeClassFillPercent = 50, EvictionBatch = 2 });
+        var flood = FreshRegistrations(8, "headroom");
+        var results = flood.Select(tx => pool.Submit(tx)).ToList();
+        Assert.That(results.Count(r => r.Accepted), Is.EqualTo(5));
+        Assert.That((results[5].Validation.Code, results[5].Validation.Actual, results[5].Validation.Limit), Is.EqualTo((RejectionCode.MempoolFull, (long?)6, (long?)5)));
+
+        for (ulong i = 0; i < 5; i++)
+        {
+            Assert.That(pool.Submit(_t.Anchor(i, $"h{i}")).Accepted, Is.True, "the headroom takes anchors without evicting");
+        }
+
+        Assert.That(pool.GetUsage()[(int)PriorityClass.Newcomer].Count, Is.EqualTo(5));
+        Assert.That(pool.Submit(_t.Anchor(5, "h5")).Accepted, Is.True);
+        Assert.That((pool.Count, pool.GetUsage()[(int)PriorityClass.Newcomer].Count), Is.EqualTo((9, 3)), "one batch of two evicted");
+        Assert.That(pool.Submit(flood[5]).Validation.Code, Is.EqualTo(RejectionCode.MempoolFull), "the flood cannot take the freed room");
     }
 
     [Test]
