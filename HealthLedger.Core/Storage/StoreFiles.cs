@@ -24,6 +24,8 @@ internal static partial class StoreFiles
     /// <exception cref="BlockStoreCorruptedException">With <see cref="BlockStoreDamage.SymbolicLink"/>.</exception>
     public static void RefuseLink(string path, int segment = -1)
     {
+        // "dir/" would make lstat resolve a link named dir: judge the name itself.
+        path = Path.TrimEndingDirectorySeparator(path);
         FileSystemInfo info = System.IO.Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
         if (info.LinkTarget is not null || (info.Exists && info.Attributes.HasFlag(FileAttributes.ReparsePoint)))
         {

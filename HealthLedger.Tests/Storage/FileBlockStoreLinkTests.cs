@@ -126,13 +126,14 @@ public sealed class FileBlockStoreLinkTests
         AssertRefusedAsLink(Path.Combine(_store.Path, "MANIFEST"));
     }
 
-    [Test]
-    public void A_store_directory_that_is_a_link_is_refused()
+    [TestCase("", TestName = "a store directory that is a link is refused")]
+    [TestCase("/", TestName = "a store directory that is a link is refused when named with a trailing slash")]
+    public void A_store_directory_that_is_a_link_is_refused(string suffix)
     {
         var link = Path.Combine(_outside.Path, "store-link");
         Directory.CreateSymbolicLink(link, _store.Path);
 
-        var error = Assert.Throws<BlockStoreCorruptedException>(() => FileBlockStore.Open(link).Dispose());
+        var error = Assert.Throws<BlockStoreCorruptedException>(() => FileBlockStore.Open(link + suffix).Dispose());
 
         Assert.That((error!.Damage, error.SegmentPath), Is.EqualTo((BlockStoreDamage.SymbolicLink, link)));
         Assert.That(Directory.GetFileSystemEntries(_store.Path), Is.Empty, "nothing was written through the link");
