@@ -182,15 +182,20 @@ public sealed class TransactionPool
     /// (admission order within a class), in an order that applies on the tip state. A transaction that depends on a
     /// lower-class one (a device registration on a newcomer's registration) follows it in a later pass.
     /// </summary>
-    public IReadOnlyList<Transaction> SelectForBlock(int max)
+    /// <param name="max">The most transactions to take.</param>
+    /// <param name="maxBytes">The most encoded transaction bytes to take (a transaction that would pass it is skipped,
+    /// and smaller ones after it may still fit); pass the block byte limit minus the header and framing.</param>
+    public IReadOnlyList<Transaction> SelectForBlock(int max, long maxBytes = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(max);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         lock (_gate)
         {
             var remaining = _pending.OrderBy(e => e.Class).ToList();
             var selected = new List<Transaction>(Math.Min(max, remaining.Count));
             var state = _tip.State;
             var context = PendingContext(_tip);
+            long bytes = 0;
 
             // Each pass takes everything that applies; dependencies across classes are at most a few steps deep
             // (registration → device registration → anchor), so the passes are bounded.
@@ -204,6 +209,11 @@ public sealed class TransactionPool
                         break;
                     }
 
+                    if (bytes + entry.Size > maxBytes)
+                    {
+                        continue;
+                    }
+
                     var (next, _) = state.ApplyTransaction(entry.Tx, context);
                     if (next is null)
                     {
@@ -212,6 +222,7 @@ public sealed class TransactionPool
                     }
 
                     state = next;
+                    bytes += entry.Size;
                     selected.Add(entry.Tx);
                 }
 

@@ -317,6 +317,24 @@ public sealed class TransactionPoolTests
     }
 
     [Test]
+    public void A_block_template_respects_a_byte_budget()
+    {
+        RegisterPatientAndDeviceOnChain();
+        var pool = new TransactionPool(_chain, _t.Time);
+        var attestation = _t.Attest(0, 0, _chain.Tip);
+        var anchors = Enumerable.Range(0, 3).Select(i => _t.Anchor((ulong)i, $"budget-{i}")).ToList();
+        foreach (var tx in anchors.Prepend(attestation))
+        {
+            Assert.That(pool.Submit(tx).Accepted, Is.True);
+        }
+
+        var budget = attestation.EncodedSize + anchors[0].EncodedSize + anchors[1].EncodedSize;
+        Assert.That(pool.SelectForBlock(10, budget), Is.EqualTo(new[] { attestation, anchors[0], anchors[1] }));
+        Assert.That(pool.SelectForBlock(10, budget - 1), Is.EqualTo(new[] { attestation, anchors[0] }));
+        Assert.That(pool.SelectForBlock(10, attestation.EncodedSize - 1), Is.Empty);
+    }
+
+    [Test]
     public void A_pending_registration_a_device_registration_needs_is_promoted_and_mined_before_it()
     {
         var pool = new TransactionPool(_chain, _t.Time);
