@@ -127,9 +127,17 @@ public sealed class LedgerState : ILedgerStateView
     public IReadOnlySet<Address> GetAttesters(Hash256 blockHash) => Attesters.GetValueOrDefault(blockHash) ?? ImmutableHashSet<Address>.Empty;
 
     /// <summary>The records of a patient that <paramref name="grantee"/> may read at <paramref name="nowMs"/>.</summary>
-    /// <remarks>Each record type is judged by its own grant: a later grant of another type never extends this one.</remarks>
+    /// <remarks>
+    /// Each record type is judged by its own grant: a later grant of another type never extends this one. A grantee
+    /// whose node an authority revoked reads nothing, whatever its grants say.
+    /// </remarks>
     public IEnumerable<RecordInfo> GetReadableRecords(Address patient, Address grantee, long nowMs)
     {
+        if (GetNode(grantee) is not { Revoked: false })
+        {
+            return [];
+        }
+
         var readable = RecordScope.None;
         foreach (var grant in GetGrants(patient))
         {

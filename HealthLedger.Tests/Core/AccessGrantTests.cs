@@ -167,6 +167,16 @@ public sealed class AccessGrantTests
     }
 
     [Test]
+    public void A_revoked_provider_reads_nothing_although_its_grant_remains()
+    {
+        Grant(RecordScope.All, _now + Day);
+        Apply(_t.Tx(_t.Authority, 0, new NodeRevocation(Provider)));
+
+        Assert.That(_state.GetGrant(Patient, Provider, RecordType.Vitals), Is.Not.Null);
+        Assert.That(_state.GetReadableRecords(Patient, Provider, _now + 1), Is.Empty);
+    }
+
+    [Test]
     public void Grants_to_different_providers_are_independent()
     {
         using var other = KeyPair.FromLabel("validator-0");
