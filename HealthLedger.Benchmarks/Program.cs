@@ -13,6 +13,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["mempool-flood", .. var floodArgs])
+        {
+            Environment.ExitCode = Core.MempoolFloodHarness.Run(floodArgs);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

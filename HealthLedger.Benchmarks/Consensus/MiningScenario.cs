@@ -149,7 +149,9 @@ internal sealed class MiningScenario
 
         public DeviceInfo? GetDevice(Address id) => null;
 
-        public AccessGrantInfo? GetGrant(Address patient, Address grantee) => null;
+        public AccessGrantInfo? GetGrant(Address patient, Address grantee, HealthLedger.Core.Transactions.RecordType recordType) => null;
+
+        public IEnumerable<AccessGrantInfo> GetGrants(Address patient) => [];
 
         public RecordInfo? GetRecord(Hash256 ciphertextHash) => null;
 

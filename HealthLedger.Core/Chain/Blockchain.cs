@@ -71,6 +71,7 @@ public sealed class Blockchain
 
     /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
     /// <exception cref="ArgumentException">The genesis threshold bounds are not 1 ≤ min ≤ max, or the engine is not the genesis engine.</exception>
+    /// <exception cref="BlockStoreGenesisMismatchException">The store records another genesis (<see cref="IBlockStore.GenesisHash"/>).</exception>
     /// <exception cref="InvalidDataException">A stored block no longer decodes, links or validates (the store is not from this chain).</exception>
     public Blockchain(
         GenesisConfig genesis,
@@ -96,6 +97,12 @@ public sealed class Blockchain
         if (genesis.MinThreshold < 1 || genesis.MinThreshold > genesis.MaxThreshold)
         {
             throw new ArgumentException($"Genesis threshold bounds [{genesis.MinThreshold}, {genesis.MaxThreshold}] must satisfy 1 <= min <= max.", nameof(genesis));
+        }
+
+        var genesisHash = GenesisHash(genesis);
+        if (store.GenesisHash is { } stored && stored != genesisHash)
+        {
+            throw new BlockStoreGenesisMismatchException($"The block store belongs to genesis {stored}, this chain's genesis is {genesisHash}.");
         }
 
         TransactionValidator = new TransactionValidator(genesis, scheme ?? Ed25519.Instance, signatureCache);

@@ -21,8 +21,14 @@ public interface ILedgerStateView
     /// <summary>The registered device, or null.</summary>
     DeviceInfo? GetDevice(Address id);
 
-    /// <summary>The access grant from a patient to a grantee, or null.</summary>
-    AccessGrantInfo? GetGrant(Address patient, Address grantee);
+    /// <summary>
+    /// The patient's grant to <paramref name="grantee"/> for one record type, or null. Expired grants are returned
+    /// (with their expiry) until the patient revokes them; use <see cref="AccessGrantInfo.IsActiveAt"/>.
+    /// </summary>
+    AccessGrantInfo? GetGrant(Address patient, Address grantee, Transactions.RecordType recordType);
+
+    /// <summary>Every grant the patient holds on-chain (one per grantee and record type), ordered by grantee then type.</summary>
+    IEnumerable<AccessGrantInfo> GetGrants(Address patient);
 
     /// <summary>The anchored record with this ciphertext hash, or null.</summary>
     RecordInfo? GetRecord(Hash256 ciphertextHash);
@@ -61,6 +67,59 @@ public sealed record NodeActivity(ImmutableArray<ulong> MinedHeights, ImmutableA
 
     internal static ImmutableArray<ulong> Push(ImmutableArray<ulong> list, ulong height) =>
         list.Length >= Window ? list.RemoveAt(0).Add(height) : list.Add(height);
+
+    /// <summary>Value equality over the contents of the three lists (a record would compare the arrays by reference).</summary>
+    public bool Equals(NodeActivity? other) =>
+        other is not null
+        && SameHeights(MinedHeights, other.MinedHeights)
+        && SameHeights(AttestedHeights, other.AttestedHeights)
+        && SameHeights(PenaltyHeights, other.PenaltyHeights);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        AddHeights(ref hash, MinedHeights);
+        AddHeights(ref hash, AttestedHeights);
+        AddHeights(ref hash, PenaltyHeights);
+        return hash.ToHashCode();
+    }
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("MinedHeights = ");
+        PrintHeights(builder, MinedHeights);
+        builder.Append(", AttestedHeights = ");
+        PrintHeights(builder, AttestedHeights);
+        builder.Append(", PenaltyHeights = ");
+        PrintHeights(builder, PenaltyHeights);
+        return true;
+    }
+
+    // A default (uninitialised) ImmutableArray counts as empty, so default and [] compare equal and print alike.
+    private static bool SameHeights(ImmutableArray<ulong> a, ImmutableArray<ulong> b) =>
+        (a.IsDefault ? [] : a.AsSpan()).SequenceEqual(b.IsDefault ? [] : b.AsSpan());
+
+    private static void AddHeights(ref HashCode hash, ImmutableArray<ulong> heights)
+    {
+        var span = heights.IsDefault ? [] : heights.AsSpan();
+        hash.Add(span.Length);
+        foreach (var h in span)
+        {
+            hash.Add(h);
+        }
+    }
+
+    private static void PrintHeights(System.Text.StringBuilder builder, ImmutableArray<ulong> heights)
+    {
+        builder.Append('[');
+        if (!heights.IsDefault)
+        {
+            builder.AppendJoin(", ", heights);
+        }
+
+        builder.Append(']');
+    }
 }
 
 /// <summary>A registered patient (pseudonymous: the chain holds no personal data).</summary>
@@ -80,13 +139,23 @@ public sealed record PatientInfo(Address Id, PublicKey Key, Hash256 PseudonymCom
 /// <param name="Revoked">True once revoked.</param>
 public sealed record DeviceInfo(Address Id, PublicKey Key, Address Patient, Address Provider, Transactions.DeviceClass DeviceClass, ulong RegisteredAtHeight, bool Revoked);
 
-/// <summary>An access grant from a patient to a provider.</summary>
+/// <summary>
+/// A patient's grant to a provider for one record type. Each type has its own expiry: a grant transaction covering
+/// several types creates one of these per type, and a later grant of another type never changes this one.
+/// </summary>
 /// <param name="Patient">Grantor.</param>
 /// <param name="Grantee">Provider receiving access.</param>
-/// <param name="Scope">Record types covered.</param>
-/// <param name="ExpiresAtMs">Expiry, UTC ms.</param>
-/// <param name="GrantedAtHeight">Height of the grant.</param>
-public sealed record AccessGrantInfo(Address Patient, Address Grantee, Transactions.RecordScope Scope, long ExpiresAtMs, ulong GrantedAtHeight);
+/// <param name="RecordType">The record type covered.</param>
+/// <param name="ExpiresAtMs">Expiry, UTC ms (access ends at this instant).</param>
+/// <param name="GrantedAtHeight">Height of the block holding the grant that set this expiry.</param>
+public sealed record AccessGrantInfo(Address Patient, Address Grantee, Transactions.RecordType RecordType, long ExpiresAtMs, ulong GrantedAtHeight)
+{
+    /// <summary>The scope flag of <see cref="RecordType"/>.</summary>
+    public Transactions.RecordScope Scope => Transactions.RecordScopeExtensions.ToScope(RecordType);
+
+    /// <summary>True while the grant lets the grantee read: <paramref name="nowMs"/> is before the expiry.</summary>
+    public bool IsActiveAt(long nowMs) => ExpiresAtMs > nowMs;
+}
 
 /// <summary>An anchored off-chain record.</summary>
 /// <param name="CiphertextHash">SHA-256 of the ciphertext.</param>

@@ -19,7 +19,7 @@ public sealed class LedgerState : ILedgerStateView
         ImmutableSortedDictionary<Address, NodeInfo> nodes,
         ImmutableDictionary<Address, PatientInfo> patients,
         ImmutableDictionary<Address, DeviceInfo> devices,
-        ImmutableDictionary<(Address Patient, Address Grantee), AccessGrantInfo> grants,
+        ImmutableDictionary<Address, ImmutableSortedDictionary<(Address Grantee, RecordType RecordType), AccessGrantInfo>> grants,
         ImmutableDictionary<Hash256, RecordInfo> records,
         ImmutableDictionary<Address, ulong> sequences,
         ImmutableDictionary<(Address Node, ulong Height), Hash256> attestations,
@@ -50,7 +50,8 @@ public sealed class LedgerState : ILedgerStateView
 
     internal ImmutableDictionary<Address, DeviceInfo> Devices { get; }
 
-    internal ImmutableDictionary<(Address Patient, Address Grantee), AccessGrantInfo> Grants { get; }
+    /// <summary>Grants by patient, then by (grantee, record type): one entry per scope, each with its own expiry.</summary>
+    internal ImmutableDictionary<Address, ImmutableSortedDictionary<(Address Grantee, RecordType RecordType), AccessGrantInfo>> Grants { get; }
 
     internal ImmutableDictionary<Hash256, RecordInfo> Records { get; }
 
@@ -79,7 +80,7 @@ public sealed class LedgerState : ILedgerStateView
             nodes.ToImmutable(),
             ImmutableDictionary<Address, PatientInfo>.Empty,
             ImmutableDictionary<Address, DeviceInfo>.Empty,
-            ImmutableDictionary<(Address, Address), AccessGrantInfo>.Empty,
+            ImmutableDictionary<Address, ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>>.Empty,
             ImmutableDictionary<Hash256, RecordInfo>.Empty,
             ImmutableDictionary<Address, ulong>.Empty,
             ImmutableDictionary<(Address, ulong), Hash256>.Empty,
@@ -103,7 +104,12 @@ public sealed class LedgerState : ILedgerStateView
     public DeviceInfo? GetDevice(Address id) => Devices.GetValueOrDefault(id);
 
     /// <inheritdoc />
-    public AccessGrantInfo? GetGrant(Address patient, Address grantee) => Grants.GetValueOrDefault((patient, grantee));
+    public AccessGrantInfo? GetGrant(Address patient, Address grantee, RecordType recordType) =>
+        Grants.GetValueOrDefault(patient)?.GetValueOrDefault((grantee, recordType));
+
+    /// <inheritdoc />
+    public IEnumerable<AccessGrantInfo> GetGrants(Address patient) =>
+        Grants.GetValueOrDefault(patient)?.Values ?? [];
 
     /// <inheritdoc />
     public RecordInfo? GetRecord(Hash256 ciphertextHash) => Records.GetValueOrDefault(ciphertextHash);
@@ -121,15 +127,29 @@ public sealed class LedgerState : ILedgerStateView
     public IReadOnlySet<Address> GetAttesters(Hash256 blockHash) => Attesters.GetValueOrDefault(blockHash) ?? ImmutableHashSet<Address>.Empty;
 
     /// <summary>The records of a patient that <paramref name="grantee"/> may read at <paramref name="nowMs"/>.</summary>
+    /// <remarks>
+    /// Each record type is judged by its own grant: a later grant of another type never extends this one. A grantee
+    /// whose node an authority revoked reads nothing, whatever its grants say.
+    /// </remarks>
     public IEnumerable<RecordInfo> GetReadableRecords(Address patient, Address grantee, long nowMs)
     {
-        var grant = GetGrant(patient, grantee);
-        if (grant is null || grant.ExpiresAtMs <= nowMs)
+        if (GetNode(grantee) is not { Revoked: false })
         {
             return [];
         }
 
-        return Records.Values.Where(r => r.Patient == patient && grant.Scope.Covers(r.RecordType)).OrderBy(r => r.MeasuredAtMs);
+        var readable = RecordScope.None;
+        foreach (var grant in GetGrants(patient))
+        {
+            if (grant.Grantee == grantee && grant.IsActiveAt(nowMs))
+            {
+                readable |= grant.RecordType.ToScope();
+            }
+        }
+
+        return readable == RecordScope.None
+            ? []
+            : Records.Values.Where(r => r.Patient == patient && readable.Covers(r.RecordType)).OrderBy(r => r.MeasuredAtMs);
     }
 
     /// <summary>Applies a whole block; returns the new state or the first failure (with the transaction index in the message).</summary>

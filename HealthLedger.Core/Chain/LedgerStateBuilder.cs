@@ -14,7 +14,7 @@ internal sealed class LedgerStateBuilder
     private readonly ImmutableSortedDictionary<Address, NodeInfo>.Builder _nodes;
     private readonly ImmutableDictionary<Address, PatientInfo>.Builder _patients;
     private readonly ImmutableDictionary<Address, DeviceInfo>.Builder _devices;
-    private readonly ImmutableDictionary<(Address Patient, Address Grantee), AccessGrantInfo>.Builder _grants;
+    private readonly ImmutableDictionary<Address, ImmutableSortedDictionary<(Address Grantee, RecordType RecordType), AccessGrantInfo>>.Builder _grants;
     private readonly ImmutableDictionary<Hash256, RecordInfo>.Builder _records;
     private readonly ImmutableDictionary<Address, ulong>.Builder _sequences;
     private readonly ImmutableDictionary<(Address Node, ulong Height), Hash256>.Builder _attestations;
@@ -227,6 +227,9 @@ internal sealed class LedgerStateBuilder
         return ValidationResult.Ok;
     }
 
+    // One grant per (patient, grantee, record type), each with its own expiry. A grant covering several types writes
+    // one entry per type; a re-grant of a type replaces that type's expiry (later or earlier: the patient's latest word
+    // wins, so re-granting with a nearer expiry shortens access); other types are untouched.
     private ValidationResult ApplyAccessGrant(Address sender, AccessGrant p)
     {
         if (!_patients.ContainsKey(sender))
@@ -244,30 +247,47 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.Expired, $"grant expires at {p.ExpiresAtMs}, block time is {_ctx.TimestampMs}", p.ExpiresAtMs, _ctx.TimestampMs);
         }
 
-        var scope = _grants.TryGetValue((sender, p.Grantee), out var existing) && existing.ExpiresAtMs > _ctx.TimestampMs ? existing.Scope | p.Scope : p.Scope;
-        _grants[(sender, p.Grantee)] = new AccessGrantInfo(sender, p.Grantee, scope, p.ExpiresAtMs, _ctx.Height);
+        var grants = (_grants.GetValueOrDefault(sender) ?? ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>.Empty).ToBuilder();
+        foreach (var type in RecordTypesIn(p.Scope))
+        {
+            grants[(p.Grantee, type)] = new AccessGrantInfo(sender, p.Grantee, type, p.ExpiresAtMs, _ctx.Height);
+        }
+
+        _grants[sender] = grants.ToImmutable();
         return ValidationResult.Ok;
     }
 
+    // Revoking removes exactly the named types' grants; the others keep their own expiry. Naming no type that has a grant
+    // (expired or not) is refused, so a revoke always changes the state.
     private ValidationResult ApplyAccessRevoke(Address sender, AccessRevoke p)
     {
-        if (!_grants.TryGetValue((sender, p.Grantee), out var grant))
+        var existing = _grants.GetValueOrDefault(sender);
+        var grants = existing?.ToBuilder();
+        var removed = 0;
+        foreach (var type in RecordTypesIn(p.Scope))
         {
-            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no grant from {sender} to {p.Grantee}");
+            removed += grants is not null && grants.Remove((p.Grantee, type)) ? 1 : 0;
         }
 
-        var remaining = grant.Scope & ~p.Scope;
-        if (remaining == RecordScope.None)
+        if (removed == 0)
         {
-            _grants.Remove((sender, p.Grantee));
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no grant from {sender} to {p.Grantee} for scope 0x{(byte)p.Scope:x2}");
+        }
+
+        if (grants!.Count == 0)
+        {
+            _grants.Remove(sender);
         }
         else
         {
-            _grants[(sender, p.Grantee)] = grant with { Scope = remaining };
+            _grants[sender] = grants.ToImmutable();
         }
 
         return ValidationResult.Ok;
     }
+
+    private static IEnumerable<RecordType> RecordTypesIn(RecordScope scope) =>
+        Enum.GetValues<RecordType>().Where(type => scope.Covers(type));
 
     private ValidationResult ApplyAttestation(Address sender, Attestation p)
     {

@@ -46,7 +46,20 @@ public sealed class BlockStoreCorruptedException : Exception
         Damage = damage;
     }
 
-    /// <summary>The damaged segment file ("" when unknown).</summary>
+    /// <summary>Creates an exception about a store file that is not a segment (the directory, <c>LOCK</c>, <c>MANIFEST</c>).</summary>
+    /// <param name="path">The file or directory.</param>
+    /// <param name="damage">What is wrong.</param>
+    /// <param name="detail">A human-readable explanation.</param>
+    public BlockStoreCorruptedException(string path, BlockStoreDamage damage, string detail)
+        : base($"Block store file {path} is not usable: {damage}. {detail}")
+    {
+        SegmentPath = path;
+        Segment = -1;
+        Offset = -1;
+        Damage = damage;
+    }
+
+    /// <summary>The damaged segment file ("" when unknown; the file's path for damage outside segments).</summary>
     public string SegmentPath { get; }
 
     /// <summary>The damaged segment number (-1 when unknown).</summary>

@@ -47,4 +47,11 @@ public enum BlockStoreDamage
 
     /// <summary>A record read after open no longer matches what was verified on open (the file changed underneath).</summary>
     ChangedAfterOpen,
+
+    /// <summary>The store directory, a segment, <c>LOCK</c> or <c>MANIFEST</c> is a symbolic link. Always an error:
+    /// the store never follows links, so it never reads or writes a file outside its directory.</summary>
+    SymbolicLink,
+
+    /// <summary>The <c>MANIFEST</c> file has the wrong size, magic, version or checksum. Always an error.</summary>
+    BadManifest,
 }

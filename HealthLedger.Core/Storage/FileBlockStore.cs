@@ -38,8 +38,10 @@ public sealed class FileBlockStore : IBlockStore
         List<RecordLocation> records,
         Dictionary<Hash256, int> byHash,
         long segmentLength,
-        BlockStoreOpenReport report)
+        BlockStoreOpenReport report,
+        Hash256? genesisHash)
     {
+        GenesisHash = genesisHash;
         _directory = directory;
         _options = options;
         _lockFile = lockFile;
@@ -52,6 +54,10 @@ public sealed class FileBlockStore : IBlockStore
 
     /// <summary>What was found and repaired when the store was opened.</summary>
     public BlockStoreOpenReport OpenReport { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Read from the <c>MANIFEST</c> file (written at creation when <see cref="FileBlockStoreOptions.ExpectedGenesisHash"/> is set).</remarks>
+    public Hash256? GenesisHash { get; }
 
     /// <summary>The settings the store was opened with.</summary>
     public FileBlockStoreOptions Options => _options;
@@ -78,6 +84,15 @@ public sealed class FileBlockStore : IBlockStore
     /// </summary>
     /// <exception cref="BlockStoreCorruptedException">Damage that cannot be repaired without dropping valid data.</exception>
     /// <exception cref="BlockStoreLockedException">Another store has the directory open.</exception>
+    /// <exception cref="BlockStoreGenesisMismatchException">
+    /// <see cref="FileBlockStoreOptions.ExpectedGenesisHash"/> is set and the store belongs to another genesis, or holds
+    /// blocks without a manifest (unless <see cref="FileBlockStoreOptions.AdoptStoreWithoutManifest"/>).
+    /// </exception>
+    /// <remarks>
+    /// The directory, its segments, <c>LOCK</c> and <c>MANIFEST</c> must not be symbolic links
+    /// (<see cref="BlockStoreCorruptedException"/> with <see cref="BlockStoreDamage.SymbolicLink"/>): the store never
+    /// reads or writes a file outside its directory.
+    /// </remarks>
     public static FileBlockStore Open(string directory, FileBlockStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -85,6 +100,7 @@ public sealed class FileBlockStore : IBlockStore
         options.Validate();
         directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(directory);
+        StoreFiles.RefuseLink(directory);
 
         var lockFile = AcquireLock(directory);
         var segments = new List<SafeFileHandle>();
@@ -93,6 +109,7 @@ public sealed class FileBlockStore : IBlockStore
             var records = new List<RecordLocation>();
             var byHash = new Dictionary<Hash256, int>();
             var numbers = ListSegments(directory);
+            var genesisHash = CheckGenesis(directory, options, numbers);
             var damage = BlockStoreDamage.None;
             long truncated = 0;
             int? damagedSegment = null;
@@ -111,7 +128,7 @@ public sealed class FileBlockStore : IBlockStore
                 {
                     var isLast = i == numbers.Count - 1;
                     var path = Path.Combine(directory, SegmentFormat.FileName(i));
-                    var handle = File.OpenHandle(path, FileMode.Open, isLast ? FileAccess.ReadWrite : FileAccess.Read, FileShare.Read);
+                    var handle = StoreFiles.OpenExisting(path, write: isLast, segment: i);
                     segments.Add(handle);
                     var scanner = new SegmentScanner(handle, RandomAccess.GetLength(handle), options.MaxRecordSize);
                     var headerDamage = scanner.CheckHeader(i);
@@ -188,8 +205,15 @@ public sealed class FileBlockStore : IBlockStore
                 }
             }
 
+            if (genesisHash is null && options.ExpectedGenesisHash is { } adopted)
+            {
+                // Every segment verified: record which chain this (empty or explicitly adopted) store belongs to.
+                StoreManifest.Write(directory, adopted);
+                genesisHash = adopted;
+            }
+
             var report = new BlockStoreOpenReport(records.Count, segments.Count, truncated, damage, damagedSegment, damagedOffset);
-            return new FileBlockStore(directory, options, lockFile, segments, records, byHash, lastLength, report);
+            return new FileBlockStore(directory, options, lockFile, segments, records, byHash, lastLength, report, genesisHash);
         }
         catch
         {
@@ -461,16 +485,61 @@ public sealed class FileBlockStore : IBlockStore
         }
     }
 
+    // Refuses a store of another chain before anything is read or repaired. Returns the recorded genesis hash, or null
+    // when there is no manifest (then Open writes one after verifying the segments if an expected hash was given and the
+    // store is empty or adopted).
+    private static Hash256? CheckGenesis(string directory, FileBlockStoreOptions options, List<int> numbers)
+    {
+        var recorded = StoreManifest.Read(directory);
+        if (options.ExpectedGenesisHash is not { } expected)
+        {
+            return recorded;
+        }
+
+        if (recorded is { } found)
+        {
+            return found == expected ? found : throw new BlockStoreGenesisMismatchException(directory, expected, found);
+        }
+
+        var holdsBlocks = numbers.Count > 1
+            || (numbers.Count == 1 && new FileInfo(Path.Combine(directory, SegmentFormat.FileName(0))).Length > SegmentFormat.HeaderSize);
+        return holdsBlocks && !options.AdoptStoreWithoutManifest
+            ? throw new BlockStoreGenesisMismatchException(directory, expected, null)
+            : null;
+    }
+
+    // LOCK is never written; it must not be a link (opening one would take the lock on, or create, a file elsewhere).
+    // CreateNew fails on any existing name (a dangling link included); an existing LOCK is then opened without creation.
     private static FileStream AcquireLock(string directory)
     {
         var path = Path.Combine(directory, SegmentFormat.LockFileName);
+        StoreFiles.RefuseLink(path);
+        FileStream stream;
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e)
+        catch (IOException) when (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
         {
-            throw new BlockStoreLockedException($"The block store in {directory} is already open for writing.", e);
+            try
+            {
+                stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (e is not FileNotFoundException)
+            {
+                throw new BlockStoreLockedException($"The block store in {directory} is already open for writing.", e);
+            }
+        }
+
+        try
+        {
+            StoreFiles.RefuseLink(path);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
     }
 

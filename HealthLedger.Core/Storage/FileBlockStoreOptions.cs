@@ -48,6 +48,22 @@ public sealed record FileBlockStoreOptions
     /// </summary>
     public long SegmentSizeLimit { get; init; } = DefaultSegmentSizeLimit;
 
+    /// <summary>
+    /// The genesis hash (<c>Blockchain.GenesisHash(genesis)</c>) of the chain the caller runs. When set, <c>Open</c>
+    /// refuses a store whose <c>MANIFEST</c> names another one, or that holds blocks but has no manifest, with
+    /// <see cref="BlockStoreGenesisMismatchException"/>; an empty store gets a manifest naming this hash. When null
+    /// (the default) no manifest is written or required, and one that exists is only reported
+    /// (<see cref="FileBlockStore.GenesisHash"/>).
+    /// </summary>
+    public Crypto.Hash256? ExpectedGenesisHash { get; init; }
+
+    /// <summary>
+    /// With <see cref="ExpectedGenesisHash"/>: adopt a store that holds blocks but has no manifest (one written before
+    /// manifests existed) by writing a manifest naming the expected hash. Default false: such a store is refused,
+    /// because nothing in it shows which chain wrote it. Set it once, for the first open after an upgrade.
+    /// </summary>
+    public bool AdoptStoreWithoutManifest { get; init; }
+
     /// <summary>The defaults: fsync on every append, 16 MiB records, 64 MiB segments.</summary>
     public static FileBlockStoreOptions Default { get; } = new();
 

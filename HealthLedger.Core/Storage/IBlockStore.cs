@@ -11,6 +11,9 @@ public interface IBlockStore : IDisposable
     /// <summary>Number of blocks stored.</summary>
     long Count { get; }
 
+    /// <summary>The genesis hash the store records it belongs to, or null when it records none.</summary>
+    Hash256? GenesisHash { get; }
+
     /// <summary>
     /// Appends one encoded block. When this returns, the block is durable according to the store's
     /// durability policy (the file store fsyncs before returning unless configured otherwise).

@@ -12,6 +12,12 @@ public sealed class InMemoryBlockStore : IBlockStore
     private readonly List<StoredBlock> _blocks = [];
     private readonly Dictionary<Hash256, int> _byHash = [];
 
+    /// <summary>Creates an empty store, optionally recording the genesis hash of the chain it belongs to.</summary>
+    public InMemoryBlockStore(Hash256? genesisHash = null) => GenesisHash = genesisHash;
+
+    /// <inheritdoc />
+    public Hash256? GenesisHash { get; }
+
     /// <inheritdoc />
     public long Count
     {

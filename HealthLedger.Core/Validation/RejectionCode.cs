@@ -103,4 +103,6 @@ public enum RejectionCode
     SenderLimit = 502,
     /// <summary>A pluggable gate (for example the intrusion detector) refused the transaction.</summary>
     RefusedByGate = 503,
+    /// <summary>The transaction's mempool priority class already holds its share of the pool (in transactions or bytes).</summary>
+    PriorityClassFull = 504,
 }

@@ -24,7 +24,7 @@ internal sealed class LocalNode : IDisposable
         Key = key;
         _engine = ConsensusEngines.Create(genesis);
         _sealer = _engine.CreateSealer(SimdNonceSearcher.Instance);
-        Store = FileBlockStore.Open(directory);
+        Store = FileBlockStore.Open(directory, new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(genesis) });
         Chain = new Blockchain(genesis, _engine, Store, time);
         Pool = new TransactionPool(Chain, time);
         Gossip = new GossipNode(name, Chain, Pool);

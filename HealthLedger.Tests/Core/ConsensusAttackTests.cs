@@ -232,6 +232,17 @@ public sealed class ConsensusAttackTests
     // ---- Symptom 12 (chain side): a store from another chain ----
 
     [Test]
+    public void A_store_that_records_another_genesis_is_refused_with_a_typed_error()
+    {
+        var one = new TestLedger();
+        var two = new TestLedger(configure: g => g with { ChainId = 2 });
+        var store = new InMemoryBlockStore(Blockchain.GenesisHash(one.Genesis));
+
+        Assert.Throws<BlockStoreGenesisMismatchException>(() => two.NewChain(store));
+        Assert.DoesNotThrow(() => one.NewChain(store));
+    }
+
+    [Test]
     public void Opening_a_store_written_by_another_chain_fails_instead_of_holding_its_blocks_as_orphans()
     {
         var one = new TestLedger();

@@ -23,7 +23,9 @@ internal sealed class FakeLedgerState(ulong height, IEnumerable<NodeInfo> nodes)
 
     public DeviceInfo? GetDevice(Address id) => null;
 
-    public AccessGrantInfo? GetGrant(Address patient, Address grantee) => null;
+    public AccessGrantInfo? GetGrant(Address patient, Address grantee, HealthLedger.Core.Transactions.RecordType recordType) => null;
+
+    public IEnumerable<AccessGrantInfo> GetGrants(Address patient) => [];
 
     public RecordInfo? GetRecord(Hash256 ciphertextHash) => null;
 
