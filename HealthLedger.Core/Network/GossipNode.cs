@@ -197,6 +197,35 @@ public sealed class GossipNode
         }
     }
 
+    /// <summary>
+    /// Finality votes seen from peers (admitted or not: a conflicting vote for a block this node refuses still counts),
+    /// checked for double and surround votes. Signatures and validator status are checked before a vote is recorded.
+    /// </summary>
+    public EquivocationWatch Equivocations { get; } = new();
+
+    /// <summary>
+    /// Raised (on the thread that drives this node) when two votes of one validator conflict: the host signs the
+    /// evidence into a <see cref="Transactions.MisbehaviourEvidence"/> transaction and submits it, so the offence lands
+    /// on-chain (accountable safety, docs/consensus.md §5.5).
+    /// </summary>
+    public event Action<Transactions.MisbehaviourEvidence>? EquivocationDetected;
+
+    internal void ObserveVote(Transactions.Transaction tx)
+    {
+        if (tx.Payload is not Transactions.Attestation
+            || Chain.State.GetNode(tx.SenderAddress) is not { Revoked: false } node
+            || (node.Roles & HealthLedger.Core.Chain.NodeRoles.Validator) == 0
+            || !Chain.TransactionValidator.CheckSignatures(tx).IsValid)
+        {
+            return;
+        }
+
+        if (Equivocations.Observe(tx) is { } evidence)
+        {
+            EquivocationDetected?.Invoke(evidence);
+        }
+    }
+
     internal void Relay(NetworkMessage message, PeerSession? except)
     {
         var frame = MessageCodec.EncodeFrame(message);

@@ -28,6 +28,10 @@ internal sealed class LocalNode : IDisposable
         Chain = new Blockchain(genesis, _engine, Store, time);
         Pool = new TransactionPool(Chain, time);
         Gossip = new GossipNode(name, Chain, Pool);
+
+        // Accountable safety: conflicting votes seen from peers become on-chain evidence signed by this node.
+        Gossip.EquivocationDetected += evidence =>
+            Gossip.PublishTransaction(Transaction.Create(Key, genesis.ChainId, NextSequence(), time.GetUtcNow().ToUnixTimeMilliseconds(), evidence));
     }
 
     public GossipNode Gossip { get; }

@@ -18,6 +18,20 @@ internal sealed class TransactionGossipBehaviour(GossipNode node, GossipOptions 
         {
             node.Relay(message, except: from);
         }
+
+        // A vote the pool refused because it conflicts with this branch, or names a block this node does not follow,
+        // may be half of an equivocation: watch it all the same.
+        if (r.Accepted || r.Validation.Code is RejectionCode.ConflictingAttestation or RejectionCode.UnknownAttestedBlock or RejectionCode.DuplicateInMempool)
+        {
+            try
+            {
+                node.ObserveVote(Transactions.Transaction.Decode(message.EncodedTransaction));
+            }
+            catch (Encoding.LedgerFormatException)
+            {
+                // already refused by the pool
+            }
+        }
         else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
         {
             from.Penalise(PeerOffence.InvalidTransaction, options.InvalidTransactionPenalty, r.Validation.Code, r.Validation.ToString());
