@@ -133,7 +133,7 @@ internal static class MempoolFloodHarness
             var attestations = new Queue<Transaction>(
                 from height in Enumerable.Range(1, 4)
                 from v in Enumerable.Range(0, _validators.Length)
-                select Transaction.Create(_validators[v], ChainId, (ulong)(height - 1), now, new Attestation(_blocks[height - 1].Hash, (ulong)height, GenesisHash, 0)));
+                select Transaction.Create(_validators[v], ChainId, 0, now, new Attestation(_blocks[height - 1].Hash, (ulong)height, GenesisHash, 0)));
             var stream = new List<Transaction>(registrations + (registrations / 100) + attestations.Count);
             for (var i = 0; i < fresh.Count; i++)
             {

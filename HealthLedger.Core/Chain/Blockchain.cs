@@ -130,6 +130,12 @@ public sealed class Blockchain
     /// <summary>Raised when the best chain changes, after the chain's lock is released, in the order of the changes.</summary>
     public event Action<ChainUpdate>? TipChanged;
 
+    /// <summary>
+    /// Raised for every block added to the tree, on the best chain or a side branch, after the chain's lock is released.
+    /// The mempool uses it to take up the finality votes of side blocks, so that they reach the best chain too.
+    /// </summary>
+    public event Action<ChainEntry>? BlockConnected;
+
     /// <summary>Raised when a block becomes final, after the chain's lock is released, oldest first.</summary>
     public event Action<BlockFinalized>? Finalized;
 
@@ -576,6 +582,11 @@ public sealed class Blockchain
 
         var entry = new ChainEntry(block, parent, parent.CumulativeWork + Engine.GetWork(h, view), state);
         _tree.Add(entry);
+        if (BlockConnected is { } connectedHandler)
+        {
+            _events.Enqueue(() => connectedHandler(entry));
+        }
+
         if (IsBetter(entry, _tree.Tip))
         {
             SwitchTo(entry);

@@ -66,6 +66,14 @@ internal sealed class LedgerStateBuilder
         }
 
         var sender = tx.SenderAddress;
+
+        // Finality votes are not sequenced: each is unique per (validator, target height) on a branch, so a vote
+        // included only on a side branch can still be included on the best chain, by anyone, in any order.
+        if (tx.Payload is Attestation vote)
+        {
+            return ApplyAttestation(sender, vote);
+        }
+
         var expected = _sequences.GetValueOrDefault(sender);
         if (tx.Sequence != expected)
         {
@@ -82,7 +90,6 @@ internal sealed class LedgerStateBuilder
             RecordAnchor p => ApplyRecordAnchor(tx, p),
             AccessGrant p => ApplyAccessGrant(sender, p),
             AccessRevoke p => ApplyAccessRevoke(sender, p),
-            Attestation p => ApplyAttestation(sender, p),
             MisbehaviourEvidence p => ApplyEvidence(sender, p),
             IntrusionReport p => ApplyIntrusionReport(sender, p),
             _ => ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"unknown payload {tx.Payload.GetType().Name}"),

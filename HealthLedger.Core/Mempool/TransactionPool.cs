@@ -59,6 +59,7 @@ public sealed class TransactionPool
         _tip = chain.Tip;
         _pendingState = _tip.State;
         chain.TipChanged += OnTipChanged;
+        chain.BlockConnected += OnBlockConnected;
     }
 
     /// <summary>Number of pending transactions.</summary>
@@ -458,6 +459,26 @@ public sealed class TransactionPool
 
     private BlockContext PendingContext(ChainEntry tip) =>
         new(tip.Height + 1, Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), tip.Header.TimestampMs + 1), _chain.Genesis.ChainId, h => tip.GetAncestor(h)?.Hash);
+
+    /// <summary>
+    /// The finality votes of a block that did not join the best chain are taken up, so that a miner includes them there:
+    /// a node that never saw the side block would otherwise never see them (votes are not sequenced, so they still apply).
+    /// </summary>
+    private void OnBlockConnected(ChainEntry entry)
+    {
+        if (_chain.IsOnBestChain(entry.Hash))
+        {
+            return;
+        }
+
+        foreach (var tx in entry.Block.Transactions)
+        {
+            if (tx.Payload is Attestation)
+            {
+                Submit(tx, TransactionOrigin.Reorg);
+            }
+        }
+    }
 
     private void OnTipChanged(ChainUpdate update)
     {

@@ -324,6 +324,11 @@ public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : Transact
 /// from it is final (docs/consensus.md §5). Honest validators never sign two votes with the same target height and never
 /// a vote whose span surrounds another of theirs; either is provable equivocation (<see cref="EvidenceKind.ConflictingAttestations"/>).
 /// </summary>
+/// <remarks>
+/// A vote's transaction carries sequence 0 and does not advance its sender's sequence: votes are unique per
+/// (validator, target height) on a branch, so one included only on a side branch can be included on the best chain
+/// later, in any order relative to the sender's other transactions.
+/// </remarks>
 /// <param name="BlockHash">The target block.</param>
 /// <param name="BlockHeight">Its height (a node votes at most once per target height).</param>
 /// <param name="SourceHash">The source block: a justified ancestor of the target.</param>

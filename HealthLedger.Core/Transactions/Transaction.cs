@@ -133,7 +133,10 @@ public sealed class Transaction : IEquatable<Transaction>
     }
 
     /// <summary>The state-independent shape check of the payload; null when fine.</summary>
-    public string? CheckShape() => Sender.IsEmpty ? "sender key is empty" : Payload.CheckShape();
+    public string? CheckShape() =>
+        Sender.IsEmpty ? "sender key is empty"
+        : Payload is Attestation && Sequence != 0 ? $"a finality vote carries sequence 0, not {Sequence} (votes are unique per target height, not sequenced)"
+        : Payload.CheckShape();
 
     private static Hash256 ComputeSigningHash(byte version, uint chainId, PublicKey sender, ulong sequence, long timestampMs, TransactionPayload payload)
     {

@@ -74,7 +74,7 @@ internal sealed class LocalNode : IDisposable
     {
         var vote = Chain.CreateVote();
         return vote is not null && _votes.TryAllow(vote)
-            ? Transaction.Create(Key, Chain.Genesis.ChainId, NextSequence(), nowMs, vote)
+            ? Transaction.Create(Key, Chain.Genesis.ChainId, 0, nowMs, vote) // votes carry sequence 0
             : null;
     }
 

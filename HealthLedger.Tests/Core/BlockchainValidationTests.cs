@@ -184,9 +184,9 @@ public sealed class BlockchainValidationTests
         var a = _t.Extend(_chain, _chain.Tip, 1);
         var side = _t.MakeBlock(_chain.GenesisEntry, nonce: 77);
         _chain.AddBlock(side);
-        var first = _t.Attest(1, 0, a);
+        var first = _t.Attest(1, a);
         Add(first);
-        var conflicting = _t.Tx(_t.Validators[1], 1, new Attestation(side.Hash, 1, _chain.GenesisEntry.Hash, 0));
+        var conflicting = _t.Tx(_t.Validators[1], 0, new Attestation(side.Hash, 1, _chain.GenesisEntry.Hash, 0));
         AssertRejected(Add(conflicting), RejectionCode.ConflictingAttestation);
 
         var evidence = EvidenceVerifier.FromAttestations(first, conflicting);
@@ -199,8 +199,8 @@ public sealed class BlockchainValidationTests
     public void Evidence_that_proves_nothing_is_rejected()
     {
         var a = _t.Extend(_chain, _chain.Tip, 1);
-        var at1 = _t.Attest(1, 0, a);
-        var at2 = _t.Attest(2, 0, a);
+        var at1 = _t.Attest(1, a);
+        var at2 = _t.Attest(2, a);
         AssertRejected(Add(_t.Tx(_t.Validators[3], 0, EvidenceVerifier.FromAttestations(at1, at2))), RejectionCode.InvalidEvidence);
     }
 
@@ -223,7 +223,7 @@ public sealed class BlockchainValidationTests
     public void Revoked_node_cannot_act()
     {
         Add(_t.Tx(_t.Authority, 0, new NodeRevocation(_t.Validators[4].Address)));
-        AssertRejected(Add(_t.Attest(4, 0, _chain.Tip)), RejectionCode.NodeRevoked);
+        AssertRejected(Add(_t.Attest(4, _chain.Tip)), RejectionCode.NodeRevoked);
     }
 
     [Test]

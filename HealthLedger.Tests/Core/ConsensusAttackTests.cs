@@ -68,7 +68,7 @@ public sealed class ConsensusAttackTests
         var a1 = t.MakeBlock(f, threshold: 1, nonce: 9001, miner: 4);
         Assert.That(chain.AddBlock(a1).Status, Is.EqualTo(BlockStatus.SideBranch));
         var a1Entry = chain.GetEntry(a1.Hash)!;
-        var a2 = t.MakeBlock(a1Entry, [t.Attest(4, 0, a1Entry, source: f)], threshold: 1, nonce: 9002, miner: 4);
+        var a2 = t.MakeBlock(a1Entry, [t.Attest(4, a1Entry, source: f)], threshold: 1, nonce: 9002, miner: 4);
         Assert.That(chain.AddBlock(a2).Status, Is.EqualTo(BlockStatus.SideBranch));
 
         Assert.Multiple(() =>
@@ -92,7 +92,7 @@ public sealed class ConsensusAttackTests
         var a1 = t.MakeBlock(f, threshold: 1, nonce: 501, miner: 2);
         AddBlock(chain, a1);
         var a1Entry = chain.GetEntry(a1.Hash)!;
-        var votes = new[] { t.Attest(2, 0, a1Entry), t.Attest(3, 0, a1Entry), t.Tx(newcomers[0], 0, Vote(a1Entry, chain.GenesisEntry)) };
+        var votes = new[] { t.Attest(2, a1Entry), t.Attest(3, a1Entry), t.Tx(newcomers[0], 0, Vote(a1Entry, chain.GenesisEntry)) };
         AddBlock(chain, t.MakeBlock(a1Entry, votes, threshold: 1, nonce: 502, miner: 3));
 
         Assert.That(FinalityQuorum.Required(11, 1), Is.EqualTo(8));
@@ -109,12 +109,12 @@ public sealed class ConsensusAttackTests
         var fork = chain.Tip;
         var a = chain.GetEntry(AddBlock(chain, t.MakeBlock(fork, nonce: 601, miner: 0)))!;
         var b = chain.GetEntry(AddBlock(chain, t.MakeBlock(fork, nonce: 602, miner: 1)))!;
-        var groupA = new[] { t.Attest(0, 0, a), t.Attest(1, 0, a), t.Tx(newcomers[0], 0, Vote(a, chain.GenesisEntry)) };
-        var groupB = new[] { t.Attest(2, 0, b), t.Attest(3, 0, b), t.Tx(newcomers[1], 0, Vote(b, chain.GenesisEntry)) };
+        var groupA = new[] { t.Attest(0, a), t.Attest(1, a), t.Tx(newcomers[0], 0, Vote(a, chain.GenesisEntry)) };
+        var groupB = new[] { t.Attest(2, b), t.Attest(3, b), t.Tx(newcomers[1], 0, Vote(b, chain.GenesisEntry)) };
         var a2 = chain.GetEntry(AddBlock(chain, t.MakeBlock(a, groupA, nonce: 603)))!;
         var b2 = chain.GetEntry(AddBlock(chain, t.MakeBlock(b, groupB, nonce: 604)))!;
-        AddBlock(chain, t.MakeBlock(a2, [.. groupA.Take(2).Select((_, i) => t.Attest(i, 1, a2, source: a))], nonce: 605));
-        AddBlock(chain, t.MakeBlock(b2, [.. new[] { 2, 3 }.Select(i => t.Attest(i, 1, b2, source: b))], nonce: 606));
+        AddBlock(chain, t.MakeBlock(a2, [.. groupA.Take(2).Select((_, i) => t.Attest(i, a2, source: a))], nonce: 605));
+        AddBlock(chain, t.MakeBlock(b2, [.. new[] { 2, 3 }.Select(i => t.Attest(i, b2, source: b))], nonce: 606));
 
         Assert.Multiple(() =>
         {
@@ -134,7 +134,7 @@ public sealed class ConsensusAttackTests
         var h3 = chain.GetEntry(AddBlock(chain, t.MakeBlock(h2, threshold: 3, nonce: 703)))!;
 
         // The honest validators' votes for h1 are public (gossiped); the attacker includes them first, on a branch from h1.
-        var publicVotes = Enumerable.Range(0, 4).Select(v => t.Attest(v, 0, h1)).ToArray();
+        var publicVotes = Enumerable.Range(0, 4).Select(v => t.Attest(v, h1)).ToArray();
         var a2 = t.MakeBlock(h1, publicVotes, threshold: 3, nonce: 704, miner: 4);
         Assert.That(chain.AddBlock(a2).Status, Is.EqualTo(BlockStatus.SideBranch));
 
@@ -297,8 +297,8 @@ public sealed class ConsensusAttackTests
     private static ChainEntry FinaliseOneBlock(TestLedger t, Blockchain chain)
     {
         var b1 = t.Extend(chain, chain.Tip, 1);
-        var b2 = chain.GetEntry(AddBlock(chain, t.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 0, b1))], nonce: 11)))!;
-        AddBlock(chain, t.MakeBlock(b2, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 1, b2, source: b1))], nonce: 12));
+        var b2 = chain.GetEntry(AddBlock(chain, t.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, b1))], nonce: 11)))!;
+        AddBlock(chain, t.MakeBlock(b2, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, b2, source: b1))], nonce: 12));
         Assert.That(chain.LastFinal.Hash, Is.EqualTo(b1.Hash));
         return b1;
     }

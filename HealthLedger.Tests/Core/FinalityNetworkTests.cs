@@ -115,8 +115,8 @@ public sealed class FinalityNetworkTests
         var b = net.Mine(1);
         Assert.That(a.Header.Height, Is.EqualTo(b.Header.Height));
         var genesis = net.Chains[0].GenesisEntry;
-        var attestA = net.Sign(4, new Attestation(a.Hash, a.Header.Height, genesis.Hash, 0));
-        var attestB = net.Sign(4, new Attestation(b.Hash, b.Header.Height, genesis.Hash, 0));
+        var attestA = Transaction.Create(net.Keys[4], net.Genesis.ChainId, 0, net.Time.NowMs, new Attestation(a.Hash, a.Header.Height, genesis.Hash, 0));
+        var attestB = Transaction.Create(net.Keys[4], net.Genesis.ChainId, 0, net.Time.NowMs, new Attestation(b.Hash, b.Header.Height, genesis.Hash, 0));
         net.Deliver(a, [2]);
         var creditBefore = EnhancedProofOfWorkEngine.GetCredit(net.Keys[4].PublicKey, net.Chains[2].TipView);
 

@@ -27,7 +27,7 @@ public sealed class ReorgTests
         // Branch A: patient, device, two records.
         var a1 = t.MakeBlock(fork, [t.RegisterPatient()], nonce: 100);
         chain.AddBlock(a1);
-        var a2 = t.MakeBlock(chain.GetEntry(a1.Hash)!, [t.RegisterDevice(), t.Attest(1, 0, fork)], nonce: 101);
+        var a2 = t.MakeBlock(chain.GetEntry(a1.Hash)!, [t.RegisterDevice(), t.Attest(1, fork)], nonce: 101);
         chain.AddBlock(a2);
         var a3 = t.MakeBlock(chain.GetEntry(a2.Hash)!, [t.Anchor(0, "a")], nonce: 102);
         chain.AddBlock(a3);
@@ -38,7 +38,7 @@ public sealed class ReorgTests
         var winning = new List<HealthLedger.Core.Blocks.Block>();
         for (var i = 0; i < 4; i++)
         {
-            var txs = i == 0 ? new[] { t.RegisterPatient(), t.Attest(2, 0, fork) } : Array.Empty<Transaction>();
+            var txs = i == 0 ? new[] { t.RegisterPatient(), t.Attest(2, fork) } : Array.Empty<Transaction>();
             var b = t.MakeBlock(tip, txs, nonce: 200UL + (ulong)i, miner: 3);
             var r = chain.AddBlock(b);
             Assert.That(r.IsAccepted, Is.True, r.Validation.ToString());
@@ -82,12 +82,12 @@ public sealed class ReorgTests
         var chain = t.NewChain();
         var b1 = t.Extend(chain, chain.Tip, 1);
         // Five validators: a quorum is four votes. Votes genesis -> b1 justify b1; votes b1 -> b2 then make b1 final.
-        var b2 = t.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 0, b1))], nonce: 5);
+        var b2 = t.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, b1))], nonce: 5);
         Assert.That(chain.AddBlock(b2).Status, Is.EqualTo(BlockStatus.Connected));
         Assert.That(chain.IsJustified(b1.Hash), Is.True);
         Assert.That(chain.LastFinal.Height, Is.Zero, "justified is not yet final");
         var b2Entry = chain.GetEntry(b2.Hash)!;
-        var b3 = t.MakeBlock(b2Entry, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, 1, b2Entry, source: b1))], nonce: 6);
+        var b3 = t.MakeBlock(b2Entry, [.. Enumerable.Range(0, 4).Select(v => t.Attest(v, b2Entry, source: b1))], nonce: 6);
         Assert.That(chain.AddBlock(b3).Status, Is.EqualTo(BlockStatus.Connected));
         Assert.That(chain.LastFinal.Hash, Is.EqualTo(b1.Hash));
 

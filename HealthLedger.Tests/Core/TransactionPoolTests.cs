@@ -79,7 +79,7 @@ public sealed class TransactionPoolTests
         var refused = pool.Submit(_t.RegisterPatient());
         Assert.That((refused.Validation.Code, refused.Validation.Actual, refused.Validation.Limit), Is.EqualTo((RejectionCode.MempoolFull, (long?)5, (long?)4)));
         var b1 = _t.Extend(_chain, _chain.Tip, 1);
-        var attestation = _t.Attest(0, 0, b1);
+        var attestation = _t.Attest(0, b1);
         Assert.That(pool.Submit(attestation).Accepted, Is.True);
         Assert.That(pool.Count, Is.EqualTo(4));
         Assert.That(pool.Contains(flood[^1].Id), Is.False, "the newest transaction of the lowest class was evicted");
@@ -177,7 +177,7 @@ public sealed class TransactionPoolTests
         Assert.That(results.Where(r => !r.Accepted).Select(r => r.Validation.Code).Distinct(), Is.EqualTo(new[] { RejectionCode.PriorityClassFull }));
         var anchors = Enumerable.Range(0, 150).Select(i => _t.Anchor((ulong)i, $"reading-{i}")).ToList();
         Assert.That(anchors.Select(a => pool.Submit(a).Validation.Code), Is.All.EqualTo(RejectionCode.None));
-        Assert.That(pool.Submit(_t.Attest(0, 0, _chain.Tip)).Accepted, Is.True);
+        Assert.That(pool.Submit(_t.Attest(0, _chain.Tip)).Accepted, Is.True);
         Assert.That(pool.Count, Is.EqualTo(171));
     }
 
@@ -286,7 +286,7 @@ public sealed class TransactionPoolTests
         using var device2 = KeyPair.FromLabel("device-2");
         var tx = kind switch
         {
-            TransactionKind.Attestation => _t.Attest(1, 0, _chain.Tip),
+            TransactionKind.Attestation => _t.Attest(1, _chain.Tip),
             TransactionKind.RecordAnchor => _t.Anchor(0),
             TransactionKind.DeviceRegistration => _t.RegisterDevice(1, device2),
             TransactionKind.AccessGrant => Grant(1),
@@ -306,7 +306,7 @@ public sealed class TransactionPoolTests
         var newcomer = FreshRegistrations(1, "template")[0];
         var grant = Grant(1);
         var anchor = _t.Anchor(0);
-        var attestation = _t.Attest(0, 0, _chain.Tip);
+        var attestation = _t.Attest(0, _chain.Tip);
         foreach (var tx in new[] { newcomer, grant, anchor, attestation })
         {
             Assert.That(pool.Submit(tx).Accepted, Is.True);
@@ -321,7 +321,7 @@ public sealed class TransactionPoolTests
     {
         RegisterPatientAndDeviceOnChain();
         var pool = new TransactionPool(_chain, _t.Time);
-        var attestation = _t.Attest(0, 0, _chain.Tip);
+        var attestation = _t.Attest(0, _chain.Tip);
         var anchors = Enumerable.Range(0, 3).Select(i => _t.Anchor((ulong)i, $"budget-{i}")).ToList();
         foreach (var tx in anchors.Prepend(attestation))
         {
@@ -339,7 +339,7 @@ public sealed class TransactionPoolTests
     {
         _t.Extend(_chain, _chain.Tip, 1); // a block to vote for (genesis is the root, never a vote's target)
         var pool = new TransactionPool(_chain, _t.Time);
-        var attestation = _t.Attest(0, 0, _chain.Tip);
+        var attestation = _t.Attest(0, _chain.Tip);
         var newcomer = FreshRegistrations(1, "other")[0];
         var patient = _t.RegisterPatient();
         var device = _t.RegisterDevice();

@@ -26,7 +26,7 @@ public sealed class EquivocationGossipTests
         chain.AddBlock(a);
         chain.AddBlock(b); // a side branch this node knows
         var voteA = t.Tx(t.Validators[3], 0, new Attestation(a.Hash, 1, fork.Hash, 0));
-        var voteB = t.Tx(t.Validators[3], 1, new Attestation(b.Hash, 1, fork.Hash, 0));
+        var voteB = t.Tx(t.Validators[3], 0, new Attestation(b.Hash, 1, fork.Hash, 0));
 
         using var peer = new RawPeer(net, node).Hello();
         peer.Send(new NewTransactionMessage(voteA.Encode()));
@@ -57,7 +57,7 @@ public sealed class EquivocationGossipTests
 
         using var peer = new RawPeer(net, node).Hello();
         peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(a.Hash, 1, chain.GenesisEntry.Hash, 0)).Encode()));
-        peer.Send(new NewTransactionMessage(t.Tx(stranger, 1, new Attestation(HealthLedger.Core.Crypto.Hash256.Sha256("x"u8), 1, chain.GenesisEntry.Hash, 0)).Encode()));
+        peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(HealthLedger.Core.Crypto.Hash256.Sha256("x"u8), 1, chain.GenesisEntry.Hash, 0)).Encode()));
         net.Pump();
 
         Assert.That(raised, Is.Zero);

@@ -73,11 +73,11 @@ internal sealed class TestLedger
     public Transaction Anchor(ulong seq, string label = "record") =>
         Tx(Device, seq, new RecordAnchor("bafy" + label, Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes(label)), RecordType.Vitals, Time.NowMs - 1000));
 
-    /// <summary>A finality vote of <paramref name="validator"/> for <paramref name="block"/>, from <paramref name="source"/> (genesis when null).</summary>
-    public Transaction Attest(int validator, ulong seq, ChainEntry block, ChainEntry? source = null)
+    /// <summary>A finality vote of <paramref name="validator"/> for <paramref name="block"/>, from <paramref name="source"/> (genesis when null); votes carry sequence 0.</summary>
+    public Transaction Attest(int validator, ChainEntry block, ChainEntry? source = null)
     {
         source ??= block.GetAncestor(0)!;
-        return Tx(Validators[validator], seq, new Attestation(block.Hash, block.Height, source.Hash, source.Height));
+        return Tx(Validators[validator], 0, new Attestation(block.Hash, block.Height, source.Hash, source.Height));
     }
 
     /// <summary>A block on <paramref name="parent"/> (test engine: any nonce but 0xBAD is a valid seal).</summary>

@@ -104,7 +104,7 @@ internal sealed class TestNetwork
                 continue;
             }
 
-            var att = Sign(n, vote);
+            var att = Transaction.Create(Keys[n], Genesis.ChainId, 0, Time.NowMs, vote); // votes carry sequence 0
             foreach (var m in nodes)
             {
                 Pending[m].Add(att);
