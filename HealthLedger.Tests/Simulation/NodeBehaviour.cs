@@ -28,10 +28,10 @@ internal class NodeBehaviour
 
     public virtual void OnTransaction(SimNode node, Transaction tx, int from, Simulator sim)
     {
+        // Not relayed: the sender broadcasts its own transactions and re-sends them until they are on the chain.
         if (node.Observe(tx, sim))
         {
             node.AddPending(tx);
-            sim.Network.Broadcast(node.Index, new TransactionMessage(tx));
         }
     }
 

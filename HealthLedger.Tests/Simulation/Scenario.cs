@@ -92,7 +92,7 @@ internal sealed record Scenario(
         var kinds = Enum.GetValues<StrategyKind>();
         var byzantine = order.Take(b).Order().Select(i => new ByzantineRole(i, rng.Pick(kinds))).ToList();
 
-        const int chaos = 40;
+        const int chaos = 36;
         var f = rng.Next(maxFaulty + 1);
         var crashes = order.Skip(b).Take(f).Order().Select(i =>
         {
@@ -129,7 +129,7 @@ internal sealed record Scenario(
             next = end + 1;
         }
 
-        return new Scenario(seed, n, byzantine, crashes, faults, partitions, chaos, StableSteps: 50, DrainSteps: 12, BlockInterval: 2, [.. Enumerable.Range(0, n)]);
+        return new Scenario(seed, n, byzantine, crashes, faults, partitions, chaos, StableSteps: 44, DrainSteps: 12, BlockInterval: 2, [.. Enumerable.Range(0, n)]);
     }
 
     public override string ToString() =>

@@ -23,8 +23,8 @@ internal sealed class SimNode
     private readonly List<Transaction> _pending = [];
     private readonly HashSet<Hash256> _pendingIds = [];
     private readonly HashSet<Hash256> _seenTransactions = [];
-    private readonly HashSet<Hash256> _receivedBlocks = [];
-    private readonly HashSet<Hash256> _requested = [];
+    private readonly Dictionary<Hash256, Hash256> _parentOf = [];
+    private readonly HashSet<(Hash256, int)> _requested = [];
 
     public SimNode(int index, KeyPair key, GenesisConfig genesis, TimeProvider time, SignatureCache signatures, NodeBehaviour behaviour)
     {
@@ -71,7 +71,7 @@ internal sealed class SimNode
         _pending.Clear();
         _pendingIds.Clear();
         _seenTransactions.Clear();
-        _receivedBlocks.Clear();
+        _parentOf.Clear();
         _requested.Clear();
     }
 
@@ -84,34 +84,57 @@ internal sealed class SimNode
         Online = true;
     }
 
-    /// <summary>Offers a block to the chain, asks <paramref name="from"/> for the missing parent of an orphan, and shows the block's votes to the watch (whatever the chain made of the block).</summary>
+    /// <summary>
+    /// Offers a block to the chain, asks <paramref name="from"/> for what is missing below an orphan, and, the first
+    /// time the block is seen, shows its votes to the watch (whatever the chain made of the block: votes inside a block
+    /// that conflicts with our final block still prove equivocation).
+    /// </summary>
     public BlockAddResult Accept(Block block, int from, Simulator sim)
     {
-        if (!_receivedBlocks.Add(block.Hash))
+        var first = _parentOf.TryAdd(block.Hash, block.Header.PreviousHash);
+        var result = Chain.AddBlock(block);
+        if (first && result.Status == BlockStatus.Invalid)
         {
-            return Chain.AddBlock(block);
+            sim.Record($"node {Index} refuses #{block.Header.Height} {block.Hash.ToShortString()} from {from}: {result.Validation.Code}");
         }
 
-        var result = Chain.AddBlock(block);
         if (result.Status == BlockStatus.Orphan)
         {
-            RequestParent(block.Header.PreviousHash, from, sim);
+            RequestMissing(block.Header.PreviousHash, from, sim);
         }
 
-        foreach (var tx in block.Transactions)
+        if (first)
         {
-            Observe(tx, sim);
+            foreach (var tx in block.Transactions)
+            {
+                Observe(tx, sim);
+            }
         }
 
         return result;
     }
 
-    /// <summary>Asks a peer for a block this node has never received (and has not already asked for recently).</summary>
-    public void RequestParent(Hash256 parent, int from, Simulator sim)
+    /// <summary>
+    /// Asks a peer for the lowest missing block below <paramref name="parent"/>: follows the parents of blocks already
+    /// received (held as orphans) down to one never received, or to one whose parent is known although it is not in
+    /// the chain (evicted from the orphan pool). Each (block, peer) is asked once until <see cref="ForgetRequests"/>.
+    /// </summary>
+    public void RequestMissing(Hash256 parent, int from, Simulator sim)
     {
-        if (!_receivedBlocks.Contains(parent) && Chain.GetEntry(parent) is null && _requested.Add(parent))
+        var missing = parent;
+        for (var depth = 0; depth < 4_096 && Chain.GetEntry(missing) is null; depth++)
         {
-            sim.Network.Send(Index, from, new AncestorsRequest(parent, 32));
+            if (!_parentOf.TryGetValue(missing, out var above) || Chain.GetEntry(above) is not null)
+            {
+                if (_requested.Add((missing, from)))
+                {
+                    sim.Network.Send(Index, from, new AncestorsRequest(missing, 32));
+                }
+
+                return;
+            }
+
+            missing = above;
         }
     }
 

@@ -36,7 +36,8 @@ internal static class SimulationRunner
         long blocks = 0, messages = 0;
         foreach (var seed in seeds)
         {
-            var result = new Simulator(Scenario.Generate(seed)).Run();
+            var trace = seeds.Count == 1 && Environment.GetEnvironmentVariable("HEALTHLEDGER_SIM_TRACE") == "1" ? log : null;
+            var result = new Simulator(Scenario.Generate(seed)) { FullTrace = trace }.Run();
             blocks += result.BlocksMined;
             messages += result.MessagesSent;
             if (!result.Passed)

@@ -70,6 +70,9 @@ internal sealed class Simulator
 
     public int Step { get; private set; }
 
+    /// <summary>When set, every event is written here too (HEALTHLEDGER_SIM_TRACE=1 with a single seed).</summary>
+    public TextWriter? FullTrace { get; init; }
+
     /// <summary>True in the drain phase: Byzantine nodes are cut off and only honest nodes mine, then nobody does.</summary>
     public bool Draining => Step >= Scenario.ChaosSteps + Scenario.StableSteps;
 
@@ -81,6 +84,7 @@ internal sealed class Simulator
         var line = $"{Step} {evt}\n";
         _trace.AppendData(Encoding.UTF8.GetBytes(line));
         _lastEvents.Enqueue(line.TrimEnd());
+        FullTrace?.Write(line);
         if (_lastEvents.Count > KeptEvents)
         {
             _lastEvents.Dequeue();
@@ -121,6 +125,8 @@ internal sealed class Simulator
                 continue;
             }
 
+            FullTrace?.WriteLine($"{Step} deliver {envelope.From}->{envelope.To} {Describe(envelope.Message)}");
+
             switch (envelope.Message)
             {
                 case BlockMessage m: node.Behaviour.OnBlock(node, m.Block, envelope.From, this); break;
@@ -151,6 +157,14 @@ internal sealed class Simulator
             Record($"node {node.Index} tip #{node.Chain.Tip.Height} {node.Chain.Tip.Hash} final #{node.Chain.LastFinal.Height} {node.Chain.LastFinal.Hash}");
         }
     }
+
+    private static string Describe(SimMessage message) => message switch
+    {
+        BlockMessage b => $"block #{b.Block.Header.Height} {b.Block.Hash.ToShortString()} on {b.Block.Header.PreviousHash.ToShortString()}",
+        TransactionMessage t => $"{t.Transaction.Payload.Kind} from {t.Transaction.SenderAddress} seq {t.Transaction.Sequence}",
+        AncestorsRequest r => $"request {r.Hash.ToShortString()}",
+        _ => message.ToString(),
+    };
 
     /// <summary>Online nodes, without the Byzantine ones while draining.</summary>
     private IEnumerable<SimNode> Active() => Nodes.Where(n => n.Online && (n.IsHonest || !Draining));
@@ -233,3 +247,4 @@ internal sealed class Simulator
         MaxThreshold = (ushort)validators,
     };
 }
+
