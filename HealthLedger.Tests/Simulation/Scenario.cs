@@ -11,6 +11,9 @@ internal enum StrategyKind
     /// <summary>Votes for every block on every branch (double votes), sometimes from genesis (surround votes), and mines two blocks on one parent.</summary>
     Equivocating,
 
+    /// <summary>Like <see cref="Equivocating"/> but never a surround vote: its sources are those an honest validator would pick, so it helps every branch it votes on towards finality.</summary>
+    DoubleVoting,
+
     /// <summary>Mines on the parent of the tip, putting the honest votes it has collected into a competing block first.</summary>
     FrontRunning,
 

@@ -229,6 +229,7 @@ internal sealed class Simulator
             null => new HonestBehaviour(),
             StrategyKind.Withholding => new WithholdingStrategy(),
             StrategyKind.Equivocating => new EquivocatingStrategy(rng),
+            StrategyKind.DoubleVoting => new EquivocatingStrategy(rng, surroundChance: 0),
             StrategyKind.FrontRunning => new FrontRunningStrategy(),
             StrategyKind.PrivateBranch => new PrivateBranchStrategy(rng),
             StrategyKind.OrphanFlood => new OrphanFloodStrategy(rng),
