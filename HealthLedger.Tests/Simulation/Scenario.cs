@@ -92,7 +92,7 @@ internal sealed record Scenario(
         var maxFaulty = (n - 1) / 3;
         var order = rng.Shuffle(Enumerable.Range(0, n));
         var b = rng.Next(maxFaulty + 1);
-        var kinds = Enum.GetValues<StrategyKind>();
+        StrategyKind[] kinds = [StrategyKind.Withholding, StrategyKind.Equivocating, StrategyKind.FrontRunning, StrategyKind.PrivateBranch, StrategyKind.OrphanFlood];
         var byzantine = order.Take(b).Order().Select(i => new ByzantineRole(i, rng.Pick(kinds))).ToList();
 
         const int chaos = 36;

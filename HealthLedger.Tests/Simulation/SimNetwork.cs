@@ -45,6 +45,9 @@ internal sealed class SimNetwork(int nodes, SimRandom rng, NetworkFaults faults)
 
     public int InFlight => _queue.Count;
 
+    /// <summary>Every block ever sent, by hash (for diagnostics).</summary>
+    public Dictionary<Hash256, Block> BlocksSent { get; } = [];
+
     public bool CanTalk(int a, int b) => Partition is null || Partition.CanTalk(a, b);
 
     public void Send(int from, int to, SimMessage message)
@@ -55,6 +58,11 @@ internal sealed class SimNetwork(int nodes, SimRandom rng, NetworkFaults faults)
         }
 
         Sent++;
+        if (message is BlockMessage b)
+        {
+            BlocksSent.TryAdd(b.Block.Hash, b.Block);
+        }
+
         if (!CanTalk(from, to) || rng.Chance(Faults.Drop))
         {
             Dropped++;
