@@ -84,7 +84,13 @@ internal sealed record Scenario(
 
     public IEnumerable<int> HonestNodes => Enumerable.Range(0, Validators).Where(IsHonest);
 
-    /// <summary>A random scenario: N in [4, 13], b ≤ ⌊(N − 1)/3⌋ Byzantine (so b &lt; N/3), up to ⌊(N − 1)/3⌋ honest nodes crashing.</summary>
+    /// <summary>
+    /// A random scenario: N in [4, 13], b ≤ ⌊(N − 1)/3⌋ Byzantine (so b &lt; N/3 and the N − b honest validators are a
+    /// quorum), each with one of the five scripted strategies (<see cref="StrategyKind.DoubleVoting"/> is kept for the
+    /// accountable-safety test, so the seeds of earlier reports still replay), up to ⌊(N − 1)/3⌋ honest nodes crashing
+    /// once and restarting within the chaos phase, drop 0–15 %, duplication 0–10 %, extra delay 0–3 steps, and up to
+    /// two partitions (Byzantine nodes on one side or bridging both).
+    /// </summary>
     public static Scenario Generate(ulong seed)
     {
         var rng = new SimRandom(seed ^ 0x5CE4A210UL);
