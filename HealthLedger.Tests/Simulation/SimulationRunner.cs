@@ -9,7 +9,8 @@ internal sealed record SimulationReport(int Seeds, IReadOnlyList<SimulationResul
 /// <summary>
 /// Runs seeds one after another (each run is single-threaded and independent). The seeds come from the environment:
 /// <c>HEALTHLEDGER_SIM_SEED</c> replays one seed exactly; otherwise <c>HEALTHLEDGER_SIM_SEEDS</c> seeds (default
-/// <see cref="DefaultSeeds"/>) starting at <c>HEALTHLEDGER_SIM_FIRST_SEED</c> (default 1).
+/// <see cref="DefaultSeeds"/>) starting at <c>HEALTHLEDGER_SIM_FIRST_SEED</c> (default 1); <c>HEALTHLEDGER_SIM_WORKERS</c>
+/// runs that many seeds at once.
 /// </summary>
 internal static class SimulationRunner
 {
@@ -27,27 +28,28 @@ internal static class SimulationRunner
         return [.. Enumerable.Range(0, checked((int)count)).Select(i => first + (ulong)i)];
     }
 
+    /// <summary>
+    /// Runs the seeds, on <c>HEALTHLEDGER_SIM_WORKERS</c> threads (default 1). Each run stays single-threaded and
+    /// depends only on its seed, so the workers change the wall time, never a result; failures are reported in seed order.
+    /// </summary>
     public static SimulationReport Run(IReadOnlyList<ulong> seeds, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentNullException.ThrowIfNull(log);
         var watch = Stopwatch.StartNew();
-        var failures = new List<SimulationResult>();
-        long blocks = 0, messages = 0;
-        foreach (var seed in seeds)
+        var trace = seeds.Count == 1 && Environment.GetEnvironmentVariable("HEALTHLEDGER_SIM_TRACE") == "1" ? log : null;
+        var results = new SimulationResult[seeds.Count];
+        var workers = (int)Math.Clamp(Parse("HEALTHLEDGER_SIM_WORKERS") ?? 1, 1, 64);
+        Parallel.For(0, seeds.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
+            results[i] = new Simulator(Scenario.Generate(seeds[i])) { FullTrace = trace }.Run());
+
+        var failures = results.Where(r => !r.Passed).ToList();
+        foreach (var failure in failures)
         {
-            var trace = seeds.Count == 1 && Environment.GetEnvironmentVariable("HEALTHLEDGER_SIM_TRACE") == "1" ? log : null;
-            var result = new Simulator(Scenario.Generate(seed)) { FullTrace = trace }.Run();
-            blocks += result.BlocksMined;
-            messages += result.MessagesSent;
-            if (!result.Passed)
-            {
-                failures.Add(result);
-                log.WriteLine(Describe(result));
-            }
+            log.WriteLine(Describe(failure));
         }
 
-        return new SimulationReport(seeds.Count, failures, watch.Elapsed, blocks, messages);
+        return new SimulationReport(seeds.Count, failures, watch.Elapsed, results.Sum(r => r.BlocksMined), results.Sum(r => r.MessagesSent));
     }
 
     /// <summary>A failure as it should be printed: the scenario (so it replays exactly), the violations, the last events.</summary>
