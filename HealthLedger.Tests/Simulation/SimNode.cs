@@ -111,6 +111,16 @@ internal sealed class SimNode
             }
         }
 
+        // As TransactionPool does: the votes of a block that did not join the best chain are taken up, so the next
+        // block this node mines carries them there (a node that missed the side block would never see them otherwise).
+        if (result.Status == BlockStatus.SideBranch)
+        {
+            foreach (var tx in block.Transactions.Where(t => t.Payload is Attestation))
+            {
+                AddPending(tx);
+            }
+        }
+
         return result;
     }
 
@@ -185,9 +195,11 @@ internal sealed class SimNode
     public void PrunePending()
     {
         var state = Chain.Tip.State;
+        var final = Chain.LastFinal.Height;
         _pending.RemoveAll(t =>
         {
-            var stale = t.Sequence < state.GetNextSequence(t.SenderAddress);
+            // Votes are not sequenced: one is stale once its target is final (it can no longer matter).
+            var stale = t.Payload is Attestation vote ? vote.BlockHeight <= final : t.Sequence < state.GetNextSequence(t.SenderAddress);
             if (stale)
             {
                 _pendingIds.Remove(t.Id);
@@ -204,11 +216,19 @@ internal sealed class SimNode
     /// </summary>
     public Transaction SignNext(TransactionPayload payload)
     {
+        if (payload is Attestation)
+        {
+            var vote = Transaction.Create(Key, ChainId, 0, _time.GetUtcNow().ToUnixTimeMilliseconds(), payload); // votes carry sequence 0
+            _seenTransactions.Add(vote.Id);
+            AddPending(vote);
+            return vote;
+        }
+
         var tip = Chain.Tip;
         var next = tip.State.GetNextSequence(Address);
         var state = tip.State;
         var context = ContextOn(tip);
-        foreach (var own in _pending.Where(t => t.SenderAddress == Address && t.Sequence >= next).OrderBy(t => t.Sequence).ToList())
+        foreach (var own in _pending.Where(t => t.SenderAddress == Address && t.Payload is not Attestation && t.Sequence >= next).OrderBy(t => t.Sequence).ToList())
         {
             var (after, _) = own.Sequence == next ? state.ApplyTransaction(own, context) : (null, ValidationResult.Ok);
             if (after is null)

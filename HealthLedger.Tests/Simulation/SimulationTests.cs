@@ -12,12 +12,6 @@ namespace HealthLedger.Tests.Simulation;
 [Category("Slow")]
 public sealed class SimulationTests
 {
-    private const string StallBug =
-        "bug: finality stalls for good when honest nodes hold different side-branch blocks: votes count only once included in a block, " +
-        "a vote included only on a side branch is never re-included on the best chain, and a node without that side block (restarted, " +
-        "partitioned, or one lost message) cannot justify the source every later vote uses; honest votes can also split between two " +
-        "sources so that neither reaches the quorum (seeds 156, 157; see the simulation report)";
-
     /// <summary>Invariants that must hold for b &lt; N/3 whatever the network does.</summary>
     private static readonly string[] SafetyInvariants = ["safety", "no-revert", "orphan-bound", "own-block-accepted"];
 
@@ -41,15 +35,21 @@ public sealed class SimulationTests
     }
 
     [Test]
-    [Ignore(StallBug)]
     public void Finality_resumes_and_honest_nodes_converge_once_the_network_heals()
     {
         var failures = Failing(LivenessInvariants);
         Assert.That(failures, Is.Empty, () => string.Join(Environment.NewLine, failures.Select(SimulationRunner.Describe)));
     }
 
-    [TestCase(156UL, Ignore = StallBug, TestName = "Seed 156 (N=8, no Byzantine, two partitions): honest votes split between sources 0 and 1 and finality never resumes")]
-    [TestCase(157UL, Ignore = StallBug, TestName = "Seed 157 (N=12, restarts): the restarted node 1 lacks a side block and stays at final #2 on the common best chain")]
+    // Seeds that stalled finality before votes were unsequenced and side blocks' votes re-included on the best chain.
+    [TestCase(156UL, TestName = "Seed 156 (N=8, no Byzantine, two partitions): honest votes split between sources 0 and 1 until the side votes reach everyone")]
+    [TestCase(157UL, TestName = "Seed 157 (N=12, restarts): the restarted node 1 lacks a side block but sees its votes on the best chain")]
+    [TestCase(18UL)]
+    [TestCase(373UL)]
+    [TestCase(571UL)]
+    [TestCase(630UL)]
+    [TestCase(733UL)]
+    [TestCase(892UL)]
     public void A_pinned_seed_resumes_finality_and_converges(ulong seed)
     {
         var result = new Simulator(Scenario.Generate(seed)).Run();

@@ -45,7 +45,7 @@ internal sealed class EquivocatingStrategy(SimRandom rng, double surroundChance 
 
         var source = rng.Chance(surroundChance) ? view.GenesisEntry : HighestJustifiedBelow(view, target);
         var vote = new Attestation(target.Hash, target.Height, source.Hash, source.Height);
-        var tx = node.SignWith(NextSequenceOn(node, target), vote);
+        var tx = node.SignWith(0, vote); // votes carry sequence 0
         _signed.Add((tx, vote));
         node.AddPending(tx);
         sim.Network.Send(node.Index, from, new TransactionMessage(tx));
@@ -102,21 +102,6 @@ internal sealed class EquivocatingStrategy(SimRandom rng, double surroundChance 
         }
 
         return view;
-    }
-
-    /// <summary>The sequence a vote must carry to follow, on <paramref name="target"/>'s branch, this node's earlier votes not yet included there.</summary>
-    private ulong NextSequenceOn(SimNode node, ChainEntry target)
-    {
-        var next = target.State.GetNextSequence(node.Address);
-        foreach (var (tx, vote) in _signed.OrderBy(s => s.Tx.Sequence))
-        {
-            if (tx.Sequence == next && vote.BlockHeight < target.Height && target.GetAncestor(vote.BlockHeight)?.Hash == vote.BlockHash)
-            {
-                next++;
-            }
-        }
-
-        return next;
     }
 
     private static ChainEntry HighestJustifiedBelow(Blockchain view, ChainEntry entry)

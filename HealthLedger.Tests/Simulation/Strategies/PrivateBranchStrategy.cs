@@ -51,8 +51,7 @@ internal sealed class PrivateBranchStrategy(SimRandom rng) : NodeBehaviour
         _private.Add(block);
         var entry = node.Chain.GetEntry(block.Hash)!;
         var source = node.HighestJustifiedBelow(entry);
-        var next = entry.State.GetNextSequence(node.Address) + (ulong)_votes.Count(v => v.Sequence >= entry.State.GetNextSequence(node.Address));
-        var vote = node.SignWith(next, new Attestation(entry.Hash, entry.Height, source.Hash, source.Height));
+        var vote = node.SignWith(0, new Attestation(entry.Hash, entry.Height, source.Hash, source.Height)); // votes carry sequence 0
         _votes.Add(vote);
         node.AddPending(vote);
     }
