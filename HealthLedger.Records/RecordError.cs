@@ -92,28 +92,27 @@ public readonly struct RecordResult
 /// <typeparam name="T">The value on success.</typeparam>
 public readonly struct RecordResult<T>
 {
+    private static readonly RecordError Uninitialised = new(0, "uninitialised result");
     private readonly T? _value;
+    private readonly RecordError? _error;
+    private readonly bool _ok;
 
     private RecordResult(T value)
     {
         _value = value;
-        Error = null;
+        _ok = true;
     }
 
-    private RecordResult(RecordError error)
-    {
-        _value = default;
-        Error = error;
-    }
+    private RecordResult(RecordError error) => _error = error;
 
-    /// <summary>The refusal, or null on success.</summary>
-    public RecordError? Error { get; }
+    /// <summary>The refusal, or null on success (a default-constructed result is a refusal, never a success).</summary>
+    public RecordError? Error => _ok ? null : _error ?? Uninitialised;
 
     /// <summary>True when the operation succeeded.</summary>
-    public bool IsSuccess => Error is null;
+    public bool IsSuccess => _ok;
 
     /// <summary>The value; throws when the operation failed.</summary>
-    public T Value => Error is null ? _value! : throw new InvalidOperationException($"No value: {Error}");
+    public T Value => _ok ? _value! : throw new InvalidOperationException($"No value: {Error}");
 
     /// <summary>Success with a value.</summary>
     public static implicit operator RecordResult<T>(T value) => new(value);
