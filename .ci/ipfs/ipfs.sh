@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 state="${HEALTHLEDGER_IPFS_STATE:-${TMPDIR:-/tmp}/healthledger-ipfs}"
 port="${HEALTHLEDGER_IPFS_PORT:-45001}"
-wait_seconds="${HEALTHLEDGER_IPFS_WAIT:-90}"
+wait_seconds="${HEALTHLEDGER_IPFS_WAIT:-180}"
 
 install() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -31,6 +31,10 @@ stop() {
 
 start() {
   stop
+  if curl -fsS -m 2 -X POST "http://127.0.0.1:$port/api/v0/id" >/dev/null 2>&1; then
+    echo "error: something else already answers on 127.0.0.1:$port (set HEALTHLEDGER_IPFS_PORT)" >&2
+    return 1
+  fi
   mkdir -p "$state"
   export IPFS_PATH="$state/repo"
   local jsipfs="$here/node_modules/.bin/jsipfs"
