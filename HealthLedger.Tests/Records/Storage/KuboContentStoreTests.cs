@@ -134,14 +134,14 @@ public sealed class KuboContentStoreTests
             }
             return Ok(payload);
         }));
-        var store = new KuboContentStore(http, Options() with { AttemptTimeout = TimeSpan.FromMilliseconds(200) }, TimeProvider.System);
+        var store = new KuboContentStore(http, Options() with { AttemptTimeout = TimeSpan.FromMilliseconds(500) }, TimeProvider.System);
 
         var got = await store.GetAsync(UnixFsDag.ComputeCid(payload), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
             Assert.That(got.Value, Is.EqualTo(payload));
-            Assert.That(calls, Is.EqualTo(2));
+            Assert.That(calls, Is.GreaterThanOrEqualTo(2), "the hanging first attempt was abandoned"); // more only on a starved machine
         });
     }
 
