@@ -84,7 +84,7 @@ public sealed class RecordVault
             return RecordResult<IngestedRecord>.Fail(RecordErrorCode.BadSignature, "the patient's encryption key binding does not verify");
         }
         var patient = submission.Patient.Owner;
-        var json = _codec.Validate(submission.Bundle, patient, submission.Device);
+        var json = _codec.Validate(submission.Bundle, new FhirSubject(patient, submission.Device, submission.MeasuredAt.ToUnixTimeMilliseconds()));
         if (!json.IsSuccess)
         {
             return json.Error!;
@@ -197,7 +197,7 @@ public sealed class RecordVault
         }
         try
         {
-            return _codec.ParseAndValidate(plaintext.Value, anchor.Patient, anchor.Device);
+            return _codec.ParseAndValidate(plaintext.Value, new FhirSubject(anchor.Patient, anchor.Device, anchor.MeasuredAtMs));
         }
         finally
         {

@@ -5,6 +5,12 @@ using Hl7.Fhir.Serialization;
 
 namespace HealthLedger.Records.Fhir;
 
+/// <summary>What a record's FHIR payload must be about: every observation names this patient and device and was taken at this time.</summary>
+/// <param name="Patient">The patient (pseudonym address).</param>
+/// <param name="Device">The measuring device.</param>
+/// <param name="MeasuredAtMs">The record's measurement time, Unix milliseconds (the anchor's).</param>
+public sealed record FhirSubject(Address Patient, Address Device, long MeasuredAtMs);
+
 /// <summary>Limits on FHIR payloads.</summary>
 public sealed record FhirLimits
 {
@@ -66,10 +72,10 @@ public sealed class FhirRecordCodec
 
     /// <summary>
     /// Checks a bundle: Firely's strict parse of its serialised form (structure, cardinality, formats), then the
-    /// vital-signs rules, with every observation about <paramref name="patient"/> from <paramref name="device"/>.
+    /// vital-signs rules, with every observation about the <paramref name="subject"/>'s patient, from its device, at its time.
     /// Returns the serialised bytes, so what is validated is exactly what gets encrypted.
     /// </summary>
-    public RecordResult<byte[]> Validate(Bundle bundle, Address patient, Address device)
+    public RecordResult<byte[]> Validate(Bundle bundle, FhirSubject subject)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         byte[] json;
@@ -86,23 +92,23 @@ public sealed class FhirRecordCodec
         {
             return parsed.Error!;
         }
-        var rules = CheckRules(parsed.Value, patient, device);
+        var rules = CheckRules(parsed.Value, subject);
         return rules.IsSuccess ? json : rules.Error!;
     }
 
     /// <summary>Parses untrusted JSON and checks the vital-signs rules.</summary>
-    public RecordResult<Bundle> ParseAndValidate(ReadOnlySpan<byte> json, Address patient, Address device)
+    public RecordResult<Bundle> ParseAndValidate(ReadOnlySpan<byte> json, FhirSubject subject)
     {
         var parsed = Parse(json);
         if (!parsed.IsSuccess)
         {
             return parsed;
         }
-        var rules = CheckRules(parsed.Value, patient, device);
+        var rules = CheckRules(parsed.Value, subject);
         return rules.IsSuccess ? parsed : rules.Error!;
     }
 
-    private RecordResult CheckRules(Bundle bundle, Address patient, Address device)
+    private RecordResult CheckRules(Bundle bundle, FhirSubject subject)
     {
         if (bundle.Type != Bundle.BundleType.Collection)
         {
@@ -112,8 +118,9 @@ public sealed class FhirRecordCodec
         {
             return RecordResult.Fail(RecordErrorCode.InvalidFhir, "observation count out of range", bundle.Entry.Count, Limits.MaxObservations);
         }
-        var patientRef = VitalSignsBundle.PatientReference(patient);
-        var deviceRef = VitalSignsBundle.DeviceReference(device);
+        ArgumentNullException.ThrowIfNull(subject);
+        var patientRef = VitalSignsBundle.PatientReference(subject.Patient);
+        var deviceRef = VitalSignsBundle.DeviceReference(subject.Device);
         for (int i = 0; i < bundle.Entry.Count; i++)
         {
             if (bundle.Entry[i].Resource is not Observation o)
@@ -141,9 +148,13 @@ public sealed class FhirRecordCodec
             {
                 return Invalid($"entry {i}: device is not the record's device");
             }
-            if (o.Effective is not FhirDateTime effective || !effective.TryToDateTimeOffset(out _))
+            if (o.Effective is not FhirDateTime effective || !effective.TryToDateTimeOffset(out var at))
             {
                 return Invalid($"entry {i}: effectiveDateTime missing or not a full date-time");
+            }
+            if (at.ToUnixTimeMilliseconds() != subject.MeasuredAtMs)
+            {
+                return RecordResult.Fail(RecordErrorCode.InvalidFhir, $"entry {i}: effectiveDateTime is not the record's measurement time", at.ToUnixTimeMilliseconds(), subject.MeasuredAtMs);
             }
             if (o.Value is not Quantity q || q.System != VitalSignsBundle.UcumSystem || q.Code != code.Ucum || q.Value is not decimal v)
             {

@@ -13,6 +13,8 @@ public sealed class FhirRecordCodecTests
     [SetUp]
     public void SetUp() => _w = new RecordWorld();
 
+    private FhirSubject Subject => new(_w.Patient.Address, _w.Device.Address, RecordWorld.MeasuredAt.ToUnixTimeMilliseconds());
+
     [TearDown]
     public void TearDown() => _w.Dispose();
 
@@ -21,8 +23,8 @@ public sealed class FhirRecordCodecTests
     {
         var bundle = _w.Vitals();
 
-        var json = _codec.Validate(bundle, _w.Patient.Address, _w.Device.Address);
-        var parsed = _codec.ParseAndValidate(json.Value, _w.Patient.Address, _w.Device.Address);
+        var json = _codec.Validate(bundle, Subject);
+        var parsed = _codec.ParseAndValidate(json.Value, Subject);
 
         Assert.Multiple(() =>
         {
@@ -42,7 +44,7 @@ public sealed class FhirRecordCodecTests
     {
         var readings = VitalSignCode.All.Select(c => new VitalSignReading(c.Sign, (c.Minimum + c.Maximum) / 2)).ToArray();
 
-        var json = _codec.Validate(_w.Vitals(readings), _w.Patient.Address, _w.Device.Address);
+        var json = _codec.Validate(_w.Vitals(readings), Subject);
 
         Assert.That(json.IsSuccess, Is.True, json.ToString());
     }
@@ -60,6 +62,8 @@ public sealed class FhirRecordCodecTests
         yield return new TestCaseData(new Action<Observation>(o => o.Subject = new ResourceReference("Patient/someone-else"))).SetName("Observation_about_another_patient_is_refused");
         yield return new TestCaseData(new Action<Observation>(o => o.Device = null)).SetName("Observation_without_device_is_refused");
         yield return new TestCaseData(new Action<Observation>(o => o.Effective = new FhirDateTime("2026-13-45"))).SetName("Malformed_effective_time_is_refused");
+        yield return new TestCaseData(new Action<Observation>(o => o.Effective = new FhirDateTime(RecordWorld.MeasuredAt.AddSeconds(-1)))).SetName("Observation_taken_at_another_time_than_the_record_is_refused");
+        yield return new TestCaseData(new Action<Observation>(o => o.Effective = new FhirDateTime("2027-01-15"))).SetName("Observation_with_a_date_only_effective_time_is_refused");
     }
 
     [TestCaseSource(nameof(InvalidObservations))]
@@ -68,7 +72,7 @@ public sealed class FhirRecordCodecTests
         var bundle = _w.Vitals();
         spoil((Observation)bundle.Entry[0].Resource!);
 
-        var result = _codec.Validate(bundle, _w.Patient.Address, _w.Device.Address);
+        var result = _codec.Validate(bundle, Subject);
 
         Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.InvalidFhir), result.ToString());
     }
@@ -76,7 +80,7 @@ public sealed class FhirRecordCodecTests
     [Test]
     public void Json_with_an_unknown_element_is_refused_by_the_strict_parser()
     {
-        var json = Encoding.UTF8.GetString(_codec.Validate(_w.Vitals(), _w.Patient.Address, _w.Device.Address).Value);
+        var json = Encoding.UTF8.GetString(_codec.Validate(_w.Vitals(), Subject).Value);
         var spoiled = json.Replace("\"status\":\"final\"", "\"status\":\"final\",\"statusx\":1", StringComparison.Ordinal);
 
         var result = _codec.Parse(Encoding.UTF8.GetBytes(spoiled));
@@ -113,7 +117,7 @@ public sealed class FhirRecordCodecTests
     {
         var codec = new FhirRecordCodec(new FhirLimits { MaxObservations = 2 });
 
-        var result = codec.Validate(_w.Vitals(), _w.Patient.Address, _w.Device.Address);
+        var result = codec.Validate(_w.Vitals(), Subject);
 
         Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.InvalidFhir));
     }
