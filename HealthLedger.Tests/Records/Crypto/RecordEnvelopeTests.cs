@@ -40,6 +40,19 @@ public sealed class RecordEnvelopeTests
         });
     }
 
+#pragma warning disable NUnit1027 // FsCheck supplies the arguments
+    [FsCheck.NUnit.Property(MaxTest = 100)]
+    public bool Any_plaintext_and_context_survive_seal_encode_decode_open(byte[] plaintext, long measuredAt, ulong idLow, byte type)
+    {
+        using var w = new RecordWorld();
+        var context = new RecordContext(RecordWorld.ChainId, w.Device.Address, w.Patient.Address, (RecordType)(type % 7 + 1), measuredAt, idLow);
+        var bytes = RecordEnvelope.Seal(context, plaintext ?? [], [(w.Patient.Address, w.PatientKey.PublicKey)], w.Random).Encode();
+        var decoded = RecordEnvelope.Decode(bytes);
+        return decoded.IsSuccess && decoded.Value.Context == context && decoded.Value.Encode().AsSpan().SequenceEqual(bytes)
+            && decoded.Value.Open(w.Patient.Address, w.PatientKey).Value.AsSpan().SequenceEqual(plaintext ?? []);
+    }
+#pragma warning restore NUnit1027
+
     [Test]
     public void Two_seals_of_one_plaintext_share_no_ciphertext()
     {
