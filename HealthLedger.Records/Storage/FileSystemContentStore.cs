@@ -68,6 +68,10 @@ public sealed class FileSystemContentStore : IContentStore
             }
             // A damaged copy: replaced below by the good bytes.
         }
+        if (IsLink(_tmp))
+        {
+            return RecordResult<Cid>.Fail(RecordErrorCode.PathEscape, "the store's .tmp directory is a symbolic link");
+        }
         var temp = Path.Combine(_tmp, Path.GetRandomFileName());
         try
         {

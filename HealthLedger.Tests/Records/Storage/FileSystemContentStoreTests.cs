@@ -104,6 +104,24 @@ public sealed class FileSystemContentStoreTests
     }
 
     [Test]
+    public async Task A_temporary_directory_replaced_by_a_symlink_is_refused_as_path_escape()
+    {
+        var outside = Path.Combine(_dir, "outside-tmp");
+        Directory.CreateDirectory(outside);
+        var tmp = Path.Combine(_dir, "store", ".tmp");
+        Directory.Delete(tmp);
+        Directory.CreateSymbolicLink(tmp, outside);
+
+        var put = await _store.PutAsync(RecordsTestSupport.Payload(64), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(put.Error?.Code, Is.EqualTo(RecordErrorCode.PathEscape));
+            Assert.That(Directory.GetFiles(outside), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task A_content_file_that_is_a_symlink_is_not_followed()
     {
         var payload = RecordsTestSupport.Payload(512);
