@@ -5,24 +5,8 @@ using HealthLedger.Tests.Support;
 namespace HealthLedger.Tests.Network;
 
 [TestFixture]
-public sealed class BanListTests
+public sealed class BanListTests : GossipFixture
 {
-    private TestLedger _t = null!;
-    private InMemoryNetwork _net = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _t = new TestLedger();
-        _net = new InMemoryNetwork();
-    }
-
-    private GossipNode NewNode(string name)
-    {
-        var chain = _t.NewChain();
-        return new GossipNode(name, chain, new TransactionPool(chain, _t.Time), time: _t.Time, random: new Random(name.Sum(ch => ch)));
-    }
-
     private void GetBanned(GossipNode a, string name)
     {
         using var evil = new RawPeer(_net, a, name).Hello();

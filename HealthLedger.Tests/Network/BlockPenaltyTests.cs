@@ -11,24 +11,8 @@ using HealthLedger.Tests.Support;
 namespace HealthLedger.Tests.Network;
 
 [TestFixture]
-public sealed class BlockPenaltyTests
+public sealed class BlockPenaltyTests : GossipFixture
 {
-    private TestLedger _t = null!;
-    private InMemoryNetwork _net = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _t = new TestLedger();
-        _net = new InMemoryNetwork();
-    }
-
-    private GossipNode NewNode(string name, Blockchain? chain = null)
-    {
-        chain ??= _t.NewChain();
-        return new GossipNode(name, chain, new TransactionPool(chain, _t.Time), time: _t.Time, random: new Random(name.Sum(ch => ch)));
-    }
-
     [TestCase(RejectionCode.InsufficientProofOfWork, PeerOffence.WorklessBlock, 100)]
     [TestCase(RejectionCode.WrongTarget, PeerOffence.WorklessBlock, 100)]
     [TestCase(RejectionCode.MalformedEncoding, PeerOffence.WorklessBlock, 100)]

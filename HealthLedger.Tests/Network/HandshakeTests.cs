@@ -6,24 +6,8 @@ using HealthLedger.Tests.Support;
 namespace HealthLedger.Tests.Network;
 
 [TestFixture]
-public sealed class HandshakeTests
+public sealed class HandshakeTests : GossipFixture
 {
-    private TestLedger _t = null!;
-    private InMemoryNetwork _net = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _t = new TestLedger();
-        _net = new InMemoryNetwork();
-    }
-
-    private GossipNode NewNode(string name, GossipOptions? options = null)
-    {
-        var chain = _t.NewChain();
-        return new GossipNode(name, chain, new TransactionPool(chain, _t.Time), options, time: _t.Time, random: new Random(name.Sum(ch => ch)));
-    }
-
     [Test]
     public void A_peer_that_never_says_hello_gets_nothing_admitted_relayed_or_answered()
     {
