@@ -1,5 +1,5 @@
 using System.Text.Json;
-using HealthLedger.Node.Commands;
+using HealthLedger.Host.Commands;
 
 namespace HealthLedger.Tests.Detection.Cli;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using HealthLedger.Node.Commands;
+using HealthLedger.Host.Commands;
 
-namespace HealthLedger.Node;
+namespace HealthLedger.Host;
 
 /// <summary>Entry point of the <c>healthledger</c> command.</summary>
 internal static class Program

@@ -9,7 +9,7 @@ using HealthLedger.Core.Transactions;
 using HealthLedger.Detection.Gate;
 using HealthLedger.Detection.Runtime;
 
-namespace HealthLedger.Node.Demo;
+namespace HealthLedger.Host.Demo;
 
 /// <summary>
 /// The local multi-node demo: five ePoW validators (a hospital and four clinics) on crash-safe file stores, gossiping

@@ -7,7 +7,7 @@ using HealthLedger.Consensus.Mining;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Crypto;
 
-namespace HealthLedger.Node.Commands;
+namespace HealthLedger.Host.Commands;
 
 /// <summary>
 /// The <c>hashrate</c> command: runs the miner against an unreachable target for a few seconds and prints the

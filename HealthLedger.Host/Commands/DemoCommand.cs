@@ -1,7 +1,7 @@
 using System.CommandLine;
-using HealthLedger.Node.Demo;
+using HealthLedger.Host.Demo;
 
-namespace HealthLedger.Node.Commands;
+namespace HealthLedger.Host.Commands;
 
 /// <summary>The <c>demo</c> command: a local multi-node consortium run end to end.</summary>
 internal static class DemoCommand

@@ -1,6 +1,6 @@
-using HealthLedger.Node.Demo;
+using HealthLedger.Host.Demo;
 
-namespace HealthLedger.Tests.Node;
+namespace HealthLedger.Tests.Host;
 
 [TestFixture]
 [Category("Slow")]

@@ -9,7 +9,7 @@ using HealthLedger.Core.Network;
 using HealthLedger.Core.Storage;
 using HealthLedger.Core.Transactions;
 
-namespace HealthLedger.Node.Demo;
+namespace HealthLedger.Host.Demo;
 
 /// <summary>One in-process node of the demo: a chain on a crash-safe file store, a mempool, a miner key.</summary>
 internal sealed class LocalNode : IDisposable

@@ -3,7 +3,7 @@ using System.Globalization;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Storage;
 
-namespace HealthLedger.Node.Commands;
+namespace HealthLedger.Host.Commands;
 
 /// <summary>Hidden commands used by tests (for example the crash-safety torture writer).</summary>
 internal static class InternalCommands

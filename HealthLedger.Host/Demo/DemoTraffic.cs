@@ -3,7 +3,7 @@ using HealthLedger.Core.Crypto;
 using HealthLedger.Detection.Features;
 using HealthLedger.Detection.Runtime;
 
-namespace HealthLedger.Node.Demo;
+namespace HealthLedger.Host.Demo;
 
 /// <summary>
 /// Real device traffic for the demo's ingestion gate: the held-out WUSTL-EHMS-2020 test windows shipped with the model

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using HealthLedger.Core.Crypto;
 
-namespace HealthLedger.Node.Demo;
+namespace HealthLedger.Host.Demo;
 
 /// <summary>
 /// A local content-addressed store of encrypted records (AES-256-GCM). Only the content address and the SHA-256 of

@@ -5,7 +5,7 @@ using HealthLedger.Detection.Evaluation;
 using HealthLedger.Detection.Model;
 using HealthLedger.Detection.Runtime;
 
-namespace HealthLedger.Node.Commands;
+namespace HealthLedger.Host.Commands;
 
 /// <summary>The `detect` command: evaluates the intrusion detector on its held-out test split.</summary>
 internal static class DetectCommand
@@ -210,7 +210,7 @@ internal static class DetectCommand
 /// <summary>
 /// `healthledger detect bench`: times every single-submission call (so p50/p99 are per call, not per iteration as in
 /// BenchmarkDotNet), batched inference throughput and model load time. Synthetic inputs; Release build recommended:
-/// <c>dotnet run -c Release --project HealthLedger.Node -- detect bench</c>.
+/// <c>dotnet run -c Release --project HealthLedger.Host -- detect bench</c>.
 /// </summary>
 internal static class DetectBench
 {
