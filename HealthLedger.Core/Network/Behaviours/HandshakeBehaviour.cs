@@ -2,7 +2,8 @@ namespace HealthLedger.Core.Network.Behaviours;
 
 /// <summary>
 /// The mandatory handshake: builds this node's hello, checks the peer's (protocol version, chain id, genesis hash,
-/// not our own nonce), refuses a mismatch with a typed reject, and drops peers that stay silent too long.
+/// not our own nonce), refuses a mismatch with a typed reject, and drops peers that stay silent too long. Once a peer
+/// is through, it is asked for blocks beyond our tip and sent our pending transactions.
 /// </summary>
 internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options, SyncBehaviour sync)
 {
@@ -43,6 +44,14 @@ internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options,
             if (hello.Height > chain.Height || chain.GetEntry(hello.TipHash) is null)
             {
                 sync.Request(from);
+            }
+
+            // Pending transactions the peer may have missed while it was not connected (a submission made before any
+            // peer was up would otherwise stay in this node's pool forever): highest priority first, at most half the
+            // peer's per-window transaction budget so this never costs us its goodwill.
+            foreach (var tx in node.Pool.SelectForBlock(Math.Max(0, options.MaxTransactionsPerWindow / 2)))
+            {
+                from.Send(new NewTransactionMessage(tx.Encode()));
             }
         }
     }

@@ -1,0 +1,283 @@
+using System.Net;
+using HealthLedger.Consensus.Engines;
+using HealthLedger.Consensus.Hashing;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Mempool;
+using HealthLedger.Core.Network;
+using HealthLedger.Core.Storage;
+using HealthLedger.Core.Transactions;
+using HealthLedger.Network.Hosting;
+using HealthLedger.Network.Transport.Tls;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HealthLedger.Node;
+
+/// <summary>
+/// A HealthLedger node assembled from <see cref="LedgerNodeOptions"/>: the chain on a crash-safe file store, the
+/// mempool, authenticated TLS peers driven by a <see cref="PeerHost"/>, the miner (multi-lane SIMD nonce search,
+/// restarted whenever the tip changes), and the validator's duties — a finality vote for every new tip (guarded and
+/// recorded on disk, so a restart never makes it equivocate) and evidence for every double or surround vote it sees.
+/// Start with <see cref="StartAsync"/>, stop with <see cref="DisposeAsync"/>. Thread-safe: the chain and the pool are
+/// thread-safe, and everything that touches the gossip layer runs on the peer host's loop.
+/// </summary>
+public sealed partial class LedgerNode : IAsyncDisposable
+{
+    private readonly LedgerNodeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly FileBlockStore _store;
+    private readonly IMiningEngine _engine;
+    private readonly GossipNode _gossip;
+    private readonly PeerHost _host;
+    private readonly VoteRecord _votes;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _miningGate = new();
+    private CancellationTokenSource _tipChanged = new();
+    private Task? _miner;
+    private int _disposed;
+
+    private LedgerNode(LedgerNodeOptions options, TimeProvider time, ILoggerFactory loggers)
+    {
+        _options = options;
+        _time = time;
+        _logger = loggers.CreateLogger<LedgerNode>();
+        Directory.CreateDirectory(options.DataDirectory);
+        _votes = VoteRecord.Open(options.DataDirectory);
+        _store = FileBlockStore.Open(Path.Combine(options.DataDirectory, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(options.Genesis) });
+        try
+        {
+            _engine = ConsensusEngines.Create(options.Genesis);
+            Chain = new Blockchain(options.Genesis, _engine, _store, time, logger: loggers.CreateLogger<Blockchain>(), options: options.Chain);
+            Pool = new TransactionPool(Chain, time, options.Mempool);
+            _gossip = new GossipNode(options.NodeKey.Address.ToString(), Chain, Pool, logger: loggers.CreateLogger<GossipNode>(), time: time);
+            var transport = new TlsTransport(new TlsTransportOptions
+            {
+                NodeKey = options.NodeKey,
+                ChainId = options.Genesis.ChainId,
+                AdmitPeer = Admit,
+                Time = time,
+            });
+            _host = new PeerHost(_gossip, transport, options.PeerHost with { ListenOn = options.ListenOn, Peers = options.Peers }, time, loggers.CreateLogger<PeerHost>());
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
+        }
+
+        Chain.TipChanged += OnTipChanged;
+        _gossip.EquivocationDetected += OnEquivocation;
+    }
+
+    /// <summary>The chain (thread-safe).</summary>
+    public Blockchain Chain { get; }
+
+    /// <summary>The mempool (thread-safe).</summary>
+    public TransactionPool Pool { get; }
+
+    /// <summary>This node's identity.</summary>
+    public PublicKey NodeKey => _options.NodeKey.PublicKey;
+
+    /// <summary>Where the node listens for peers, once started.</summary>
+    public IPEndPoint? ListenEndPoint => _host.LocalEndPoint;
+
+    /// <summary>Node keys of the peers connected now.</summary>
+    public IReadOnlyCollection<PublicKey> ConnectedPeers => _host.ConnectedPeers;
+
+    /// <summary>Opens the store (replaying it) and builds the node; nothing runs until <see cref="StartAsync"/>.</summary>
+    /// <exception cref="BlockStoreGenesisMismatchException">The data directory belongs to another chain.</exception>
+    public static LedgerNode Create(LedgerNodeOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new LedgerNode(options, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
+    }
+
+    /// <summary>Starts the peer host, asks peers for what they have, and starts mining when configured.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _host.Start();
+        await _host.InvokeAsync(
+            g =>
+            {
+                g.RequestSync();
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (_options.Mine)
+        {
+            _miner = Task.Run(MineLoopAsync, CancellationToken.None);
+        }
+
+        LogStarted(_logger, NodeKey.ToAddress().ToString(), ListenEndPoint?.ToString() ?? "?", Chain.Height);
+    }
+
+    /// <summary>Submits a signed transaction locally and relays it when admitted.</summary>
+    public Task<AdmissionResult> SubmitAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return _host.InvokeAsync(g => g.PublishTransaction(transaction), cancellationToken);
+    }
+
+    /// <summary>Stops mining and the peer host, then closes the store.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        lock (_miningGate)
+        {
+            _tipChanged.Cancel();
+        }
+
+        if (_miner is not null)
+        {
+            try
+            {
+                await _miner.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+        }
+
+        await _host.DisposeAsync().ConfigureAwait(false);
+        Chain.TipChanged -= OnTipChanged;
+        _store.Dispose();
+        _stop.Dispose();
+        _tipChanged.Dispose();
+    }
+
+    private bool Admit(PublicKey key) =>
+        _options.AllowUnregisteredPeers || Chain.State.GetNode(key.ToAddress()) is { Revoked: false };
+
+    private bool IsActiveValidator(LedgerState state) =>
+        state.GetNode(_options.NodeKey.Address) is { Revoked: false } node && (node.Roles & NodeRoles.Validator) != 0 && node.Key == NodeKey;
+
+    private void OnTipChanged(ChainUpdate update)
+    {
+        lock (_miningGate)
+        {
+            // The miner's search is for a stale parent now: cancel it; the loop starts again on the new tip.
+            var old = _tipChanged;
+            _tipChanged = new CancellationTokenSource();
+            old.Cancel();
+            old.Dispose();
+        }
+
+        if (_options.Vote && !_stop.IsCancellationRequested && IsActiveValidator(Chain.State) && Chain.CreateVote() is { } vote && _votes.TryAllow(vote))
+        {
+            var tx = Transaction.Create(_options.NodeKey, _options.Genesis.ChainId, 0, _time.GetUtcNow().ToUnixTimeMilliseconds(), vote);
+            _ = Publish(tx);
+        }
+    }
+
+    private void OnEquivocation(MisbehaviourEvidence evidence)
+    {
+        // Raised on the peer host's loop: sign with the next free sequence and publish right here.
+        if (!_options.Vote || !IsActiveValidator(Chain.State))
+        {
+            return;
+        }
+
+        var sequence = Pool.PendingState.GetNextSequence(_options.NodeKey.Address);
+        var tx = Transaction.Create(_options.NodeKey, _options.Genesis.ChainId, sequence, _time.GetUtcNow().ToUnixTimeMilliseconds(), evidence);
+        var r = _gossip.PublishTransaction(tx);
+        LogEvidence(_logger, r.Accepted, r.Validation.ToString());
+    }
+
+    private async Task Publish(Transaction tx)
+    {
+        try
+        {
+            await _host.InvokeAsync(g => g.PublishTransaction(tx), _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    private async Task MineLoopAsync()
+    {
+        var sealer = _engine.CreateSealer(SimdNonceSearcher.Instance);
+        while (!_stop.IsCancellationRequested)
+        {
+            CancellationToken tipToken;
+            lock (_miningGate)
+            {
+                tipToken = _tipChanged.Token;
+            }
+
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(tipToken, _stop.Token);
+            try
+            {
+                var tip = Chain.Tip;
+                if (!IsActiveValidator(tip.State) && _options.Genesis.Engine == ConsensusEngineId.EnhancedProofOfWork)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), _time, both.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                var wait = TimeSpan.FromMilliseconds(tip.Header.TimestampMs) + _options.MinBlockInterval - TimeSpan.FromMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, both.Token).ConfigureAwait(false);
+                }
+
+                var txs = Pool.SelectForBlock(_options.MaxBlockTransactions, _options.Genesis.Limits.MaxBlockBytes - 1024);
+                var template = Chain.CreateTemplate(NodeKey, txs, _options.Threshold);
+                if (template.PreviousHash != tip.Hash)
+                {
+                    continue; // the tip moved while the template was built
+                }
+
+                var target = _engine.GetEffectiveTarget(NodeKey, new TipView(Chain, tip));
+                var result = await Task.Run(() => sealer.Seal(template, target, _options.NodeKey, both.Token), both.Token).ConfigureAwait(false);
+                if (result.Header is null)
+                {
+                    continue;
+                }
+
+                var block = new Block(result.Header, txs);
+                var added = await _host.InvokeAsync(g => g.PublishBlock(block), _stop.Token).ConfigureAwait(false);
+                LogMined(_logger, block.Header.Height, block.Hash.ToShortString(), txs.Count, added.Status.ToString());
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                // the tip changed: start again on the new one
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} started, listening on {EndPoint}, height {Height}")]
+    private static partial void LogStarted(ILogger logger, string node, string endPoint, ulong height);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Mined #{Height} {Hash} with {Transactions} transactions: {Status}")]
+    private static partial void LogMined(ILogger logger, ulong height, string hash, int transactions, string status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Equivocation seen; evidence submitted: {Accepted} ({Result})")]
+    private static partial void LogEvidence(ILogger logger, bool accepted, string result);
+
+    /// <summary>A view of the branch ending at one entry (the miner's parent), through the chain's public API.</summary>
+    private sealed class TipView(Blockchain chain, ChainEntry tip) : Core.Consensus.IChainView
+    {
+        public BlockHeader Tip => tip.Header;
+
+        public ILedgerStateView State => tip.State;
+
+        public GenesisConfig Genesis => chain.Genesis;
+
+        public BlockHeader? GetAncestor(ulong height) => tip.GetAncestor(height)?.Header;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Mempool;
+using HealthLedger.Network.Hosting;
+
+namespace HealthLedger.Node;
+
+/// <summary>Everything a <see cref="LedgerNode"/> needs: the chain it belongs to, who it is, where it keeps data, whom it talks to.</summary>
+public sealed record LedgerNodeOptions
+{
+    /// <summary>The chain's genesis configuration (identical on every node).</summary>
+    public required GenesisConfig Genesis { get; init; }
+
+    /// <summary>This node's identity key: it authenticates the node to peers, seals its blocks (ePoW) and signs its votes.</summary>
+    public required KeyPair NodeKey { get; init; }
+
+    /// <summary>The directory of the crash-safe block store and the validator's vote record (created if missing).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Where to listen for peers (loopback by default; port 0 picks a free port).</summary>
+    public IPEndPoint ListenOn { get; init; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>Peers to dial and keep connected.</summary>
+    public IReadOnlyList<PeerAddress> Peers { get; init; } = [];
+
+    /// <summary>
+    /// Whether peers that are not registered nodes may connect (read-only sync). When false, only keys registered as
+    /// nodes in the chain's current state are admitted.
+    /// </summary>
+    public bool AllowUnregisteredPeers { get; init; }
+
+    /// <summary>Whether this node mines (it must be an active validator under ePoW).</summary>
+    public bool Mine { get; init; } = true;
+
+    /// <summary>The threshold k written into mined headers (the quorum floor of ⌊2N/3⌋ + 1 applies whatever it says).</summary>
+    public ushort Threshold { get; init; } = 1;
+
+    /// <summary>Least time between the tip's timestamp and the next block this node mines (paces mining at low difficulty).</summary>
+    public TimeSpan MinBlockInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Most transactions per mined block.</summary>
+    public int MaxBlockTransactions { get; init; } = 2_000;
+
+    /// <summary>Whether this node casts finality votes and submits equivocation evidence (when it is an active validator).</summary>
+    public bool Vote { get; init; } = true;
+
+    /// <summary>Tuning of the chain.</summary>
+    public ChainOptions Chain { get; init; } = new();
+
+    /// <summary>Tuning of the mempool.</summary>
+    public MempoolOptions Mempool { get; init; } = new();
+
+    /// <summary>Tuning of the peer host (its listen address and peers are taken from this record).</summary>
+    public PeerHostOptions PeerHost { get; init; } = new();
+}
