@@ -174,7 +174,7 @@ def evaluate_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
         extra["threshold_by_history"] = sel["threshold_by_history"]
     extra["evaluation"] = {"command": "HealthLedger.Detection/training/evaluate.py", "files_read": ledger.reads,
                            "model_sha256_before_metrics": ck["onnx_sha256"]}
-    update_metadata(path, "hl.metrics", js(metrics))
+    update_metadata(path, "hl.metrics", js({**metrics, "validation": sel["validation"]}))
     out = dict(metrics)
     out.update({"details": extra, "threshold": thr["model"], "onnx_bytes": rec["onnx_bytes"]})
     metrics_path(spec.name).write_text(json.dumps(out, indent=2) + "\n")

@@ -69,3 +69,11 @@ def test_thresholds_do_not_depend_on_test_rows():
 def test_binary_metrics_count_the_confusion_matrix():
     m = S.binary_metrics(np.array([0.9, 0.2, 0.6, 0.1]), np.array([1, 1, 0, 0]), 0.5)
     assert m["confusion"] == [[1, 1], [1, 1]] and m["accuracy"] == 0.5 and m["threshold"] == 0.5
+
+
+@pytest.mark.parametrize("target,expected", [(0.9, 0.85), (0.5, 0.45), (1.0, 0.900001)])
+def test_rule_gives_the_thresholds_the_csharp_twin_is_tested_with(target, expected):
+    # the same vectors as HealthLedger.Tests/Detection/Evaluation/OperatingPointRuleTests.cs
+    p = np.array([0.05, 0.10, 0.20, 0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 0.90, 0.35, 0.95])
+    y = np.array([0] * 10 + [1, 1])
+    assert S.threshold_for_specificity(p, y, target) == pytest.approx(expected, abs=1e-9)
