@@ -35,7 +35,7 @@ def main():
             continue
         m = json.loads(p.read_text())
         det = m["details"]
-        print(f"### {name}\n")
+        print(f"#### {name}\n")
         print(f"Rule for every model: `{det['protocol']['rule']}` on the validation rows.\n")
         for test in test_sets(m):
             print(f"Test set `{test}`:\n\n{HEAD}")
