@@ -135,7 +135,7 @@ class HP:
     # 0/1 columns (one-hot categories, flags) enter as they are instead of standardised: standardising
     # a rare category's indicator turns a 1 into a value near the +-10 clamp (1 / sqrt(p) for frequency p)
     binary_raw: bool = False
-    min_val_specificity: float = 0.0
+    min_val_specificity: float = 0.0  # floor for the "max-accuracy" rule only (sweeps); the protocol uses spec>=0.99
     # knowledge distillation from the HistGradientBoosting baseline (teacher fit on the training
     # split only): loss = CE(y) + distill * tau^2 * KL(teacher_tau || student_tau) on training windows
     distill: float = 0.0

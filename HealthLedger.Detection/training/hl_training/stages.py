@@ -27,10 +27,10 @@ WORK = D.HERE / ".work"  # fitted models handed from the fit stage to the evalua
 
 # distill / distill_tau chosen on VALIDATION data (docs/detection.md lists every variant tried). WUSTL
 # models carry per-history thresholds for a device's first T-1 records (cold start).
-WUSTL_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
+WUSTL_HP = HP(T=10, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
 WUSTL_FAST_HP = replace(WUSTL_HP, h1=32, h2=16, lstm_hidden=16)
-WUSTL3_HP = HP(T=10, min_val_specificity=0.985, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
-NSL_HP = HP(T=1, epochs=30, min_val_specificity=0.0, distill=10.0, distill_tau=4.0, log_skew=0.0, binary_raw=True,
+WUSTL3_HP = HP(T=10, distill=10.0, distill_tau=4.0, thresholds_by_history=True)
+NSL_HP = HP(T=1, epochs=30, distill=10.0, distill_tau=4.0, log_skew=0.0, binary_raw=True,
             distill_aug=1.0, members=3)
 
 
