@@ -103,7 +103,3 @@ def metrics_path(name: str) -> Path:
 def onnx_path(name: str) -> Path:
     return MODELS / f"{name}.onnx"
 
-
-def sha256_of(path: Path) -> str:
-    import hashlib
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -17,7 +17,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from . import data as D
-from .export import (export, js, metadata, metrics_path, onnx_path, parity_rows, sha256_of, training_meta,
+from .export import (export, js, metrics_path, onnx_path, parity_rows, training_meta,
                      update_metadata)
 from .fitting import Fitted, fit_models
 from .model import HP
@@ -91,7 +91,7 @@ def fit_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     with open(work / f"{spec.name}.pkl", "wb") as f:
         pickle.dump({"fitted": fitted, "record": record, "classes": tab.classes,
-                     "onnx_sha256": sha256_of(onnx_path(spec.name))}, f)
+                     "onnx_sha256": D.sha256_file(onnx_path(spec.name))}, f)
     metrics_path(spec.name).write_text(json.dumps({"details": {"fit": record}, "threshold": thr, "onnx_bytes": size},
                                                   indent=2) + "\n")
     return record
@@ -122,7 +122,7 @@ def evaluate_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
     with open(work / f"{spec.name}.pkl", "rb") as f:
         ck = pickle.load(f)
     path = onnx_path(spec.name)
-    if sha256_of(path) != ck["onnx_sha256"]:
+    if D.sha256_file(path) != ck["onnx_sha256"]:
         raise SystemExit(f"{path} is not the model the fit stage exported; run train.py --only first")
     fitted: Fitted = ck["fitted"]
     rec = ck["record"]
