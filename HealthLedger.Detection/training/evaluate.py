@@ -28,6 +28,8 @@ from hl_training.stages import SPECS, evaluate_stage  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=list(SPECS), action="append")
+    ap.add_argument("--repeat", action="store_true",
+                    help="read the test data again for a model already evaluated (counted in the metrics file)")
     args = ap.parse_args()
     d = data_dir()
     which = args.only or list(SPECS)
@@ -38,7 +40,7 @@ def main():
         logf.write(s + "\n")
 
     for w in which:
-        evaluate_stage(SPECS[w], d, log)
+        evaluate_stage(SPECS[w], d, log, repeat=args.repeat)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,16 @@ def update_metadata(path: Path, key: str, value: str) -> None:
     onnx.save(m, str(path))
 
 
+def fingerprint(path: Path) -> str:
+    """SHA-256 of the model without its hl.metrics entry: the evaluation stage rewrites hl.metrics only,
+    so the fingerprint tells whether a file still holds the graph and metadata the fit stage exported."""
+    import hashlib
+    m = onnx.load(str(path))
+    keep = [(p.key, p.value) for p in m.metadata_props if p.key != "hl.metrics"]
+    set_metadata(m, dict(keep))
+    return hashlib.sha256(m.SerializeToString()).hexdigest()
+
+
 def metadata(path: Path) -> dict:
     return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
 

@@ -17,7 +17,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from . import data as D
-from .export import (export, js, metrics_path, onnx_path, parity_rows, training_meta,
+from .export import (export, fingerprint, js, metrics_path, onnx_path, parity_rows, training_meta,
                      update_metadata)
 from .fitting import Fitted, fit_models
 from .model import HP
@@ -91,8 +91,14 @@ def fit_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     with open(work / f"{spec.name}.pkl", "wb") as f:
         pickle.dump({"fitted": fitted, "record": record, "classes": tab.classes,
-                     "onnx_sha256": D.sha256_file(onnx_path(spec.name))}, f)
-    metrics_path(spec.name).write_text(json.dumps({"details": {"fit": record}, "threshold": thr, "onnx_bytes": size},
+                     "onnx_sha256": D.sha256_file(onnx_path(spec.name)),
+                     "onnx_fingerprint": fingerprint(onnx_path(spec.name))}, f)
+    details: dict = {"fit": record}
+    sha = D.sha256_file(onnx_path(spec.name))
+    reads = previous_test_reads(spec, sha)  # a refit that reproduces an evaluated model keeps its count
+    if reads:
+        details["evaluation"] = {"model_sha256_before_metrics": sha, "test_reads": reads, "files_read": []}
+    metrics_path(spec.name).write_text(json.dumps({"details": details, "threshold": thr, "onnx_bytes": size},
                                                   indent=2) + "\n")
     return record
 
@@ -116,13 +122,34 @@ def srcmac_leak(df, desc: dict) -> dict:
             "test_accuracy": round(float((gb.predict(x[te]) == y[te]).mean()), 6)}
 
 
-def evaluate_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
+class TestDataAlreadyRead(RuntimeError):
+    """The evaluation of this exported model already read the test data."""
+
+
+def previous_test_reads(spec: Spec, onnx_sha256: str) -> int:
+    """How many times the test data was read for the model the fit stage exported (0 if never)."""
+    p = metrics_path(spec.name)
+    if not p.exists():
+        return 0
+    ev = json.loads(p.read_text()).get("details", {}).get("evaluation")
+    if not ev or ev.get("model_sha256_before_metrics") != onnx_sha256:
+        return 0
+    return int(ev.get("test_reads", 1))
+
+
+def evaluate_stage(spec: Spec, d: Path, log, work: Path = WORK, repeat: bool = False) -> dict:
     """Reads the test data once and scores every model of the comparison at its validation-chosen
-    threshold, along the accuracy-vs-demanded-specificity curve and (WUSTL) at every history length."""
+    threshold, along the accuracy-vs-demanded-specificity curve and (WUSTL) at every history length.
+    A second evaluation of the same exported model is refused unless `repeat`, and then counted in
+    the metrics file (`details.evaluation.test_reads`) so the model card can disclose it."""
     with open(work / f"{spec.name}.pkl", "rb") as f:
         ck = pickle.load(f)
     path = onnx_path(spec.name)
-    if D.sha256_file(path) != ck["onnx_sha256"]:
+    reads = previous_test_reads(spec, ck["onnx_sha256"])
+    if reads and not repeat:
+        raise TestDataAlreadyRead(f"the test data of {spec.name} was already read {reads} time(s) for this model; "
+                                  "evaluate.py --repeat reads it again and records the count")
+    if fingerprint(path) != ck["onnx_fingerprint"]:
         raise SystemExit(f"{path} is not the model the fit stage exported; run train.py --only first")
     fitted: Fitted = ck["fitted"]
     rec = ck["record"]
@@ -173,7 +200,7 @@ def evaluate_stage(spec: Spec, d: Path, log, work: Path = WORK) -> dict:
     if "threshold_by_history" in sel:
         extra["threshold_by_history"] = sel["threshold_by_history"]
     extra["evaluation"] = {"command": "HealthLedger.Detection/training/evaluate.py", "files_read": ledger.reads,
-                           "model_sha256_before_metrics": ck["onnx_sha256"]}
+                           "model_sha256_before_metrics": ck["onnx_sha256"], "test_reads": reads + 1}
     update_metadata(path, "hl.metrics", js({**metrics, "validation": sel["validation"]}))
     out = dict(metrics)
     out.update({"details": extra, "threshold": thr["model"], "onnx_bytes": rec["onnx_bytes"]})
