@@ -50,11 +50,28 @@ internal static class DetectorEvaluator
     public static EvaluationResult Evaluate(DetectorModel model, string dataDirectory, string modelSource, int? history = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        var (_, testSets) = EvaluationSplit.Parse(model.Metadata.SplitJson);
+        return EvaluateSets(model, dataDirectory, modelSource, testSets, history);
+    }
+
+    /// <summary>
+    /// Scores the model's <b>validation</b> rows (<see cref="EvaluationSplit.ParseValidation"/>), the rows its operating
+    /// points were chosen on, in the same way <see cref="Evaluate"/> scores the test sets; the result's single set is
+    /// named <c>validation</c>. Used to check that a threshold follows from validation data alone.
+    /// </summary>
+    public static EvaluationResult EvaluateValidation(DetectorModel model, string dataDirectory, string modelSource, int? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return EvaluateSets(model, dataDirectory, modelSource, [EvaluationSplit.ParseValidation(model.Metadata.SplitJson)], history);
+    }
+
+    private static EvaluationResult EvaluateSets(DetectorModel model, string dataDirectory, string modelSource, IReadOnlyList<TestSetSpec> sets, int? history)
+    {
         var h = history ?? model.Window;
         ArgumentOutOfRangeException.ThrowIfLessThan(h, 1, nameof(history));
         h = Math.Min(h, model.Window);
         var metadata = model.Metadata;
-        var (trainFile, testSets) = EvaluationSplit.Parse(metadata.SplitJson);
+        var (trainFile, _) = EvaluationSplit.Parse(metadata.SplitJson);
         var trainPath = Path.Combine(dataDirectory, trainFile);
         bool? hashMatches = File.Exists(trainPath)
             ? string.Equals(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(trainPath))), metadata.DatasetSha256, StringComparison.Ordinal)
@@ -63,7 +80,7 @@ internal static class DetectorEvaluator
         var extractor = new FeatureExtractor(metadata.Features);
         var tables = new Dictionary<string, DatasetTable>(StringComparer.Ordinal);
         var results = new List<TestSetResult>();
-        foreach (var spec in testSets)
+        foreach (var spec in sets)
         {
             if (!tables.TryGetValue(spec.File, out var table))
             {

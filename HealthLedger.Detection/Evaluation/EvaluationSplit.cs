@@ -5,12 +5,25 @@ namespace HealthLedger.Detection.Evaluation;
 /// <summary>A contiguous range of data rows [<paramref name="Start"/>, <paramref name="End"/>) whose windows never cross its edges.</summary>
 internal readonly record struct RowBlock(int Start, int End);
 
-/// <summary>One held-out test set: a data file and the blocks of it that are tested (null = the whole file as one block).</summary>
-internal sealed record TestSetSpec(string Name, string File, int? BlockSize, IReadOnlyList<int>? Blocks)
+/// <summary>
+/// One evaluated set: a data file and the blocks of it that are scored (null = the whole file as one block), or one
+/// contiguous row range of it (<paramref name="Rows"/>, the NSL-KDD validation rows).
+/// </summary>
+internal sealed record TestSetSpec(string Name, string File, int? BlockSize, IReadOnlyList<int>? Blocks, RowBlock? Rows = null)
 {
     /// <summary>The blocks of a file with <paramref name="rows"/> data rows.</summary>
     public IReadOnlyList<RowBlock> BlocksFor(int rows)
     {
+        if (Rows is { } range)
+        {
+            if (range.Start < 0 || range.End > rows || range.Start >= range.End)
+            {
+                throw new InvalidDataException($"hl.split names rows [{range.Start}, {range.End}), but the file has {rows} rows.");
+            }
+
+            return [range];
+        }
+
         if (BlockSize is not { } size || Blocks is null)
         {
             return [new RowBlock(0, rows)];
@@ -68,6 +81,44 @@ internal static class EvaluationSplit
 
             default:
                 throw new InvalidDataException($"hl.split kind '{kind}' is not one this runtime can rebuild (expected 'blocked' or 'files').");
+        }
+    }
+
+    /// <summary>
+    /// The validation rows described by a model's <c>hl.split</c>, on which every operating point was chosen: the
+    /// <c>validation</c> blocks of a blocked split, or the <c>validation.rows</c> range of the training file.
+    /// </summary>
+    public static TestSetSpec ParseValidation(string splitJson)
+    {
+        using var doc = JsonDocument.Parse(splitJson);
+        var root = doc.RootElement;
+        if (!root.TryGetProperty("validation", out var validation))
+        {
+            throw new InvalidDataException("hl.split has no 'validation'.");
+        }
+
+        switch (root.TryGetProperty("kind", out var k) ? k.GetString() : null)
+        {
+            case "blocked":
+                return new TestSetSpec(
+                    "validation",
+                    RequiredString(root, "file"),
+                    root.GetProperty("block_size").GetInt32(),
+                    validation.EnumerateArray().Select(e => e.GetInt32()).ToArray());
+
+            case "files":
+                {
+                    var rows = validation.GetProperty("rows");
+                    if (rows.GetArrayLength() != 2)
+                    {
+                        throw new InvalidDataException("hl.split validation.rows must be [start, end).");
+                    }
+
+                    return new TestSetSpec("validation", RequiredString(validation, "file"), null, null, new RowBlock(rows[0].GetInt32(), rows[1].GetInt32()));
+                }
+
+            default:
+                throw new InvalidDataException("hl.split kind is not one this runtime can rebuild (expected 'blocked' or 'files').");
         }
     }
 

@@ -99,8 +99,15 @@ public sealed class DetectCommandTests
         {
             Assert.That(doc.RootElement.GetProperty("history").GetInt32(), Is.EqualTo(1));
             Assert.That(doc.RootElement.GetProperty("threshold").GetSingle(), Is.EqualTo(loaded.Metadata.ThresholdFor(1)));
-            Assert.That(doc.RootElement.GetProperty("specificity").GetDouble(), Is.GreaterThanOrEqualTo(0.98));
+            Assert.That(doc.RootElement.GetProperty("specificity").GetDouble(), Is.EqualTo(RecordedColdStart(model, 1).GetProperty("specificity").GetDouble()).Within(1e-3));
         });
+    }
+
+    /// <summary>The training code's recorded cold-start figures for the model at history <paramref name="history"/> (per-history threshold).</summary>
+    private static JsonElement RecordedColdStart(string model, int history)
+    {
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(model, ".metrics.json")));
+        return metrics.RootElement.GetProperty("details").GetProperty("cold_start").GetProperty("test")[history - 1].GetProperty("model_by_history").Clone();
     }
 
     /// <summary>Runs <c>detect evaluate --dataset wustl</c> with the shipped binary model, asserts it succeeds and returns its JSON.</summary>

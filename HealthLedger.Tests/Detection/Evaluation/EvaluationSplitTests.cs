@@ -58,4 +58,38 @@ public sealed class EvaluationSplitTests
 
         Assert.That(window, Is.EqualTo(expected));
     }
+
+    [Test]
+    public void Validation_of_a_blocked_split_is_its_validation_blocks()
+    {
+        var spec = EvaluationSplit.ParseValidation("""{"kind":"blocked","file":"w/x.csv","block_size":4,"train":[0,2],"validation":[1,3],"test":[4]}""");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(spec.Name, Is.EqualTo("validation"));
+            Assert.That(spec.File, Is.EqualTo("w/x.csv"));
+            Assert.That(spec.BlocksFor(18), Is.EqualTo(new[] { new RowBlock(4, 8), new RowBlock(12, 16) }));
+        });
+    }
+
+    [Test]
+    public void Validation_of_a_files_split_is_its_row_range_of_the_training_file()
+    {
+        var spec = EvaluationSplit.ParseValidation("""{"kind":"files","train":"n/T.txt","test":{"A":"n/A.txt"},"validation":{"file":"n/T.txt","rows":[80,100]}}""");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(spec.File, Is.EqualTo("n/T.txt"));
+            Assert.That(spec.BlocksFor(100), Is.EqualTo(new[] { new RowBlock(80, 100) }));
+            Assert.That(() => spec.BlocksFor(90), Throws.TypeOf<InvalidDataException>(), "a range beyond the file");
+        });
+    }
+
+    [TestCase("""{"kind":"files","train":"n/T.txt","test":"n/A.txt"}""")]
+    [TestCase("""{"kind":"files","train":"n/T.txt","test":"n/A.txt","validation":{"file":"n/T.txt","rows":[1]}}""")]
+    [TestCase("""{"kind":"other","validation":[1]}""")]
+    public void Split_without_rebuildable_validation_rows_is_invalid_data(string json)
+    {
+        Assert.That(() => EvaluationSplit.ParseValidation(json), Throws.TypeOf<InvalidDataException>());
+    }
 }

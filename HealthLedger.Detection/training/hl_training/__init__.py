@@ -1,0 +1,1 @@
+"""HealthLedger detector training: data, model, fitting, selection, export, and the two protocol stages."""
