@@ -82,7 +82,7 @@ internal sealed class DemoRunner(TextWriter output, string directory, int diffic
                 output.WriteLine($"  gateway: {alert.Description}");
                 Broadcast(Transaction.Create(hospital.Key, genesis.ChainId, hospital.NextSequence(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), alert.ToReportPayload()), hospital);
             }));
-            output.WriteLine($"Ingestion gate: {detector!.ModelId}, window {detector.Model.Window}, threshold {detector.Threshold:F3}; traffic = held-out WUSTL-EHMS-2020 test windows");
+            output.WriteLine($"Ingestion gate: {detector!.ModelId}, window {detector.Model.Window}, threshold {detector.Threshold:F3}; traffic = held-out WUSTL-EHMS-2020 validation windows (never fitted on)");
         }
         else
         {

@@ -6,7 +6,7 @@ using HealthLedger.Detection.Runtime;
 namespace HealthLedger.Host.Demo;
 
 /// <summary>
-/// Real device traffic for the demo's ingestion gate: the held-out WUSTL-EHMS-2020 test windows shipped with the model
+/// Real device traffic for the demo's ingestion gate: the held-out WUSTL-EHMS-2020 validation windows (never fitted on) shipped with the model
 /// as its parity reference (inputs and PyTorch probabilities). The three most benign windows become a wearable's
 /// traffic and the most suspicious one an infusion pump's; each anchored record is screened on a whole real window.
 /// </summary>
