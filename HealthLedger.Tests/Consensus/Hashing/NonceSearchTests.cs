@@ -63,12 +63,12 @@ public sealed class NonceSearchTests
         var input = HashingTestData.RandomInput(random);
         const uint Extra = 9;
         const uint First = 1000;
-        const uint Chosen = 1013;
 
-        // Choose the target as the exact hash of one nonce; every other nonce of the small range must be above it.
+        // The target is exactly the smallest hash of the range: its nonce meets it, and nothing meets one less.
         var hashes = Enumerable.Range(0, 32).Select(i => HashingTestData.ReferenceHash(input, ((ulong)Extra << 32) | (First + (uint)i))).ToArray();
-        var exact = hashes[Chosen - First];
-        Assume.That(hashes.Count(h => h <= exact), Is.EqualTo(1), "the chosen hash is not the smallest of the range");
+        var exact = hashes.Min();
+        var chosen = First + (uint)Array.IndexOf(hashes, exact);
+        Assert.That(hashes.Count(h => h <= exact), Is.EqualTo(1), "the range has one smallest hash");
         var value = new BigInteger(exact.ToArray(), isUnsigned: true, isBigEndian: true);
 
         var atTarget = NonceSearch.Search(input, exact, Extra, First, 32, kernel);
@@ -77,7 +77,7 @@ public sealed class NonceSearchTests
         Assert.Multiple(() =>
         {
             Assert.That(atTarget.Found, Is.True);
-            Assert.That(atTarget.Nonce, Is.EqualTo(((ulong)Extra << 32) | Chosen));
+            Assert.That(atTarget.Nonce, Is.EqualTo(((ulong)Extra << 32) | chosen));
             Assert.That(belowTarget.Found, Is.False);
             Assert.That(belowTarget.HashesDone, Is.EqualTo(32UL));
         });
