@@ -1,0 +1,196 @@
+using System.Globalization;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Validation;
+using HealthLedger.Node;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HealthLedger.Api;
+
+/// <summary>
+/// The HTTP API of a <see cref="LedgerNode"/> (resolved from the host's services), as minimal-API endpoints under
+/// <c>/v1</c> plus <c>/healthz</c>. Reads come from the chain (thread-safe); a submission goes through the node's
+/// mempool and gossip like any peer's. Every error is a problem-details body with the chain's typed rejection code in
+/// <c>code</c>; malformed or oversized requests get 4xx and change nothing. Bind the host to loopback unless it is
+/// behind an authenticating proxy: this API has no operator endpoints yet, and a submission needs no credential
+/// because every transaction carries its sender's signature.
+/// </summary>
+public static class HealthLedgerApi
+{
+    /// <summary>Largest request body the API reads (a transaction is at most the genesis limit, 8 KiB by default).</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Registers what the API needs: problem details and the OpenAPI document (<c>/openapi/v1.json</c>).</summary>
+    public static IServiceCollection AddHealthLedgerApi(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddProblemDetails();
+        services.AddOpenApi("v1");
+        return services;
+    }
+
+    /// <summary>Maps the API's endpoints and its OpenAPI document.</summary>
+    public static IEndpointRouteBuilder MapHealthLedgerApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapOpenApi();
+        endpoints.MapGet("/healthz", (LedgerNode node) =>
+            TypedResults.Ok(new HealthResponse("ok", node.Chain.Height, node.Chain.LastFinal.Height, node.ConnectedPeers.Count)))
+            .WithName("Health").WithSummary("Liveness, tip and final height, peers.");
+
+        var v1 = endpoints.MapGroup("/v1");
+        v1.MapGet("/head", (LedgerNode node) =>
+        {
+            var chain = node.Chain;
+            return TypedResults.Ok(new HeadResponse(Ref(chain.Tip), Ref(chain.LastFinal), Ref(chain.HighestJustified), chain.BlockCount, node.Pool.Count));
+        }).WithName("GetHead").WithSummary("The best chain's tip, the last final and the highest justified block.");
+
+        v1.MapGet("/blocks/{id}", GetBlock).WithName("GetBlock").WithSummary("A block by height (on the best chain) or by hash (any branch).");
+        v1.MapPost("/transactions", SubmitAsync).WithName("SubmitTransaction")
+            .WithSummary("Submits a signed transaction: the body is its canonical encoding (application/octet-stream).")
+            .Accepts<byte[]>("application/octet-stream");
+        v1.MapGet("/records/{ciphertextHash}", GetRecord).WithName("GetRecord").WithSummary("An anchored record and a Merkle proof of its anchor.");
+        v1.MapGet("/validators", (LedgerNode node) => TypedResults.Ok(node.Chain.State.ActiveValidators.Select(NodeOf).ToList()))
+            .WithName("GetValidators").WithSummary("The active validators in the tip's state.");
+        v1.MapGet("/peers", (LedgerNode node) => TypedResults.Ok(node.ConnectedPeers.Select(k => k.ToAddress().ToString()).Order(StringComparer.Ordinal).ToList()))
+            .WithName("GetPeers").WithSummary("Addresses of the authenticated peers connected now.");
+        return endpoints;
+    }
+
+    private static IResult GetBlock(LedgerNode node, string id)
+    {
+        var chain = node.Chain;
+        ChainEntry? entry;
+        if (id.Length == 64)
+        {
+            if (!TryParseHash(id, out var hash))
+            {
+                return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "a block hash is 64 hexadecimal digits");
+            }
+
+            entry = chain.GetEntry(hash);
+        }
+        else if (ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var height))
+        {
+            entry = chain.GetBestAt(height);
+        }
+        else
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "give a height (decimal) or a hash (64 hexadecimal digits)");
+        }
+
+        if (entry is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, RejectionCode.UnknownEntity, $"no block {id}");
+        }
+
+        var h = entry.Header;
+        return TypedResults.Ok(new BlockResponse(
+            h.Height, h.Hash.ToString(), h.PreviousHash.ToString(), h.MerkleRoot.ToString(), h.TimestampMs, h.TargetBits, h.Threshold,
+            h.MinerAddress.ToString(), chain.IsFinal(h.Hash), [.. entry.Block.Transactions.Select(t => t.Id.ToString())]));
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext http, LedgerNode node)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        var max = node.Chain.Genesis.Limits.MaxTransactionBytes;
+        if (http.Request.ContentLength > max)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"a transaction is at most {max} bytes");
+        }
+
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[4096];
+            int n;
+            while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + n > max)
+                {
+                    return Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"a transaction is at most {max} bytes");
+                }
+
+                buffer.Write(chunk, 0, n);
+            }
+
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problem(ex.StatusCode, RejectionCode.TooLarge, ex.Message);
+        }
+
+        Core.Transactions.Transaction tx;
+        try
+        {
+            tx = Core.Transactions.Transaction.Decode(body);
+        }
+        catch (Core.Encoding.LedgerFormatException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, ex.Message);
+        }
+
+        var result = await node.SubmitAsync(tx, http.RequestAborted).ConfigureAwait(false);
+        return result.Accepted
+            ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
+            : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter);
+    }
+
+    private static IResult GetRecord(LedgerNode node, string ciphertextHash)
+    {
+        if (!TryParseHash(ciphertextHash, out var hash))
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "a ciphertext hash is 64 hexadecimal digits");
+        }
+
+        var chain = node.Chain;
+        var record = chain.State.GetRecord(hash);
+        var entry = record is null ? null : chain.GetBestAt(record.Height);
+        var index = entry is null ? -1 : entry.Block.Transactions.ToList().FindIndex(t => t.Id == record!.TransactionId);
+        if (record is null || entry is null || index < 0)
+        {
+            return Problem(StatusCodes.Status404NotFound, RejectionCode.UnknownEntity, $"no record {ciphertextHash}");
+        }
+
+        var proof = entry.Block.CreateProof(index);
+        return TypedResults.Ok(new RecordResponse(
+            record.CiphertextHash.ToString(), record.ContentAddress, record.Patient.ToString(), record.Device.ToString(), record.RecordType.ToString(),
+            record.MeasuredAtMs, Ref(entry), record.TransactionId.ToString(), index, [.. proof.Path.Select(p => p.ToString())],
+            MerkleTree.Verify(proof, entry.Header.MerkleRoot)));
+    }
+
+    private static BlockRef Ref(ChainEntry e) => new(e.Height, e.Hash.ToString());
+
+    private static NodeResponse NodeOf(NodeInfo n) => new(n.Id.ToString(), n.Name, n.Roles.ToString(), n.Revoked);
+
+    private static bool TryParseHash(string text, out Hash256 hash)
+    {
+        hash = default;
+        if (text.Length != 64 || !text.All(Uri.IsHexDigit))
+        {
+            return false;
+        }
+
+        hash = Hash256.Parse(text);
+        return true;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, RejectionCode code, string detail, string? stage = null) =>
+        TypedResults.Problem(
+            detail: detail,
+            statusCode: status,
+            title: code.ToString(),
+            type: $"https://healthledger.dev/problems/{code}",
+            extensions: new Dictionary<string, object?> { ["code"] = (int)code, ["stage"] = stage });
+}
