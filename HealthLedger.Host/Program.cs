@@ -12,6 +12,11 @@ internal static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(HashrateCommand.Create());
         root.Subcommands.Add(DetectCommand.Create());
+        foreach (var command in NetworkCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
         foreach (var command in InternalCommands.Create())
         {
             root.Subcommands.Add(command);

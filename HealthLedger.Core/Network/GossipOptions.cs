@@ -61,7 +61,7 @@ public sealed record GossipOptions
     public int SyncBatch { get; init; } = 500;
 
     /// <summary>New-block announcements accepted per peer per window.</summary>
-    public int MaxNewBlocksPerWindow { get; init; } = 32;
+    public int MaxNewBlocksPerWindow { get; init; } = 128;
 
     /// <summary>Parentless blocks accepted per peer per window (beyond it they are dropped before validation and score).</summary>
     public int MaxOrphansPerWindow { get; init; } = 16;

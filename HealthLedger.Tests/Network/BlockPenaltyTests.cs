@@ -149,19 +149,23 @@ public sealed class BlockPenaltyTests : GossipFixture
     }
 
     [Test]
-    public void New_block_announcements_over_the_per_peer_budget_are_dropped_and_scored()
+    public void New_block_announcements_over_the_budget_are_dropped_and_only_a_flood_four_times_over_is_scored()
     {
         var a = NewNode("a");
         using var peer = new RawPeer(_net, a, "noisy").Hello();
         var block = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs);
         var budget = new GossipOptions().MaxNewBlocksPerWindow;
-        for (var i = 0; i < budget + 1; i++)
+        for (var i = 0; i < 4 * budget; i++)
         {
             peer.Send(new NewBlockMessage(block.Encode()));
         }
 
         _net.Pump();
-        Assert.That(peer.Session.Penalties.Select(p => p.Offence), Is.EqualTo(new[] { PeerOffence.BlockFlood }), "the duplicates within budget cost nothing");
+        Assert.That(peer.Session.Penalties, Is.Empty, "a fast honest relay is dropped past the budget, not punished");
+
+        peer.Send(new NewBlockMessage(block.Encode()));
+        _net.Pump();
+        Assert.That(peer.Session.Penalties.Select(p => p.Offence), Is.EqualTo(new[] { PeerOffence.BlockFlood }), "four budgets in one window is a flood");
 
         _t.Time.Advance(new GossipOptions().BudgetWindow);
         peer.Send(new NewBlockMessage(block.Encode()));

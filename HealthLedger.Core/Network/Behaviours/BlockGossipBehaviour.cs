@@ -19,10 +19,14 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
         {
             Accept(from, message.EncodedBlock, relay: true);
         }
-        else
+        else if (from.NewBlocks.Refusals > 3 * from.NewBlocks.Limit)
         {
-            from.Penalise(PeerOffence.BlockFlood, options.FloodPenalty, RejectionCode.None, $"more than {from.NewBlocks.Limit} new blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
+            // Far beyond what any honest relay of a fast chain sends: a flood.
+            from.Penalise(PeerOffence.BlockFlood, options.FloodPenalty, RejectionCode.None, $"more than {4 * from.NewBlocks.Limit} new blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
         }
+
+        // Otherwise dropped undecoded and unscored: an honest peer relaying a chain faster than the budget loses nothing
+        // (the next block it relays is an orphan here, and the gap is fetched by sync), and we spend nothing on it.
     }
 
     /// <summary>Offers one block from a peer; returns its hash when it decoded (whatever the chain then said).</summary>

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Network.Hosting;
+
+namespace HealthLedger.Host.Configuration;
+
+/// <summary>A genesis file: the <see cref="GenesisConfig"/> in JSON, keys as hex.</summary>
+internal sealed record GenesisFile
+{
+    public required uint ChainId { get; init; }
+
+    public required long TimestampMs { get; init; }
+
+    public required ConsensusEngineId Engine { get; init; }
+
+    public required IReadOnlyList<string> Authorities { get; init; }
+
+    public required IReadOnlyList<GenesisNodeFile> Nodes { get; init; }
+
+    public ushort MinThreshold { get; init; } = 1;
+
+    public ushort MaxThreshold { get; init; } = 64;
+
+    public ConsensusParameters Consensus { get; init; } = new();
+
+    public LedgerLimits Limits { get; init; } = new();
+
+    public static GenesisFile From(GenesisConfig g) => new()
+    {
+        ChainId = g.ChainId,
+        TimestampMs = g.TimestampMs,
+        Engine = g.Engine,
+        Authorities = [.. g.Authorities.Select(a => Convert.ToHexStringLower(a.ToArray()))],
+        Nodes = [.. g.InitialNodes.Select(n => new GenesisNodeFile(Convert.ToHexStringLower(n.Key.ToArray()), n.Roles, n.Name))],
+        MinThreshold = g.MinThreshold,
+        MaxThreshold = g.MaxThreshold,
+        Consensus = g.Consensus,
+        Limits = g.Limits,
+    };
+
+    public GenesisConfig ToConfig() => new()
+    {
+        ChainId = ChainId,
+        TimestampMs = TimestampMs,
+        Engine = Engine,
+        Authorities = [.. Authorities.Select(NetworkFiles.ParseKey)],
+        InitialNodes = [.. Nodes.Select(n => new GenesisNode(NetworkFiles.ParseKey(n.Key), n.Roles, n.Name))],
+        MinThreshold = MinThreshold,
+        MaxThreshold = MaxThreshold,
+        Consensus = Consensus,
+        Limits = Limits,
+    };
+}
+
+/// <summary>A node registered at genesis.</summary>
+internal sealed record GenesisNodeFile(string Key, NodeRoles Roles, string Name);
+
+/// <summary>A peer to dial: <c>host:port</c> and its node key (hex).</summary>
+internal sealed record PeerFile(string EndPoint, string Key);
+
+/// <summary>A node's configuration file (paths relative to the file).</summary>
+internal sealed record NodeConfigFile
+{
+    public required string Genesis { get; init; }
+
+    public required string Key { get; init; }
+
+    public required string Data { get; init; }
+
+    public required string Listen { get; init; }
+
+    public required string Api { get; init; }
+
+    public IReadOnlyList<PeerFile> Peers { get; init; } = [];
+
+    public bool Mine { get; init; } = true;
+
+    public ushort Threshold { get; init; } = 1;
+
+    public int MinBlockIntervalMs { get; init; }
+}
+
+/// <summary>Reads and writes genesis files, node configurations and key files.</summary>
+internal static class NetworkFiles
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static PublicKey ParseKey(string hex) => new(Convert.FromHexString(hex));
+
+    public static IPEndPoint ParseEndPoint(string text) => IPEndPoint.Parse(text);
+
+    public static void WriteJson<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
+
+    public static T ReadJson<T>(string path) =>
+        JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty.");
+
+    /// <summary>Writes a key file (the Ed25519 seed in hex), readable by its owner only.</summary>
+    public static void WriteKey(string path, KeyPair key)
+    {
+        var seed = key.ExportSeed();
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+            writer.WriteLine(Convert.ToHexStringLower(seed));
+        }
+        finally
+        {
+            Array.Clear(seed);
+        }
+    }
+
+    public static KeyPair ReadKey(string path)
+    {
+        var text = File.ReadAllText(path).Trim();
+        var seed = Convert.FromHexString(text);
+        try
+        {
+            return KeyPair.FromSeed(seed);
+        }
+        finally
+        {
+            Array.Clear(seed);
+        }
+    }
+
+    /// <summary>The options of the node a configuration file describes.</summary>
+    public static (Node.LedgerNodeOptions Options, string ApiUrl) LoadNode(string configPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+        var config = ReadJson<NodeConfigFile>(configPath);
+        var genesis = ReadJson<GenesisFile>(Path.Combine(dir, config.Genesis)).ToConfig();
+        var options = new Node.LedgerNodeOptions
+        {
+            Genesis = genesis,
+            NodeKey = ReadKey(Path.Combine(dir, config.Key)),
+            DataDirectory = Path.Combine(dir, config.Data),
+            ListenOn = ParseEndPoint(config.Listen),
+            Peers = [.. config.Peers.Select(p => new PeerAddress(ParseEndPoint(p.EndPoint), ParseKey(p.Key)))],
+            Mine = config.Mine,
+            Threshold = config.Threshold,
+            MinBlockInterval = TimeSpan.FromMilliseconds(config.MinBlockIntervalMs),
+        };
+        return (options, config.Api);
+    }
+
+    public static string Describe(IPEndPoint endPoint) => endPoint.ToString();
+
+    public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
