@@ -35,11 +35,12 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly VoteRecord _votes;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _miningGate = new();
+    private readonly NodeMetrics _metrics;
     private CancellationTokenSource _tipChanged = new();
     private Task? _miner;
     private int _disposed;
 
-    private LedgerNode(LedgerNodeOptions options, TimeProvider time, ILoggerFactory loggers)
+    private LedgerNode(LedgerNodeOptions options, TimeProvider time, ILoggerFactory loggers, System.Diagnostics.Metrics.IMeterFactory? meters)
     {
         _options = options;
         _time = time;
@@ -70,6 +71,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
         Chain.TipChanged += OnTipChanged;
         _gossip.EquivocationDetected += OnEquivocation;
+        _metrics = new NodeMetrics(this, meters);
     }
 
     /// <summary>The chain (thread-safe).</summary>
@@ -89,10 +91,14 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     /// <summary>Opens the store (replaying it) and builds the node; nothing runs until <see cref="StartAsync"/>.</summary>
     /// <exception cref="BlockStoreGenesisMismatchException">The data directory belongs to another chain.</exception>
-    public static LedgerNode Create(LedgerNodeOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    /// <param name="options">What the node is.</param>
+    /// <param name="time">The clock (the system clock when null).</param>
+    /// <param name="loggers">Where logs go (nowhere when null).</param>
+    /// <param name="meters">Where metrics go (meter <c>HealthLedger.Node</c>; a standalone meter when null).</param>
+    public static LedgerNode Create(LedgerNodeOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null, System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LedgerNode(options, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
+        return new LedgerNode(options, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance, meters);
     }
 
     /// <summary>Starts the peer host, asks peers for what they have, and starts mining when configured.</summary>
@@ -115,10 +121,12 @@ public sealed partial class LedgerNode : IAsyncDisposable
     }
 
     /// <summary>Submits a signed transaction locally and relays it when admitted.</summary>
-    public Task<AdmissionResult> SubmitAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    public async Task<AdmissionResult> SubmitAsync(Transaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        return _host.InvokeAsync(g => g.PublishTransaction(transaction), cancellationToken);
+        var result = await _host.InvokeAsync(g => g.PublishTransaction(transaction), cancellationToken).ConfigureAwait(false);
+        _metrics.Submitted(result.Accepted ? "admitted" : result.Validation.Code.ToString());
+        return result;
     }
 
     /// <summary>Stops mining and the peer host, then closes the store.</summary>
@@ -150,6 +158,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         await _host.DisposeAsync().ConfigureAwait(false);
         Chain.TipChanged -= OnTipChanged;
         _store.Dispose();
+        _metrics.Dispose();
         _stop.Dispose();
         _tipChanged.Dispose();
     }
@@ -247,6 +256,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
                 var block = new Block(result.Header, txs);
                 var added = await _host.InvokeAsync(g => g.PublishBlock(block), _stop.Token).ConfigureAwait(false);
+                if (added.IsAccepted)
+                {
+                    _metrics.BlockMined();
+                }
+
                 LogMined(_logger, block.Header.Height, block.Hash.ToShortString(), txs.Count, added.Status.ToString());
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)

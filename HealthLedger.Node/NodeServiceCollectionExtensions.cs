@@ -16,7 +16,7 @@ public static class NodeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
-        services.AddSingleton(sp => LedgerNode.Create(options, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
+        services.AddSingleton(sp => LedgerNode.Create(options, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddHostedService<LedgerNodeService>();
         return services;
     }

@@ -107,6 +107,62 @@ public sealed class LedgerNodeTests
         await WaitUntil(() => b.Chain.State.GetPatient(patient.Address) is not null, () => $"the registration is mined by a and seen by b (a #{a.Chain.Height} pool {a.Pool.Count} [{string.Join(",", a.Pool.Snapshot().Select(t => t.Kind + ":" + a.Pool.GetClass(t.Id)))}] selects {a.Pool.SelectForBlock(100).Count} peers {a.ConnectedPeers.Count}; b #{b.Chain.Height} pool {b.Pool.Count} peers {b.ConnectedPeers.Count})");
     }
 
+    [Test]
+    public async Task Metrics_report_height_mempool_and_submissions_by_outcome()
+    {
+        var keys = new[] { KeyPair.FromLabel("facade-metrics") };
+        var genesis = Genesis(keys);
+        await using var node = LedgerNode.Create(new LedgerNodeOptions { Genesis = genesis, NodeKey = keys[0], DataDirectory = Path.Combine(_dir, "m"), Mine = false });
+        var seen = new List<(string Name, long Value, string? Outcome)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "HealthLedger.Node")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? outcome = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    outcome = tag.Value as string;
+                }
+            }
+
+            lock (seen)
+            {
+                seen.Add((instrument.Name, value, outcome));
+            }
+        });
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+        {
+            lock (seen)
+            {
+                seen.Add((instrument.Name, value, null));
+            }
+        });
+        listener.Start();
+        await node.StartAsync();
+
+        using var patient = KeyPair.FromLabel("facade-metrics-patient");
+        var tx = Transaction.Create(patient, genesis.ChainId, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new PatientRegistration(Hash256.Sha256("m"u8)));
+        Assert.That((await node.SubmitAsync(tx)).Accepted, Is.True);
+        Assert.That((await node.SubmitAsync(tx)).Accepted, Is.False);
+        listener.RecordObservableInstruments();
+
+        lock (seen)
+        {
+            Assert.That(seen, Does.Contain(("healthledger.submissions", 1L, (string?)"admitted")));
+            Assert.That(seen, Does.Contain(("healthledger.submissions", 1L, (string?)"DuplicateInMempool")));
+            Assert.That(seen, Does.Contain(("healthledger.mempool.size", 1L, (string?)null)));
+            Assert.That(seen, Does.Contain(("healthledger.chain.height", 0L, (string?)null)));
+        }
+    }
+
     private static GenesisConfig Genesis(KeyPair[] validators) => new()
     {
         ChainId = 21,
