@@ -58,3 +58,19 @@ public sealed record NodeResponse(string Address, string Name, string Roles, boo
 /// <param name="FinalHeight">Last final height.</param>
 /// <param name="Peers">Connected peers.</param>
 public sealed record HealthResponse(string Status, ulong Height, ulong FinalHeight, int Peers);
+
+/// <summary>A registered device.</summary>
+/// <param name="Address">Its address.</param>
+/// <param name="Patient">The patient it belongs to.</param>
+/// <param name="Provider">The provider that registered it.</param>
+/// <param name="DeviceClass">Its class.</param>
+/// <param name="RegisteredAtHeight">Height of its registration.</param>
+/// <param name="Revoked">Whether it is revoked.</param>
+public sealed record DeviceResponse(string Address, string Patient, string Provider, string DeviceClass, ulong RegisteredAtHeight, bool Revoked);
+
+/// <summary>A patient's grant of one record type to one provider.</summary>
+/// <param name="Grantee">The provider.</param>
+/// <param name="RecordType">The record type.</param>
+/// <param name="ExpiresAtMs">When it expires, Unix ms.</param>
+/// <param name="GrantedAtHeight">Height of the grant.</param>
+public sealed record GrantResponse(string Grantee, string RecordType, long ExpiresAtMs, ulong GrantedAtHeight);

@@ -57,6 +57,18 @@ public static class HealthLedgerApi
         v1.MapGet("/records/{ciphertextHash}", GetRecord).WithName("GetRecord").WithSummary("An anchored record and a Merkle proof of its anchor.");
         v1.MapGet("/validators", (LedgerNode node) => TypedResults.Ok(node.Chain.State.ActiveValidators.Select(NodeOf).ToList()))
             .WithName("GetValidators").WithSummary("The active validators in the tip's state.");
+        v1.MapGet("/devices/{address}", (LedgerNode node, string address) =>
+            TryParseAddress(address, out var id)
+                ? node.Chain.State.GetDevice(id) is { } d
+                    ? Results.Ok(new DeviceResponse(d.Id.ToString(), d.Patient.ToString(), d.Provider.ToString(), d.DeviceClass.ToString(), d.RegisteredAtHeight, d.Revoked))
+                    : Problem(StatusCodes.Status404NotFound, RejectionCode.UnknownEntity, $"no device {address}")
+                : Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "an address is hl followed by 40 hexadecimal digits"))
+            .WithName("GetDevice").WithSummary("A registered device.");
+        v1.MapGet("/patients/{address}/grants", (LedgerNode node, string address) =>
+            TryParseAddress(address, out var id)
+                ? Results.Ok(node.Chain.State.GetGrants(id).Select(g => new GrantResponse(g.Grantee.ToString(), g.RecordType.ToString(), g.ExpiresAtMs, g.GrantedAtHeight)).ToList())
+                : Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "an address is hl followed by 40 hexadecimal digits"))
+            .WithName("GetGrants").WithSummary("A patient's grants, one per provider and record type, each with its own expiry.");
         v1.MapGet("/peers", (LedgerNode node) => TypedResults.Ok(node.ConnectedPeers.Select(k => k.ToAddress().ToString()).Order(StringComparer.Ordinal).ToList()))
             .WithName("GetPeers").WithSummary("Addresses of the authenticated peers connected now.");
         return endpoints;
@@ -173,6 +185,18 @@ public static class HealthLedgerApi
     private static BlockRef Ref(ChainEntry e) => new(e.Height, e.Hash.ToString());
 
     private static NodeResponse NodeOf(NodeInfo n) => new(n.Id.ToString(), n.Name, n.Roles.ToString(), n.Revoked);
+
+    private static bool TryParseAddress(string text, out Address address)
+    {
+        address = default;
+        if (text.Length != 42 || !text.StartsWith("hl", StringComparison.Ordinal) || !text.AsSpan(2).ToString().All(Uri.IsHexDigit))
+        {
+            return false;
+        }
+
+        address = Address.Parse(text);
+        return true;
+    }
 
     private static bool TryParseHash(string text, out Hash256 hash)
     {

@@ -102,6 +102,10 @@ public sealed class HealthLedgerApiTests
             Assert.That(record.ProofVerified, Is.True);
         });
 
+        var device = await _http.GetFromJsonAsync<DeviceResponse>($"/v1/devices/{_device.Address}");
+        Assert.That(device!.Patient, Is.EqualTo(_patient.Address.ToString()));
+        Assert.That(await _http.GetFromJsonAsync<List<GrantResponse>>($"/v1/patients/{_patient.Address}/grants"), Is.Empty);
+
         var block = await _http.GetFromJsonAsync<BlockResponse>($"/v1/blocks/{record!.Block.Height}");
         Assert.That(block!.Transactions, Does.Contain(anchor.Id.ToString()));
         var byHash = await _http.GetFromJsonAsync<BlockResponse>($"/v1/blocks/{block.Hash}");
@@ -118,6 +122,9 @@ public sealed class HealthLedgerApiTests
     [TestCase("/v1/blocks/zz00000000000000000000000000000000000000000000000000000000000000", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/records/00000000000000000000000000000000000000000000000000000000000000aa", HttpStatusCode.NotFound, "UnknownEntity")]
     [TestCase("/v1/records/short", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/devices/hl0000000000000000000000000000000000000000", HttpStatusCode.NotFound, "UnknownEntity")]
+    [TestCase("/v1/devices/not-an-address", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/patients/hlzz/grants", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     public async Task Unknown_or_malformed_ids_get_a_problem_with_a_typed_code(string path, HttpStatusCode status, string code)
     {
         var response = await _http.GetAsync(path);
