@@ -195,7 +195,8 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            // A snapshot outliving its store is released with the database, not after it.
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref owner._disposed) == 0)
             {
                 snapshot.Dispose();
             }

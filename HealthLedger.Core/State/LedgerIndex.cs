@@ -39,6 +39,7 @@ public sealed class LedgerIndex
     private readonly LedgerIndexOptions _options;
     private readonly ILogger _logger;
     private IndexTip _tip;
+    private bool _tipUncertain;
 
     private LedgerIndex(IKeyValueStore store, IIndexedChain chain, LedgerIndexOptions options, ILogger logger, IndexTip tip)
     {
@@ -126,6 +127,12 @@ public sealed class LedgerIndex
         ArgumentNullException.ThrowIfNull(update);
         lock (_gate)
         {
+            if (_tipUncertain)
+            {
+                SynchronizeLocked();
+                return;
+            }
+
             foreach (var block in update.Disconnected)
             {
                 if (block.Hash != _tip.Hash || !TryUndoTip())
@@ -294,6 +301,10 @@ public sealed class LedgerIndex
         var rolledBack = 0;
         var applied = 0;
         var rebuilt = false;
+
+        // After a failed write the batch may or may not have landed: the stored marker is the truth.
+        _tip = ReadTip(_store);
+        _tipUncertain = false;
         if (_store.Get(IndexLayout.RebuildingKey) is not null)
         {
             Rebuild("a rebuild was interrupted");
@@ -373,7 +384,7 @@ public sealed class LedgerIndex
 
         var tip = new IndexTip(height, block.Hash);
         batch.Put(IndexLayout.TipKey, IndexLayout.EncodeTip(tip));
-        _store.Write(batch);
+        WriteOrMarkUncertain(batch);
         _tip = tip;
     }
 
@@ -413,15 +424,29 @@ public sealed class LedgerIndex
         batch.Delete(IndexLayout.UndoKey(height));
         var tip = new IndexTip(height - 1, undo.ParentHash);
         batch.Put(IndexLayout.TipKey, IndexLayout.EncodeTip(tip));
-        _store.Write(batch);
+        WriteOrMarkUncertain(batch);
         _tip = tip;
         return true;
+    }
+
+    private void WriteOrMarkUncertain(KeyValueBatch batch)
+    {
+        try
+        {
+            _store.Write(batch);
+        }
+        catch
+        {
+            _tipUncertain = true;
+            throw;
+        }
     }
 
     // Marks the rebuild first, so a crash part-way (the clearing is not one batch) restarts it on the next open.
     private void Rebuild(string reason)
     {
         _logger.LogWarning("Ledger index rebuilt from genesis: {Reason}", reason);
+        _tipUncertain = true;
         _store.Write(new KeyValueBatch().Put(IndexLayout.RebuildingKey, [1]));
         while (true)
         {
@@ -446,5 +471,6 @@ public sealed class LedgerIndex
         var genesis = new IndexTip(0, _chain.GenesisHash);
         _store.Write(new KeyValueBatch().Put(IndexLayout.TipKey, IndexLayout.EncodeTip(genesis)).Delete(IndexLayout.RebuildingKey));
         _tip = genesis;
+        _tipUncertain = false;
     }
 }
