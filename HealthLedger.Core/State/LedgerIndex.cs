@@ -120,7 +120,8 @@ public sealed class LedgerIndex
     /// <summary>
     /// Follows one change of the best chain (<see cref="Blockchain.TipChanged"/>): undoes the disconnected blocks and
     /// indexes the connected ones, one atomic batch per block. An update that does not continue from the index's tip
-    /// (a missed or repeated event) falls back to <see cref="Synchronize"/>.
+    /// (a missed or repeated event), or that leaves the index off the chain's current best chain, falls back to
+    /// <see cref="Synchronize"/>.
     /// </summary>
     public void Apply(ChainUpdate update)
     {
@@ -151,6 +152,13 @@ public sealed class LedgerIndex
                 }
 
                 ApplyBlock(block);
+            }
+
+            // Events trail the chain: if it has moved on (or the update was not the chain's), catch up now; the
+            // update that reports the move is then recognised as already applied.
+            if (_chain.Tip != _tip)
+            {
+                SynchronizeLocked();
             }
         }
     }
