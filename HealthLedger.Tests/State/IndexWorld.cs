@@ -255,9 +255,21 @@ internal sealed class FaultyKeyValueStore(IKeyValueStore inner) : IKeyValueStore
 
     public IKeyValueSnapshot CreateSnapshot() => inner.CreateSnapshot();
 
+    /// <summary>True: after the failure every write fails too, as if the process had died there.</summary>
+    public bool DieAtFailure { get; set; }
+
+    /// <summary>True once a batch started a rebuild (wrote the rebuilding marker).</summary>
+    public bool SawRebuild { get; private set; }
+
     public void Write(KeyValueBatch batch)
     {
         Writes++;
+        if (DieAtFailure && FailAt > 0 && Writes > FailAt)
+        {
+            throw new IOException($"write {Writes} after the simulated crash at write {FailAt}");
+        }
+
+        SawRebuild |= batch.Operations.Any(o => o.Key.AsSpan().SequenceEqual(new byte[] { 0x00, (byte)'r' }) && o.Value is not null);
         if (Writes != FailAt)
         {
             inner.Write(batch);
