@@ -89,6 +89,7 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
     }
 
     /// <inheritdoc />
+    /// <exception cref="IOException">RocksDB refused the write (disk full, I/O error); nothing of the batch was applied.</exception>
     public void Write(KeyValueBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -106,7 +107,15 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
             }
         }
 
-        _db.Write(native, _writeOptions);
+        try
+        {
+            _db.Write(native, _writeOptions);
+        }
+        catch (RocksDbException ex)
+        {
+            // A full disk or an I/O error: callers of IKeyValueStore handle IOException, not RocksDB's types.
+            throw new IOException($"RocksDB write of {batch.Count} operations failed: {ex.Message}", ex);
+        }
     }
 
     /// <inheritdoc />

@@ -184,18 +184,18 @@ public sealed class LedgerIndex
     }
 
     /// <summary>
-    /// A page of a patient's records measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>), ordered by
-    /// measurement time, then ciphertext hash.
+    /// A page of a patient's records measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>) (null: unbounded),
+    /// ordered by measurement time, then ciphertext hash.
     /// </summary>
-    public IndexPage<RecordInfo> GetPatientRecords(Address patient, int pageSize, PageToken? after = null, long fromMs = long.MinValue, long toMs = long.MaxValue) =>
+    public IndexPage<RecordInfo> GetPatientRecords(Address patient, int pageSize, PageToken? after = null, long? fromMs = null, long? toMs = null) =>
         RecordPage(PageKind.PatientRecords, IndexLayout.Prefix(IndexLayout.RecordByPatient, Address.AsSpan(patient)), pageSize, after, fromMs, toMs);
 
-    /// <summary>A page of a device's records measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>), ordered by measurement time, then ciphertext hash.</summary>
-    public IndexPage<RecordInfo> GetDeviceRecords(Address device, int pageSize, PageToken? after = null, long fromMs = long.MinValue, long toMs = long.MaxValue) =>
+    /// <summary>A page of a device's records measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>) (null: unbounded), ordered by measurement time, then ciphertext hash.</summary>
+    public IndexPage<RecordInfo> GetDeviceRecords(Address device, int pageSize, PageToken? after = null, long? fromMs = null, long? toMs = null) =>
         RecordPage(PageKind.DeviceRecords, IndexLayout.Prefix(IndexLayout.RecordByDevice, Address.AsSpan(device)), pageSize, after, fromMs, toMs);
 
-    /// <summary>A page of every record measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>), ordered by measurement time, then ciphertext hash.</summary>
-    public IndexPage<RecordInfo> GetRecordsInTimeRange(long fromMs, long toMs, int pageSize, PageToken? after = null) =>
+    /// <summary>A page of every record measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>) (null: unbounded), ordered by measurement time, then ciphertext hash.</summary>
+    public IndexPage<RecordInfo> GetRecordsInTimeRange(long? fromMs, long? toMs, int pageSize, PageToken? after = null) =>
         RecordPage(PageKind.RecordsByTime, [IndexLayout.RecordByTime], pageSize, after, fromMs, toMs);
 
     /// <summary>
@@ -209,14 +209,24 @@ public sealed class LedgerIndex
     public IndexPage<AccessGrantInfo> GetProviderGrants(Address provider, int pageSize, PageToken? after = null) =>
         GrantPage(PageKind.ProviderGrants, IndexLayout.GrantByProvider, provider, pageSize, after);
 
-    private IndexPage<RecordInfo> RecordPage(PageKind kind, byte[] prefix, int pageSize, PageToken? after, long fromMs, long toMs)
+    private IndexPage<RecordInfo> RecordPage(PageKind kind, byte[] prefix, int pageSize, PageToken? after, long? fromMs, long? toMs)
     {
         CheckPage(kind, pageSize, after);
         Span<byte> time = stackalloc byte[IndexLayout.TimeLength];
-        IndexLayout.WriteTime(time, fromMs);
-        var start = IndexLayout.Concat(prefix, time);
-        IndexLayout.WriteTime(time, toMs);
-        var end = IndexLayout.Concat(prefix, time);
+        var start = prefix;
+        if (fromMs is { } from)
+        {
+            IndexLayout.WriteTime(time, from);
+            start = IndexLayout.Concat(prefix, time);
+        }
+
+        var end = IndexLayout.PrefixEnd(prefix);
+        if (toMs is { } to)
+        {
+            IndexLayout.WriteTime(time, to);
+            end = IndexLayout.Concat(prefix, time);
+        }
+
         if (after is not null)
         {
             var resume = IndexLayout.Concat(IndexLayout.Concat(prefix, after.Position), [0]);
@@ -230,7 +240,7 @@ public sealed class LedgerIndex
         var at = ReadTip(snapshot);
         var items = new List<RecordInfo>(Math.Min(pageSize, 256));
         PageToken? next = null;
-        if (fromMs < toMs)
+        if (ByteOrder.Instance.Compare(start, end) < 0)
         {
             foreach (var entry in snapshot.Scan(start, end))
             {
