@@ -35,7 +35,7 @@ internal sealed class BlockIndexChanges
             switch (tx.Payload)
             {
                 case DeviceRegistration p:
-                    changes.Put(IndexLayout.DeviceKey(p.DeviceKey.ToAddress()), Address.AsSpan(p.Patient).ToArray());
+                    changes.PutNew(IndexLayout.DeviceKey(p.DeviceKey.ToAddress()), Address.AsSpan(p.Patient).ToArray());
                     break;
                 case RecordAnchor p:
                     changes.AddRecord(tx, p, height);
@@ -75,10 +75,11 @@ internal sealed class BlockIndexChanges
 
         var patient = new Address(patientBytes);
         var record = new RecordInfo(p.CiphertextHash, p.ContentAddress, patient, device, p.RecordType, p.MeasuredAtMs, height, tx.Id);
-        Put(IndexLayout.RecordKey(p.CiphertextHash), IndexLayout.EncodeRecord(record));
-        Put(IndexLayout.OwnedRecordKey(IndexLayout.RecordByPatient, patient, p.MeasuredAtMs, p.CiphertextHash), []);
-        Put(IndexLayout.OwnedRecordKey(IndexLayout.RecordByDevice, device, p.MeasuredAtMs, p.CiphertextHash), []);
-        Put(IndexLayout.TimeRecordKey(p.MeasuredAtMs, p.CiphertextHash), []);
+        PutNew(IndexLayout.RecordKey(p.CiphertextHash), IndexLayout.EncodeRecord(record));
+        PutNew(IndexLayout.OwnedRecordKey(IndexLayout.RecordByPatient, patient, p.MeasuredAtMs, p.CiphertextHash), []);
+        PutNew(IndexLayout.OwnedRecordKey(IndexLayout.RecordByDevice, device, p.MeasuredAtMs, p.CiphertextHash), []);
+        PutNew(IndexLayout.TimeRecordKey(p.MeasuredAtMs, p.CiphertextHash), []);
+        PutNew(IndexLayout.PatientTypeRecordKey(patient, p.RecordType, p.MeasuredAtMs, p.CiphertextHash), []);
     }
 
     private byte[]? Get(byte[] key) => _after.TryGetValue(key, out var value) ? value : _before.Get(key);
@@ -87,11 +88,16 @@ internal sealed class BlockIndexChanges
 
     private void Delete(byte[] key) => Touch(key, null);
 
-    private void Touch(byte[] key, byte[]? value)
+    // A key the state rules make new: a record's keys all hold its ciphertext hash, which can be anchored once, and a
+    // device key can be registered once. Its value before the block is "absent" without a read, which keeps indexing a
+    // block of anchors free of lookups.
+    private void PutNew(byte[] key, byte[] value) => Touch(key, value, knownAbsent: true);
+
+    private void Touch(byte[] key, byte[]? value, bool knownAbsent = false)
     {
         if (!_original.ContainsKey(key))
         {
-            _original[key] = _before.Get(key);
+            _original[key] = knownAbsent ? null : _before.Get(key);
             _order.Add(key);
         }
 

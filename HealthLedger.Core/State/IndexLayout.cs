@@ -23,9 +23,10 @@ internal static class IndexLayout
     public const byte GrantByProvider = 0x06;
     public const byte DevicePatient = 0x07;
     public const byte Undo = 0x08;
+    public const byte RecordByPatientType = 0x09;
 
     /// <summary>One past the last table tag: every index key is below this single byte.</summary>
-    public const byte EndOfTables = 0x09;
+    public const byte EndOfTables = 0x0A;
 
     public const int TimeLength = 8;
     public const int RecordPositionLength = TimeLength + Hash256.Length;           // measuredAt ‖ ciphertext hash
@@ -75,6 +76,18 @@ internal static class IndexLayout
         owner.WriteTo(key.AsSpan(1));
         WriteTime(key.AsSpan(1 + Address.Length), measuredAtMs);
         ciphertextHash.WriteTo(key.AsSpan(1 + Address.Length + TimeLength));
+        return key;
+    }
+
+    /// <summary>tag ‖ patient (20) ‖ record type (1) ‖ measuredAt (8) ‖ ciphertext hash (32).</summary>
+    public static byte[] PatientTypeRecordKey(in Address patient, RecordType type, long measuredAtMs, in Hash256 ciphertextHash)
+    {
+        var key = new byte[1 + Address.Length + 1 + RecordPositionLength];
+        key[0] = RecordByPatientType;
+        patient.WriteTo(key.AsSpan(1));
+        key[1 + Address.Length] = (byte)type;
+        WriteTime(key.AsSpan(2 + Address.Length), measuredAtMs);
+        ciphertextHash.WriteTo(key.AsSpan(2 + Address.Length + TimeLength));
         return key;
     }
 

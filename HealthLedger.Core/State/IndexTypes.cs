@@ -32,6 +32,8 @@ public enum PageKind : byte
     PatientGrants = 4,
     /// <summary>A provider's grants by patient, then record type.</summary>
     ProviderGrants = 5,
+    /// <summary>A patient's records of some record types by measurement time.</summary>
+    PatientRecordsOfTypes = 6,
 }
 
 /// <summary>
@@ -57,7 +59,7 @@ public sealed class PageToken : IEquatable<PageToken>
     /// <summary>Length in bytes of the position of a kind of query.</summary>
     internal static int PositionLength(PageKind kind) => kind switch
     {
-        PageKind.PatientRecords or PageKind.DeviceRecords or PageKind.RecordsByTime => IndexLayout.RecordPositionLength,
+        PageKind.PatientRecords or PageKind.DeviceRecords or PageKind.RecordsByTime or PageKind.PatientRecordsOfTypes => IndexLayout.RecordPositionLength,
         PageKind.PatientGrants or PageKind.ProviderGrants => IndexLayout.GrantPositionLength,
         _ => -1,
     };

@@ -190,6 +190,79 @@ public sealed class LedgerIndex
     public IndexPage<RecordInfo> GetPatientRecords(Address patient, int pageSize, PageToken? after = null, long? fromMs = null, long? toMs = null) =>
         RecordPage(PageKind.PatientRecords, IndexLayout.Prefix(IndexLayout.RecordByPatient, Address.AsSpan(patient)), pageSize, after, fromMs, toMs);
 
+    /// <summary>
+    /// A page of a patient's records of the types in <paramref name="types"/>, measured in [<paramref name="fromMs"/>,
+    /// <paramref name="toMs"/>) (null: unbounded), ordered by measurement time, then ciphertext hash: a merge of one
+    /// ordered scan per type, so records of other types cost nothing. With the record types the patient's active grants
+    /// to a provider cover (<see cref="GetPatientGrants"/>, <see cref="AccessGrantInfo.IsActiveAt"/>), and the
+    /// provider's node not revoked (the ledger state's <see cref="ILedgerStateView.GetNode"/>), this pages what
+    /// <see cref="LedgerState.GetReadableRecords"/> returns.
+    /// </summary>
+    public IndexPage<RecordInfo> GetPatientRecordsOfTypes(Address patient, RecordScope types, int pageSize, PageToken? after = null, long? fromMs = null, long? toMs = null)
+    {
+        const PageKind kind = PageKind.PatientRecordsOfTypes;
+        CheckPage(kind, pageSize, after);
+        if ((types & ~RecordScope.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(types), types, "unknown record types");
+        }
+
+        using var snapshot = _store.CreateSnapshot();
+        var at = ReadTip(snapshot);
+        var scans = new List<IEnumerator<KeyValueEntry>>();
+        try
+        {
+            var queue = new PriorityQueue<IEnumerator<KeyValueEntry>, byte[]>(SuffixOrder.Instance);
+            Span<byte> scope = stackalloc byte[Address.Length + 1];
+            patient.WriteTo(scope);
+            foreach (var type in Enum.GetValues<RecordType>().Where(t => types.Covers(t)))
+            {
+                scope[^1] = (byte)type;
+                var (start, end) = RecordRange(IndexLayout.Prefix(IndexLayout.RecordByPatientType, scope), after, fromMs, toMs);
+                if (ByteOrder.Instance.Compare(start, end) < 0)
+                {
+                    var scan = snapshot.Scan(start, end).GetEnumerator();
+                    scans.Add(scan);
+                    if (scan.MoveNext())
+                    {
+                        queue.Enqueue(scan, scan.Current.Key);
+                    }
+                }
+            }
+
+            var items = new List<RecordInfo>(Math.Min(pageSize, 256));
+            PageToken? next = null;
+            while (queue.TryDequeue(out var scan, out var key))
+            {
+                if (key.Length != 2 + Address.Length + IndexLayout.RecordPositionLength)
+                {
+                    throw new LedgerIndexCorruptedException($"{kind} key of {key.Length} bytes");
+                }
+
+                if (items.Count == pageSize)
+                {
+                    next = new PageToken(kind, IndexLayout.Concat(IndexLayout.EncodeTimeOf(items[^1]), Hash256.AsSpan(items[^1].CiphertextHash)));
+                    break;
+                }
+
+                items.Add(ReadRecord(snapshot, kind, key));
+                if (scan.MoveNext())
+                {
+                    queue.Enqueue(scan, scan.Current.Key);
+                }
+            }
+
+            return new IndexPage<RecordInfo>(items, next, at);
+        }
+        finally
+        {
+            foreach (var scan in scans)
+            {
+                scan.Dispose();
+            }
+        }
+    }
+
     /// <summary>A page of a device's records measured in [<paramref name="fromMs"/>, <paramref name="toMs"/>) (null: unbounded), ordered by measurement time, then ciphertext hash.</summary>
     public IndexPage<RecordInfo> GetDeviceRecords(Address device, int pageSize, PageToken? after = null, long? fromMs = null, long? toMs = null) =>
         RecordPage(PageKind.DeviceRecords, IndexLayout.Prefix(IndexLayout.RecordByDevice, Address.AsSpan(device)), pageSize, after, fromMs, toMs);
@@ -212,6 +285,36 @@ public sealed class LedgerIndex
     private IndexPage<RecordInfo> RecordPage(PageKind kind, byte[] prefix, int pageSize, PageToken? after, long? fromMs, long? toMs)
     {
         CheckPage(kind, pageSize, after);
+        var (start, end) = RecordRange(prefix, after, fromMs, toMs);
+        using var snapshot = _store.CreateSnapshot();
+        var at = ReadTip(snapshot);
+        var items = new List<RecordInfo>(Math.Min(pageSize, 256));
+        PageToken? next = null;
+        if (ByteOrder.Instance.Compare(start, end) < 0)
+        {
+            foreach (var entry in snapshot.Scan(start, end))
+            {
+                if (entry.Key.Length != prefix.Length + IndexLayout.RecordPositionLength)
+                {
+                    throw new LedgerIndexCorruptedException($"{kind} key of {entry.Key.Length} bytes");
+                }
+
+                if (items.Count == pageSize)
+                {
+                    next = new PageToken(kind, IndexLayout.Concat(IndexLayout.EncodeTimeOf(items[^1]), Hash256.AsSpan(items[^1].CiphertextHash)));
+                    break;
+                }
+
+                items.Add(ReadRecord(snapshot, kind, entry.Key));
+            }
+        }
+
+        return new IndexPage<RecordInfo>(items, next, at);
+    }
+
+    // [prefix ‖ from, prefix ‖ to), or the whole prefix when unbounded; after a token, strictly after its position.
+    private static (byte[] Start, byte[] End) RecordRange(byte[] prefix, PageToken? after, long? fromMs, long? toMs)
+    {
         Span<byte> time = stackalloc byte[IndexLayout.TimeLength];
         var start = prefix;
         if (fromMs is { } from)
@@ -236,36 +339,19 @@ public sealed class LedgerIndex
             }
         }
 
-        using var snapshot = _store.CreateSnapshot();
-        var at = ReadTip(snapshot);
-        var items = new List<RecordInfo>(Math.Min(pageSize, 256));
-        PageToken? next = null;
-        if (ByteOrder.Instance.Compare(start, end) < 0)
-        {
-            foreach (var entry in snapshot.Scan(start, end))
-            {
-                if (entry.Key.Length != prefix.Length + IndexLayout.RecordPositionLength)
-                {
-                    throw new LedgerIndexCorruptedException($"{kind} key of {entry.Key.Length} bytes");
-                }
-
-                if (items.Count == pageSize)
-                {
-                    next = new PageToken(kind, IndexLayout.Concat(IndexLayout.EncodeTimeOf(items[^1]), Hash256.AsSpan(items[^1].CiphertextHash)));
-                    break;
-                }
-
-                var hash = new Hash256(entry.Key.AsSpan(entry.Key.Length - Hash256.Length));
-                var value = snapshot.Get(IndexLayout.RecordKey(hash))
-                    ?? throw new LedgerIndexCorruptedException($"{kind} entry names record {hash.ToShortString()}, which is missing");
-                items.Add(IndexLayout.DecodeRecord(hash, value));
-            }
-        }
-
-        return new IndexPage<RecordInfo>(items, next, at);
+        return (start, end);
     }
 
-    private IndexPage<AccessGrantInfo> GrantPage(PageKind kind, byte tag, Address party, int pageSize, PageToken? after)
+    // The record named by the ciphertext hash at the end of a secondary key, read in the same snapshot.
+    private static RecordInfo ReadRecord(IKeyValueReader snapshot, PageKind kind, byte[] key)
+    {
+        var hash = new Hash256(key.AsSpan(key.Length - Hash256.Length));
+        var value = snapshot.Get(IndexLayout.RecordKey(hash))
+            ?? throw new LedgerIndexCorruptedException($"{kind} entry names record {hash.ToShortString()}, which is missing");
+        return IndexLayout.DecodeRecord(hash, value);
+    }
+
+        private IndexPage<AccessGrantInfo> GrantPage(PageKind kind, byte tag, Address party, int pageSize, PageToken? after)
     {
         CheckPage(kind, pageSize, after);
         var prefix = IndexLayout.Prefix(tag, Address.AsSpan(party));
@@ -490,5 +576,14 @@ public sealed class LedgerIndex
         _store.Write(new KeyValueBatch().Put(IndexLayout.TipKey, IndexLayout.EncodeTip(genesis)).Delete(IndexLayout.RebuildingKey));
         _tip = genesis;
         _tipUncertain = false;
+    }
+
+    /// <summary>Orders secondary keys of one patient by their position (measured at ‖ hash): the last 40 bytes.</summary>
+    private sealed class SuffixOrder : IComparer<byte[]>
+    {
+        public static readonly SuffixOrder Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) =>
+            x.AsSpan(x!.Length - IndexLayout.RecordPositionLength).SequenceCompareTo(y.AsSpan(y!.Length - IndexLayout.RecordPositionLength));
     }
 }

@@ -47,9 +47,9 @@ internal sealed class IndexWorld
         return Tx(provider, state, new DeviceRegistration(device.PublicKey, patient, DeviceClass.Wearable, pop));
     }
 
-    public Transaction Anchor(int j, LedgerState state, long measuredAtMs, RecordType type = RecordType.Vitals)
+    public Transaction Anchor(int j, LedgerState state, long measuredAtMs, RecordType type = RecordType.Vitals, long? reuse = null)
     {
-        var n = Interlocked.Increment(ref _counter);
+        var n = reuse ?? Interlocked.Increment(ref _counter);
         var hash = Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes($"ciphertext-{n}"));
         return Tx(Devices[j], state, new RecordAnchor($"bafy-{n}", hash, type, measuredAtMs));
     }
@@ -128,7 +128,12 @@ internal sealed class IndexWorld
             case 4:
                 // Few distinct times, so records often share a measurement time and order by hash.
                 return state.GetDevice(Devices[device].Address) is not null
-                    ? Anchor(device, state, rng.Next(25) == 0 ? long.MaxValue : 1_000 + (rng.Next(40) * 1_000), (RecordType)rng.Next(1, 8))
+                    ? Anchor(
+                        device,
+                        state,
+                        rng.Next(25) == 0 ? long.MaxValue : 1_000 + (rng.Next(40) * 1_000),
+                        (RecordType)rng.Next(1, 8),
+                        rng.Next(3) == 0 ? rng.NextInt64(Math.Max(1, _counter - 12), _counter + 1) : null) // a recent ciphertext again: anchored once per branch, so on two branches
                     : null;
             case 5:
                 return state.GetPatient(Patients[patient].Address) is not null
@@ -178,6 +183,11 @@ internal static class IndexOracle
                 Is.EqualTo(expected.Where(r => r.MeasuredAtMs >= from && r.MeasuredAtMs < to)),
                 $"records of patient {patient} in [{from}, {to})");
             Assert.That(Collect((size, token) => index.GetPatientGrants(patient, size, token), pageSize, at), Is.EqualTo(state.GetGrants(patient).ToList()), $"grants of patient {patient}");
+            var types = (RecordScope)rng.Next(0, 128);
+            Assert.That(
+                Collect((size, token) => index.GetPatientRecordsOfTypes(patient, types, size, token, from, to), pageSize, at),
+                Is.EqualTo(expected.Where(r => types.Covers(r.RecordType) && r.MeasuredAtMs >= from && r.MeasuredAtMs < to)),
+                $"records of patient {patient} of types {types} in [{from}, {to})");
         }
 
         foreach (var device in world.Devices.Select(d => d.Address))

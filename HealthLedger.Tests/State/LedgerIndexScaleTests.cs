@@ -56,6 +56,8 @@ public sealed class LedgerIndexScaleTests
             run.Index.GetDeviceRecords(run.DeviceAddress(rng.Next(Devices)), 100, null, FirstMeasurement + rng.Next(records - 200_000), end).Items.Count);
         Measure("time range, page of 100 from a random time", 2_000, () =>
             run.Index.GetRecordsInTimeRange(FirstMeasurement + rng.Next(records - 200), end, 100).Items.Count);
+        Measure("patient, 3 of 7 record types (merge of 3 scans), page of 100 from a random time", 2_000, () =>
+            run.Index.GetPatientRecordsOfTypes(run.PatientAddress(rng.Next(Patients)), RecordScope.Vitals | RecordScope.Glucose | RecordScope.Lab, 100, null, FirstMeasurement + rng.Next(records - 50_000), end).Items.Count);
         PageToken? token = null;
         var patient = run.PatientAddress(0);
         Measure("patient, next page by token (walking all its records)", Math.Max(1, records / Patients / 100 - 1), () =>

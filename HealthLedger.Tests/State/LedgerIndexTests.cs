@@ -139,6 +139,31 @@ public sealed class LedgerIndexTests
         Assert.That(PageToken.TryParse(text, out _), Is.False);
 
     [Test]
+    public void Records_of_the_types_a_provider_may_read_page_like_the_states_readable_records()
+    {
+        var w = _world;
+        Registered();
+        var now = _world.Ledger.Time.NowMs;
+        var provider = w.Providers[1];
+        w.Add(_chain, _chain.Tip,
+            s => w.Grant(0, provider, RecordScope.Vitals | RecordScope.Lab, now + 50_000, s),
+            s => w.Grant(0, provider, RecordScope.Ecg, now + 5_000, s));
+        var tip = w.Add(_chain, _chain.Tip, [.. Enumerable.Range(0, 14).Select(i => (Func<LedgerState, Transaction>)(s => w.Anchor(i % 2 == 0 ? 0 : 3, s, 1_000 + (i % 5 * 1_000), (RecordType)(1 + (i % 7)))))]);
+        var patient = w.Patients[0].Address;
+        foreach (var at in new[] { now, now + 10_000, now + 60_000 })
+        {
+            var readable = _index.GetPatientGrants(patient, 100).Items
+                .Where(g => g.Grantee == provider.Address && g.IsActiveAt(at))
+                .Aggregate(RecordScope.None, (scope, g) => scope | g.Scope);
+            var paged = IndexOracle.Collect((size, token) => _index.GetPatientRecordsOfTypes(patient, readable, size, token), 2, _index.Tip);
+            Assert.That(paged, Is.EqualTo(tip.State.GetReadableRecords(patient, provider.Address, at).OrderBy(r => r.MeasuredAtMs).ThenBy(r => r.CiphertextHash)), $"at {at}");
+        }
+
+        Assert.That(_index.GetPatientRecordsOfTypes(patient, RecordScope.None, 10).Items, Is.Empty);
+        Assert.Throws<ArgumentOutOfRangeException>(() => _index.GetPatientRecordsOfTypes(patient, (RecordScope)0x80, 10));
+    }
+
+    [Test]
     public void Grants_follow_regrants_and_revokes_for_the_patient_and_the_provider()
     {
         var w = _world;
