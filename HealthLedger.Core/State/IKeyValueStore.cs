@@ -61,3 +61,30 @@ public sealed class KeyValueBatch
         return this;
     }
 }
+
+/// <summary>Single-key writes and prefix scans over any <see cref="IKeyValueStore"/>.</summary>
+public static class KeyValueStoreExtensions
+{
+    /// <summary>Stores one value (a batch of one put: atomic and, on a durable store, durable when it returns).</summary>
+    public static void Put(this IKeyValueStore store, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        store.Write(new KeyValueBatch().Put(key, value));
+    }
+
+    /// <summary>Removes one key (no error if absent).</summary>
+    public static void Delete(this IKeyValueStore store, ReadOnlySpan<byte> key)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        store.Write(new KeyValueBatch().Delete(key));
+    }
+
+    /// <summary>The entries whose key starts with <paramref name="prefix"/> (not empty, not all 0xFF), in key order.</summary>
+    public static IEnumerable<KeyValueEntry> ScanPrefix(this IKeyValueReader reader, byte[] prefix)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfZero(prefix.Length, nameof(prefix));
+        return reader.Scan(prefix, IndexLayout.PrefixEnd(prefix));
+    }
+}

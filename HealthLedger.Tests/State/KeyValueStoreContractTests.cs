@@ -65,6 +65,23 @@ public abstract class KeyValueStoreContractTests
     }
 
     [Test]
+    public void Single_puts_and_deletes_and_prefix_scans_work_on_any_store()
+    {
+        _store.Put([5, 1], [1]);
+        _store.Put([5, 0xFF], [2]);
+        _store.Put([6], [3]);
+        _store.Put([4, 0xFF, 0xFF], [4]);
+        _store.Delete([5, 1]);
+        _store.Delete([9]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_store.ScanPrefix([5]).Select(e => e.Value[0]), Is.EqualTo(new byte[] { 2 }));
+            Assert.That(_store.ScanPrefix([4, 0xFF]).Select(e => e.Value[0]), Is.EqualTo(new byte[] { 4 }), "a prefix ending in 0xFF carries");
+            Assert.Throws<ArgumentOutOfRangeException>(() => _store.ScanPrefix([]));
+        });
+    }
+
+    [Test]
     public void A_snapshot_does_not_see_later_writes()
     {
         _store.Write(new KeyValueBatch().Put([1], [1]).Put([2], [2]));
