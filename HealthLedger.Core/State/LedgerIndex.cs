@@ -18,6 +18,9 @@ public sealed record LedgerIndexOptions
 
     /// <summary>The largest page a query returns.</summary>
     public int MaxPageSize { get; init; } = 1_000;
+
+    /// <summary>Keys deleted per batch while a rebuild clears the index (small in tests, to cross batch boundaries).</summary>
+    internal int ClearBatchSize { get; init; } = 10_000;
 }
 
 /// <summary>
@@ -31,8 +34,6 @@ public sealed record LedgerIndexOptions
 /// </summary>
 public sealed class LedgerIndex
 {
-    private const int ClearBatchSize = 10_000;
-
     private readonly object _gate = new();
     private readonly IKeyValueStore _store;
     private readonly IIndexedChain _chain;
@@ -552,13 +553,16 @@ public sealed class LedgerIndex
         _logger.LogWarning("Ledger index rebuilt from genesis: {Reason}", reason);
         _tipUncertain = true;
         _store.Write(new KeyValueBatch().Put(IndexLayout.RebuildingKey, [1]));
+        // Each round resumes after the last key deleted, so no scan walks over the tombstones of earlier rounds.
+        byte[] from = [IndexLayout.Record];
         while (true)
         {
             var batch = new KeyValueBatch();
-            foreach (var entry in _store.Scan([IndexLayout.Record], [IndexLayout.EndOfTables]))
+            foreach (var entry in _store.Scan(from, [IndexLayout.EndOfTables]))
             {
                 batch.Delete(entry.Key);
-                if (batch.Count == ClearBatchSize)
+                from = IndexLayout.Concat(entry.Key, [0]);
+                if (batch.Count >= _options.ClearBatchSize)
                 {
                     break;
                 }

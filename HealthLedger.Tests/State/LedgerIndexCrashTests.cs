@@ -13,7 +13,7 @@ namespace HealthLedger.Tests.State;
 [TestFixture]
 public sealed class LedgerIndexCrashTests
 {
-    private static readonly LedgerIndexOptions ShallowUndo = new() { UndoDepth = 2 };
+    private static readonly LedgerIndexOptions ShallowUndo = new() { UndoDepth = 2, ClearBatchSize = 4 };
 
     /// <summary>Registration, branch A (3 blocks), branch B from the fork (4 blocks, deeper than the undo data), then a one-block reorg on B.</summary>
     private static void RunScript(IndexWorld w, Blockchain chain)

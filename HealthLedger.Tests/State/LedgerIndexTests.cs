@@ -236,7 +236,7 @@ public sealed class LedgerIndexTests
         var w = _world;
         using var store = new InMemoryKeyValueStore();
         var fork = Registered();
-        var index = LedgerIndex.Open(store, new BlockchainIndexSource(_chain), new LedgerIndexOptions { UndoDepth = 2 });
+        var index = LedgerIndex.Open(store, new BlockchainIndexSource(_chain), new LedgerIndexOptions { UndoDepth = 2, ClearBatchSize = 3 });
         using var follower = new LedgerIndexFollower(_chain, index);
         var a = fork;
         for (var i = 0; i < 3; i++)
