@@ -74,3 +74,18 @@ public sealed record DeviceResponse(string Address, string Patient, string Provi
 /// <param name="ExpiresAtMs">When it expires, Unix ms.</param>
 /// <param name="GrantedAtHeight">Height of the grant.</param>
 public sealed record GrantResponse(string Grantee, string RecordType, long ExpiresAtMs, ulong GrantedAtHeight);
+
+/// <summary>An anchored record as listed by the index.</summary>
+/// <param name="CiphertextHash">The record's id.</param>
+/// <param name="ContentAddress">Where its ciphertext is stored.</param>
+/// <param name="Device">The device that anchored it.</param>
+/// <param name="RecordType">Its type.</param>
+/// <param name="MeasuredAtMs">When it was measured, Unix ms.</param>
+/// <param name="Height">The anchoring block's height.</param>
+public sealed record RecordSummary(string CiphertextHash, string ContentAddress, string Device, string RecordType, long MeasuredAtMs, ulong Height);
+
+/// <summary>A page of records and the token of the next page (null at the end).</summary>
+/// <param name="Items">The records, oldest measurement first.</param>
+/// <param name="Next">Pass as <c>after</c> for the next page.</param>
+/// <param name="AtHeight">The chain height the page was read at.</param>
+public sealed record RecordPage(IReadOnlyList<RecordSummary> Items, string? Next, ulong AtHeight);

@@ -69,6 +69,8 @@ public static class HealthLedgerApi
                 ? Results.Ok(node.Chain.State.GetGrants(id).Select(g => new GrantResponse(g.Grantee.ToString(), g.RecordType.ToString(), g.ExpiresAtMs, g.GrantedAtHeight)).ToList())
                 : Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "an address is hl followed by 40 hexadecimal digits"))
             .WithName("GetGrants").WithSummary("A patient's grants, one per provider and record type, each with its own expiry.");
+        v1.MapGet("/patients/{address}/records", GetPatientRecords).WithName("GetPatientRecords")
+            .WithSummary("A patient's records from the persistent index, oldest first, a page at a time (limit 1..1000, after = the previous page's next).");
         v1.MapGet("/peers", (LedgerNode node) => TypedResults.Ok(node.ConnectedPeers.Select(k => k.ToAddress().ToString()).Order(StringComparer.Ordinal).ToList()))
             .WithName("GetPeers").WithSummary("Addresses of the authenticated peers connected now.");
         return endpoints;
@@ -180,6 +182,44 @@ public static class HealthLedgerApi
             record.CiphertextHash.ToString(), record.ContentAddress, record.Patient.ToString(), record.Device.ToString(), record.RecordType.ToString(),
             record.MeasuredAtMs, Ref(entry), record.TransactionId.ToString(), index, [.. proof.Path.Select(p => p.ToString())],
             MerkleTree.Verify(proof, entry.Header.MerkleRoot)));
+    }
+
+    private static IResult GetPatientRecords(LedgerNode node, string address, int? limit, string? after)
+    {
+        if (node.Index is not { } index)
+        {
+            return Problem(StatusCodes.Status501NotImplemented, RejectionCode.None, "this node keeps no record index");
+        }
+
+        if (!TryParseAddress(address, out var patient))
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "an address is hl followed by 40 hexadecimal digits");
+        }
+
+        var size = limit ?? 100;
+        if (size is < 1 or > 1_000)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "limit is 1..1000");
+        }
+
+        Core.State.PageToken? token = null;
+        if (after is not null && !Core.State.PageToken.TryParse(after, out token))
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "after is not a page token");
+        }
+
+        try
+        {
+            var page = index.GetPatientRecords(patient, size, token);
+            return Results.Ok(new RecordPage(
+                [.. page.Items.Select(r => new RecordSummary(r.CiphertextHash.ToString(), r.ContentAddress, r.Device.ToString(), r.RecordType.ToString(), r.MeasuredAtMs, r.Height))],
+                page.Next?.ToString(),
+                page.At.Height));
+        }
+        catch (ArgumentException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, ex.Message);
+        }
     }
 
     private static BlockRef Ref(ChainEntry e) => new(e.Height, e.Hash.ToString());

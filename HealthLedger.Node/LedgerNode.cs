@@ -36,6 +36,8 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly object _miningGate = new();
     private readonly NodeMetrics _metrics;
+    private readonly Storage.RocksDb.RocksDbKeyValueStore? _indexStore;
+    private readonly Core.State.LedgerIndexFollower? _indexFollower;
     private CancellationTokenSource _tipChanged = new();
     private Task? _miner;
     private int _disposed;
@@ -72,10 +74,30 @@ public sealed partial class LedgerNode : IAsyncDisposable
         Chain.TipChanged += OnTipChanged;
         _gossip.EquivocationDetected += OnEquivocation;
         _metrics = new NodeMetrics(this, meters);
+        if (options.Index)
+        {
+            // Opened after the chain replayed its store: the follower subscribes first, then the index catches up.
+            try
+            {
+                _indexStore = Storage.RocksDb.RocksDbKeyValueStore.Open(Path.Combine(options.DataDirectory, "index"));
+                Index = Core.State.LedgerIndex.Open(_indexStore, new Core.State.BlockchainIndexSource(Chain), logger: loggers.CreateLogger<Core.State.LedgerIndex>());
+                _indexFollower = new Core.State.LedgerIndexFollower(Chain, Index, loggers.CreateLogger<Core.State.LedgerIndexFollower>());
+            }
+            catch
+            {
+                _indexStore?.Dispose();
+                _store.Dispose();
+                _metrics.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>The chain (thread-safe).</summary>
     public Blockchain Chain { get; }
+
+    /// <summary>The persistent record and grant index, or null when <see cref="LedgerNodeOptions.Index"/> is off.</summary>
+    public Core.State.LedgerIndex? Index { get; }
 
     /// <summary>The mempool (thread-safe).</summary>
     public TransactionPool Pool { get; }
@@ -157,6 +179,8 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
         await _host.DisposeAsync().ConfigureAwait(false);
         Chain.TipChanged -= OnTipChanged;
+        _indexFollower?.Dispose();
+        _indexStore?.Dispose();
         _store.Dispose();
         _metrics.Dispose();
         _stop.Dispose();

@@ -45,6 +45,12 @@ public sealed record LedgerNodeOptions
     /// <summary>Whether this node casts finality votes and submits equivocation evidence (when it is an active validator).</summary>
     public bool Vote { get; init; } = true;
 
+    /// <summary>
+    /// Whether the node keeps the persistent record and grant index (RocksDB under the data directory), which answers
+    /// paged queries for a patient's or a device's records and grants in time logarithmic in the chain.
+    /// </summary>
+    public bool Index { get; init; } = true;
+
     /// <summary>Tuning of the chain.</summary>
     public ChainOptions Chain { get; init; } = new();
 

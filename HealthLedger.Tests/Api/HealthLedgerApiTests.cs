@@ -102,6 +102,11 @@ public sealed class HealthLedgerApiTests
             Assert.That(record.ProofVerified, Is.True);
         });
 
+        await WaitUntil(() => _node.Index!.GetRecord(ciphertextHash) is not null, "the index has the record");
+        var page = await _http.GetFromJsonAsync<RecordPage>($"/v1/patients/{_patient.Address}/records?limit=10");
+        Assert.That(page!.Items.Select(r => r.CiphertextHash), Is.EqualTo(new[] { ciphertextHash.ToString() }));
+        Assert.That(page.Next, Is.Null);
+
         var device = await _http.GetFromJsonAsync<DeviceResponse>($"/v1/devices/{_device.Address}");
         Assert.That(device!.Patient, Is.EqualTo(_patient.Address.ToString()));
         Assert.That(await _http.GetFromJsonAsync<List<GrantResponse>>($"/v1/patients/{_patient.Address}/grants"), Is.Empty);
@@ -125,6 +130,8 @@ public sealed class HealthLedgerApiTests
     [TestCase("/v1/devices/hl0000000000000000000000000000000000000000", HttpStatusCode.NotFound, "UnknownEntity")]
     [TestCase("/v1/devices/not-an-address", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/patients/hlzz/grants", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/patients/hl0000000000000000000000000000000000000000/records?limit=0", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/patients/hl0000000000000000000000000000000000000000/records?after=%21%21", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     public async Task Unknown_or_malformed_ids_get_a_problem_with_a_typed_code(string path, HttpStatusCode status, string code)
     {
         var response = await _http.GetAsync(path);
