@@ -231,7 +231,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         {
             await _host.InvokeAsync(g => g.PublishTransaction(tx), _stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException or ObjectDisposedException)
         {
             // stopping
         }
