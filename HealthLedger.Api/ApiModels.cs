@@ -89,3 +89,12 @@ public sealed record RecordSummary(string CiphertextHash, string ContentAddress,
 /// <param name="Next">Pass as <c>after</c> for the next page.</param>
 /// <param name="AtHeight">The chain height the page was read at.</param>
 public sealed record RecordPage(IReadOnlyList<RecordSummary> Items, string? Next, ulong AtHeight);
+
+/// <summary>
+/// A device's record for ingestion: the record anchor transaction the device signed (canonical bytes, base64) and the
+/// traffic features and vital signs of the submission it anchors, by name (numbers or text), for the intrusion gate.
+/// </summary>
+/// <param name="Transaction">The signed transaction, base64.</param>
+/// <param name="Fields">The submission's fields by name (WUSTL-EHMS-2020 column names).</param>
+/// <param name="TimestampMs">When the device produced the record, Unix ms.</param>
+public sealed record IngestRequest(string Transaction, IReadOnlyDictionary<string, System.Text.Json.JsonElement> Fields, long TimestampMs);

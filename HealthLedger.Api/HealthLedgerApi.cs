@@ -54,6 +54,8 @@ public static class HealthLedgerApi
         v1.MapPost("/transactions", SubmitAsync).WithName("SubmitTransaction")
             .WithSummary("Submits a signed transaction: the body is its canonical encoding (application/octet-stream).")
             .Accepts<byte[]>("application/octet-stream");
+        v1.MapPost("/ingest", IngestAsync).WithName("Ingest")
+            .WithSummary("A device's record through the detection gate: its signed anchor plus the submission's features; an attack is refused (RefusedByGate, score and threshold in basis points).");
         v1.MapGet("/records/{ciphertextHash}", GetRecord).WithName("GetRecord").WithSummary("An anchored record and a Merkle proof of its anchor.");
         v1.MapGet("/validators", (LedgerNode node) => TypedResults.Ok(node.Chain.State.ActiveValidators.Select(NodeOf).ToList()))
             .WithName("GetValidators").WithSummary("The active validators in the tip's state.");
@@ -155,10 +157,56 @@ public static class HealthLedgerApi
             return Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, ex.Message);
         }
 
-        var result = await node.SubmitAsync(tx, http.RequestAborted).ConfigureAwait(false);
+        var result = await node.SubmitAsync(tx, cancellationToken: http.RequestAborted).ConfigureAwait(false);
         return result.Accepted
             ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
             : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter);
+    }
+
+    private static async Task<IResult> IngestAsync(HttpContext http, LedgerNode node, IngestRequest request)
+    {
+        if (request.Fields is null || request.Fields.Count > 256 || request.Transaction is null || request.Transaction.Length > 4 * node.Chain.Genesis.Limits.MaxTransactionBytes)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "give the signed transaction (base64) and at most 256 fields");
+        }
+
+        Core.Transactions.Transaction tx;
+        try
+        {
+            tx = Core.Transactions.Transaction.Decode(Convert.FromBase64String(request.Transaction));
+        }
+        catch (Exception ex) when (ex is FormatException or Core.Encoding.LedgerFormatException)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, ex.Message);
+        }
+
+        if (tx.Payload is not Core.Transactions.RecordAnchor)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "ingestion takes a device's record anchor");
+        }
+
+        var fields = new Dictionary<string, Detection.Features.FeatureValue>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Fields)
+        {
+            if (value.ValueKind == System.Text.Json.JsonValueKind.Number && value.TryGetDouble(out var number))
+            {
+                fields[name] = number;
+            }
+            else if (value.ValueKind == System.Text.Json.JsonValueKind.String && value.GetString() is { Length: <= 256 } text)
+            {
+                fields[name] = text;
+            }
+            else
+            {
+                return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, $"field {name} is neither a number nor a short string");
+            }
+        }
+
+        var submission = new Detection.Runtime.DeviceSubmission(tx.SenderAddress, DateTimeOffset.FromUnixTimeMilliseconds(request.TimestampMs), fields);
+        var result = await node.SubmitAsync(tx, submission, http.RequestAborted).ConfigureAwait(false);
+        return result.Accepted
+            ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
+            : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter, result.Validation.Actual, result.Validation.Limit);
     }
 
     private static IResult GetRecord(LedgerNode node, string ciphertextHash)
@@ -250,11 +298,11 @@ public static class HealthLedgerApi
         return true;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, RejectionCode code, string detail, string? stage = null) =>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, RejectionCode code, string detail, string? stage = null, long? actual = null, long? limit = null) =>
         TypedResults.Problem(
             detail: detail,
             statusCode: status,
             title: code.ToString(),
             type: $"https://healthledger.dev/problems/{code}",
-            extensions: new Dictionary<string, object?> { ["code"] = (int)code, ["stage"] = stage });
+            extensions: new Dictionary<string, object?> { ["code"] = (int)code, ["stage"] = stage, ["actual"] = actual, ["limit"] = limit });
 }

@@ -55,6 +55,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
             _engine = ConsensusEngines.Create(options.Genesis);
             Chain = new Blockchain(options.Genesis, _engine, _store, time, logger: loggers.CreateLogger<Blockchain>(), options: options.Chain);
             Pool = new TransactionPool(Chain, time, options.Mempool);
+            foreach (var gate in options.Gates)
+            {
+                Pool.AddGate(gate);
+            }
+
             _gossip = new GossipNode(options.NodeKey.Address.ToString(), Chain, Pool, logger: loggers.CreateLogger<GossipNode>(), time: time);
             var transport = new TlsTransport(new TlsTransportOptions
             {
@@ -142,11 +147,14 @@ public sealed partial class LedgerNode : IAsyncDisposable
         LogStarted(_logger, NodeKey.ToAddress().ToString(), ListenEndPoint?.ToString() ?? "?", Chain.Height);
     }
 
-    /// <summary>Submits a signed transaction locally and relays it when admitted.</summary>
-    public async Task<AdmissionResult> SubmitAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Submits a signed transaction locally and relays it when admitted. An <paramref name="attachment"/> (for example
+    /// the device submission a record anchor stands for) is shown to the mempool's gates and never leaves this node.
+    /// </summary>
+    public async Task<AdmissionResult> SubmitAsync(Transaction transaction, object? attachment = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        var result = await _host.InvokeAsync(g => g.PublishTransaction(transaction), cancellationToken).ConfigureAwait(false);
+        var result = await _host.InvokeAsync(g => g.PublishTransaction(transaction, attachment), cancellationToken).ConfigureAwait(false);
         _metrics.Submitted(result.Accepted ? "admitted" : result.Validation.Code.ToString());
         return result;
     }

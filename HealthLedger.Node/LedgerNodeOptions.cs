@@ -51,6 +51,12 @@ public sealed record LedgerNodeOptions
     /// </summary>
     public bool Index { get; init; } = true;
 
+    /// <summary>
+    /// Admission gates added to the mempool (for example the intrusion detector's <c>DetectorAdmissionFilter</c>): they
+    /// screen local submissions that carry an attachment, such as a device's traffic features.
+    /// </summary>
+    public IReadOnlyList<IAdmissionFilter> Gates { get; init; } = [];
+
     /// <summary>Tuning of the chain.</summary>
     public ChainOptions Chain { get; init; } = new();
 

@@ -44,7 +44,10 @@ public sealed class HealthLedgerApiTests
         };
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddHealthLedgerNode(new LedgerNodeOptions { Genesis = genesis, NodeKey = _validator, DataDirectory = _dir, MinBlockInterval = TimeSpan.FromMilliseconds(100) });
+        // The ingestion gate: a detector that scores a submission by its "SrcLoad" field (an attack above 0.5).
+        var detector = new HealthLedger.Detection.Runtime.FakeIntrusionDetector(s => s.Fields.TryGetValue("SrcLoad", out var v) && v.Number > 1_000 ? 0.9f : 0.1f);
+        var gate = new HealthLedger.Detection.Gate.DetectorAdmissionFilter(new HealthLedger.Detection.Gate.DetectorGate(detector, TimeProvider.System));
+        builder.Services.AddHealthLedgerNode(new LedgerNodeOptions { Genesis = genesis, NodeKey = _validator, DataDirectory = _dir, MinBlockInterval = TimeSpan.FromMilliseconds(100), Gates = [gate] });
         builder.Services.AddHealthLedgerApi();
         _app = builder.Build();
         _app.MapHealthLedgerApi();
@@ -89,9 +92,20 @@ public sealed class HealthLedgerApiTests
         Assert.That(register.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await register.Content.ReadAsStringAsync());
         await WaitUntil(() => _node.Chain.State.GetDevice(_device.Address) is not null, "the device is registered");
 
+        // Ingestion through the gate: an attack-like submission is refused with its score, a normal one is admitted.
+        var attack = Transaction.Create(_device, ChainId, 0, now, new RecordAnchor("bafkreiapiattackapiattackapiattackapiattackapiattackapiat", Hash256.Sha256("attack"u8), RecordType.Vitals, now - 2000));
+        var refused = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(attack.Encode()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(5_000) }, now));
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        using (var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        {
+            Assert.That(problem.RootElement.GetProperty("title").GetString(), Is.EqualTo("RefusedByGate"));
+            Assert.That(problem.RootElement.GetProperty("actual").GetInt64(), Is.EqualTo(9_000), "the score in basis points");
+        }
+
         var ciphertextHash = Hash256.Sha256("api-ciphertext"u8);
         var anchor = Transaction.Create(_device, ChainId, 0, now, new RecordAnchor("bafkreiapitestapitestapitestapitestapitestapitestapitestapi", ciphertextHash, RecordType.Vitals, now - 1000));
-        Assert.That((await Post(anchor.Encode())).StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var ingested = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(anchor.Encode()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(12.5) }, now));
+        Assert.That(ingested.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await ingested.Content.ReadAsStringAsync());
         await WaitUntil(() => _node.Chain.State.GetRecord(ciphertextHash) is not null, "the anchor is mined");
 
         var record = await _http.GetFromJsonAsync<RecordResponse>($"/v1/records/{ciphertextHash}");
