@@ -13,28 +13,34 @@ internal sealed class TransactionGossipBehaviour(GossipNode node, GossipOptions 
             return;
         }
 
-        var r = node.Pool.SubmitEncoded(message.EncodedTransaction);
+        // Decoded once here (not by the pool and again for the vote watch).
+        Transactions.Transaction tx;
+        try
+        {
+            tx = Transactions.Transaction.Decode(message.EncodedTransaction);
+        }
+        catch (Encoding.LedgerFormatException ex)
+        {
+            var malformed = ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message);
+            from.Penalise(PeerOffence.InvalidTransaction, options.InvalidTransactionPenalty, malformed.Code, malformed.ToString());
+            return;
+        }
+
+        var r = node.Pool.Submit(tx, Mempool.TransactionOrigin.Peer);
         if (r.Accepted)
         {
             node.Relay(message, except: from);
+        }
+        else if (r.Validation.Code is RejectionCode.InvalidSignature)
+        {
+            from.Penalise(PeerOffence.InvalidTransaction, options.InvalidTransactionPenalty, r.Validation.Code, r.Validation.ToString());
         }
 
         // A vote the pool refused because it conflicts with this branch, or names a block this node does not follow,
         // may be half of an equivocation: watch it all the same.
         if (r.Accepted || r.Validation.Code is RejectionCode.ConflictingAttestation or RejectionCode.UnknownAttestedBlock or RejectionCode.DuplicateInMempool)
         {
-            try
-            {
-                node.ObserveVote(Transactions.Transaction.Decode(message.EncodedTransaction));
-            }
-            catch (Encoding.LedgerFormatException)
-            {
-                // already refused by the pool
-            }
-        }
-        else if (r.Validation.Code is RejectionCode.MalformedEncoding or RejectionCode.InvalidSignature)
-        {
-            from.Penalise(PeerOffence.InvalidTransaction, options.InvalidTransactionPenalty, r.Validation.Code, r.Validation.ToString());
+            node.ObserveVote(tx);
         }
     }
 }
