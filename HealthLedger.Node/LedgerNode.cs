@@ -279,7 +279,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
                     continue; // the tip moved while the template was built
                 }
 
-                var target = _engine.GetEffectiveTarget(NodeKey, new TipView(Chain, tip));
+                var target = _engine.GetEffectiveTarget(NodeKey, Chain.GetView(tip));
                 var result = await Task.Run(() => sealer.Seal(template, target, _options.NodeKey, both.Token), both.Token).ConfigureAwait(false);
                 if (result.Header is null)
                 {
@@ -314,16 +314,4 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Equivocation seen; evidence submitted: {Accepted} ({Result})")]
     private static partial void LogEvidence(ILogger logger, bool accepted, string result);
-
-    /// <summary>A view of the branch ending at one entry (the miner's parent), through the chain's public API.</summary>
-    private sealed class TipView(Blockchain chain, ChainEntry tip) : Core.Consensus.IChainView
-    {
-        public BlockHeader Tip => tip.Header;
-
-        public ILedgerStateView State => tip.State;
-
-        public GenesisConfig Genesis => chain.Genesis;
-
-        public BlockHeader? GetAncestor(ulong height) => tip.GetAncestor(height)?.Header;
-    }
 }

@@ -298,6 +298,16 @@ public sealed class Blockchain
         }
     }
 
+    /// <summary>A chain view ending at <paramref name="entry"/> (a miner's parent, which may no longer be the tip).</summary>
+    public IChainView GetView(ChainEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_gate)
+        {
+            return View(entry);
+        }
+    }
+
     /// <summary>The hashes of a block locator for sync: the tip, then exponentially spaced ancestors, then genesis.</summary>
     public IReadOnlyList<Hash256> GetLocator()
     {
