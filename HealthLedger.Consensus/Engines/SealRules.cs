@@ -12,13 +12,10 @@ internal static class SealRules
     /// <summary>Engine id, then target bits equal to the retargeting rule's.</summary>
     internal static ValidationResult CheckEngineAndTarget(BlockHeader header, IChainView parent, ConsensusEngineId engine, uint expectedBits)
     {
-        if (header.Engine != engine || parent.Genesis.Engine != engine)
+        var engineCheck = CheckEngine(header, parent.Genesis, engine);
+        if (!engineCheck.IsValid)
         {
-            return ValidationResult.Reject(
-                RejectionCode.WrongConsensusEngine,
-                $"Header engine {header.Engine}, chain engine {parent.Genesis.Engine}, validating engine {engine}.",
-                (long)header.Engine,
-                (long)engine);
+            return engineCheck;
         }
 
         if (header.TargetBits != expectedBits)
@@ -49,17 +46,21 @@ internal static class SealRules
     /// <summary>Engine id and proof of work against the easiest legal target: the context-free part both engines share.</summary>
     internal static ValidationResult CheckHeader(BlockHeader header, GenesisConfig genesis, ConsensusEngineId engine, int maxCreditLevels)
     {
-        if (header.Engine != engine || genesis.Engine != engine)
-        {
-            return ValidationResult.Reject(
+        var engineCheck = CheckEngine(header, genesis, engine);
+        return engineCheck.IsValid
+            ? CheckProofOfWork(header, EasiestTarget(genesis, maxCreditLevels), "easiest target any header of this chain may carry")
+            : engineCheck;
+    }
+
+    /// <summary>The header's engine, the chain's engine and the validating engine are one.</summary>
+    private static ValidationResult CheckEngine(BlockHeader header, GenesisConfig genesis, ConsensusEngineId engine) =>
+        header.Engine == engine && genesis.Engine == engine
+            ? ValidationResult.Ok
+            : ValidationResult.Reject(
                 RejectionCode.WrongConsensusEngine,
                 $"Header engine {header.Engine}, chain engine {genesis.Engine}, validating engine {engine}.",
                 (long)header.Engine,
                 (long)engine);
-        }
-
-        return CheckProofOfWork(header, EasiestTarget(genesis, maxCreditLevels), "easiest target any header of this chain may carry");
-    }
 
     /// <summary>
     /// The easiest target a header of this chain can legally meet: the fixed initial target or the pow limit (the
