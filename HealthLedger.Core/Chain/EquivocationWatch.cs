@@ -86,27 +86,14 @@ public sealed class EquivocationWatch
             }
 
             atHeight.Add(vote);
-            while (votes.Values.Sum(l => l.Count) > _maxVotesPerValidator)
+            var remembered = votes.Values.Sum(l => l.Count);
+            while (remembered > _maxVotesPerValidator)
             {
+                remembered -= votes.Values[0].Count;
                 votes.RemoveAt(0);
             }
 
             return evidence;
-        }
-    }
-
-    /// <summary>Forgets votes whose target is below <paramref name="height"/> (they can no longer matter once far below finality).</summary>
-    public void ForgetBelow(ulong height)
-    {
-        lock (_gate)
-        {
-            foreach (var votes in _bySender.Values)
-            {
-                while (votes.Count > 0 && votes.Keys[0] < height)
-                {
-                    votes.RemoveAt(0);
-                }
-            }
         }
     }
 }

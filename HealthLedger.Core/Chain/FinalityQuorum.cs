@@ -15,11 +15,4 @@ public static class FinalityQuorum
         ArgumentOutOfRangeException.ThrowIfNegative(validators);
         return Math.Max((2 * validators / 3) + 1, threshold);
     }
-
-    /// <summary>
-    /// How many validators must have signed conflicting votes when two conflicting blocks are both final with
-    /// quorums of <paramref name="quorum"/> among the same <paramref name="validators"/>: 2q − N, at least ⌊N/3⌋ + 1
-    /// for the floor quorum. Each of them is provably an equivocator (a double or a surround vote).
-    /// </summary>
-    public static int AccountableOverlap(int validators, int quorum) => Math.Max(0, (2 * quorum) - validators);
 }

@@ -44,9 +44,6 @@ internal sealed class FinalityTracker
     /// <summary>True when the last <see cref="Update"/> justified a block or moved the last final block.</summary>
     public bool JustificationChanged { get; private set; }
 
-    /// <summary>Targets above the last final block that hold votes.</summary>
-    public int TrackedTargets => _votes.Count;
-
     public bool IsJustified(Hash256 hash) => _justified.ContainsKey(hash);
 
     /// <summary>The number of distinct validators behind the strongest justified link into <paramref name="hash"/> (0 if none).</summary>

@@ -13,8 +13,6 @@ internal sealed class InvalidBlockCache(int capacity)
     private readonly HashSet<Hash256> _set = [];
     private readonly Queue<Hash256> _order = new();
 
-    public int Count => _set.Count;
-
     public bool Contains(Hash256 hash) => _set.Contains(hash);
 
     public void Add(Hash256 hash)

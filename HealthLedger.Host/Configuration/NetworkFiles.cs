@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -157,8 +156,4 @@ internal static class NetworkFiles
         };
         return (options, config.Api);
     }
-
-    public static string Describe(IPEndPoint endPoint) => endPoint.ToString();
-
-    public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 }
