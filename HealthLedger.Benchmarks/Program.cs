@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (args is ["report", .. var reportArgs])
+        {
+            Environment.ExitCode = Report.ReportCommand.Run(reportArgs);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
     }
 }
