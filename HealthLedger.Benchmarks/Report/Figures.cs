@@ -125,7 +125,7 @@ internal static class Figures
 
         plot.Title(title);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Alignment.UpperCenter);
         plot.SavePng(path, Width, Height);
     }
 

@@ -24,7 +24,7 @@ internal sealed class FaultToleranceExperiment : IReportExperiment
         var validators = context.Scale.Pick(3, 4, 4);
         ushort[] thresholds = context.Scale.Pick<ushort[]>([1], [1, 4], [1, 3, 4]);
         int[] crashes = context.Scale.Pick<int[]>([0, 1], [0, 1], [0, 1, 2]);
-        var window = TimeSpan.FromSeconds(context.Scale.Pick(4, 9, 20));
+        var window = TimeSpan.FromSeconds(context.Scale.Pick(3, 9, 20));
         var results = new List<(ushort K, int Crashed, int Quorum, Spread Ms, int Blocks, ulong Sealed)>();
         foreach (var k in thresholds)
         {

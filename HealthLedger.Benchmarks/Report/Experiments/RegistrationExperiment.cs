@@ -32,7 +32,7 @@ internal sealed class RegistrationExperiment : IReportExperiment
             var next = 0;
             foreach (var batch in batches)
             {
-                var repeats = batch switch { 1 => context.Scale.Pick(2, 5, 9), 10 => context.Scale.Pick(1, 3, 5), 100 => context.Scale.Pick(1, 1, 3), _ => 1 };
+                var repeats = batch switch { 1 => context.Scale.Pick(1, 5, 9), 10 => context.Scale.Pick(1, 3, 5), 100 => context.Scale.Pick(1, 1, 3), _ => 1 };
                 var inclusion = new List<double>();
                 var finality = new List<double>();
                 var missing = 0;
