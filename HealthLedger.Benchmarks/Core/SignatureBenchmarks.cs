@@ -8,12 +8,17 @@ namespace HealthLedger.Benchmarks.Core;
 public class SignatureBenchmarks
 {
     private readonly KeyPair _key = KeyPair.FromLabel("bench-signer");
-    private readonly byte[] _message = new byte[32];
+    private byte[] _message = [];
     private Signature _signature;
+
+    /// <summary>Message bytes (32: a transaction's signing hash; 1,024: a proof-of-possession-sized message and more).</summary>
+    [Params(32, 1024)]
+    public int MessageBytes { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
+        _message = new byte[MessageBytes];
         Random.Shared.NextBytes(_message);
         _signature = _key.Sign(_message);
     }

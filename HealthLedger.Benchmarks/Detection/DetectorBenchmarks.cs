@@ -27,7 +27,7 @@ public class DetectorBenchmarks : DetectorBatchBenchmarkBase
     public void Setup() => Prepare(BatchSize, DetectorModelOptions.Default);
 
     /// <summary>Raw inference on <see cref="BatchSize"/> prepared windows (samples/s = BatchSize / mean).</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public void PredictBatch() => PredictPrepared();
 
     /// <summary>Full path for <see cref="BatchSize"/> submissions: features, per-device windows, one inference.</summary>
@@ -48,7 +48,7 @@ public class DetectorParallelBatchBenchmarks : DetectorBatchBenchmarkBase
     public void Setup() => Prepare(512, new DetectorModelOptions { BatchParallelism = 2 });
 
     /// <summary>Raw inference on 512 prepared windows, two threads.</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public void PredictBatch512Parallel2() => PredictPrepared();
 
     /// <summary>Full path for 512 submissions, two threads.</summary>
@@ -127,7 +127,7 @@ public class DetectorLatencyBenchmarks
     public void Cleanup() => _detector.Dispose();
 
     /// <summary>One submission through the whole detector (features, window, inference, verdict).</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public DetectionResult ClassifySingle()
     {
         var submission = _submissions[_next];
