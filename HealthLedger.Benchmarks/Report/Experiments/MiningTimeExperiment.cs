@@ -26,6 +26,13 @@ internal sealed class MiningTimeExperiment : IReportExperiment
             for (var level = 1; level <= maxLevel; level++)
             {
                 var scenario = new MiningScenario(level, profile);
+                var expectedCredit = profile switch { MinerProfile.HighCredit => 4, MinerProfile.Penalised => -4, _ => 0 };
+                if (scenario.Credit != expectedCredit)
+                {
+                    // The engine's credit rules moved away from the scenario: the figure would mislabel its lines.
+                    throw new InvalidOperationException($"The {profile} miner has credit {scenario.Credit}, not {expectedCredit}.");
+                }
+
                 var blocks = BlocksFor(scenario.ExpectedHashes, context.Scale);
                 if (blocks == 0)
                 {
