@@ -91,15 +91,20 @@ internal static class Figures
                     FillColor = palette.GetColor(s),
                     ValueBase = yRange?.Min ?? 0,
                 };
-                if (series[s].Low is { } low && series[s].High is { } high)
-                {
-                    bar.Error = Math.Max(high[c] - value, value - low[c]);
-                }
-
                 bars.Add(bar);
             }
 
             plot.Add.Bars(bars);
+            if (series[s].Low is { } low && series[s].High is { } high)
+            {
+                // Quartiles are not symmetric about the median: one error bar per bar, up and down separately.
+                var shown = Enumerable.Range(0, categories.Count).Where(c => double.IsFinite(series[s].Values[c])).ToArray();
+                double[] xs = [.. shown.Select(c => c + ((s - ((series.Count - 1) / 2.0)) * width))];
+                double[] ys = [.. shown.Select(c => series[s].Values[c])];
+                double[] up = [.. shown.Select(c => Math.Max(0, high[c] - series[s].Values[c]))];
+                double[] down = [.. shown.Select(c => Math.Max(0, series[s].Values[c] - low[c]))];
+                plot.Add.Plottable(new ScottPlot.Plottables.ErrorBar(xs, ys, null, null, up, down) { Color = Colors.Black });
+            }
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Label, FillColor = palette.GetColor(s) });
         }
 

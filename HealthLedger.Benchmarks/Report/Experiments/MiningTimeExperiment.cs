@@ -66,7 +66,7 @@ internal sealed class MiningTimeExperiment : IReportExperiment
             var cells = rows.Where(r => r.Profile == p).OrderBy(r => r.Level).ToArray();
             return new Series(Label(p), [.. cells.Select(c => (double)c.Level)], [.. cells.Select(c => c.Ms.Median)], [.. cells.Select(c => c.Ms.P25)], [.. cells.Select(c => c.Ms.P75)]);
         }).ToList();
-        Figures.Lines(path, $"Mining time per block, one thread, {NonceSearch.Describe(HashKernel.Auto)}", "Difficulty level d (hash below 16^(64−d))", "Time per block, ms (log; median, bars: quartiles)", series, logY: true, xTicks: [.. Enumerable.Range(1, maxLevel).Select(d => (double)d)]);
+        Figures.Lines(path, $"Mining time per block, one thread, {NonceSearch.Resolve(HashKernel.Auto)} kernel", "Difficulty level d (hash below 16^(64−d))", "Time per block, ms (log; median, bars: quartiles)", series, logY: true, xTicks: [.. Enumerable.Range(1, maxLevel).Select(d => (double)d)]);
 
         var table = new MarkdownTable("Miner", "m", "Level", "Blocks", "Expected hashes", "Mean hashes", "Median ms (p25–p75)", "Mean ms");
         foreach (var r in rows)
