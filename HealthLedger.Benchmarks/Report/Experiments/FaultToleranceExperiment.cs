@@ -23,7 +23,7 @@ internal sealed class FaultToleranceExperiment : IReportExperiment
     {
         var validators = 4;
         ushort[] thresholds = context.Scale.Pick<ushort[]>([1], [1, 4], [1, 3, 4]);
-        int[] crashes = context.Scale.Pick<int[]>([0, 1], [0, 1], [0, 1, 2]);
+        int[] crashes = context.Scale.Pick<int[]>([1], [0, 1], [0, 1, 2]);
         var blocksWanted = context.Scale.Pick(2, 6, 12);
         var window = TimeSpan.FromSeconds(context.Scale.Pick(6, 25, 45));
         var finalityWait = TimeSpan.FromSeconds(context.Scale.Pick(10, 25, 40));
