@@ -54,9 +54,11 @@ internal static class Figures
         {
             plot.Axes.Bottom.TickGenerator = LogTicks(string.Empty);
         }
-        else if (xTicks is not null)
+        else if (xTicks is { Length: > 0 })
         {
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xTicks, [.. xTicks.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            var pad = xTicks.Length > 1 ? (xTicks.Max() - xTicks.Min()) * 0.05 : 0.5;
+            plot.Axes.SetLimitsX(xTicks.Min() - pad, xTicks.Max() + pad); // every tick shown, even where a line has no point (finality stopped)
         }
 
         plot.Title(title);
