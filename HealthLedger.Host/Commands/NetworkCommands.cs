@@ -99,9 +99,17 @@ internal static class NetworkCommands
     private static Command CreateNode()
     {
         var config = new Option<string>("--config") { Description = "The node's configuration file.", Required = true };
-        var run = new Command("run", "Run a node and its HTTP API (bound to the configured address, loopback by default).") { config };
+        var parent = new Option<int?>("--exit-with-parent") { Description = "Stop when the process with this id exits (used by the demo, so no node outlives it).", Hidden = true };
+        var run = new Command("run", "Run a node and its HTTP API (bound to the configured address, loopback by default).") { config, parent };
         run.SetAction(async (parse, cancellationToken) =>
         {
+            using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (parse.GetValue(parent) is { } parentId)
+            {
+                _ = WatchParentAsync(parentId, orphaned);
+            }
+
+            cancellationToken = orphaned.Token;
             var loaded = NetworkFiles.LoadNode(parse.GetValue(config)!);
             using var gate = NodeGate.Create(loaded.File.Detector, loaded.ConfigDirectory, TimeProvider.System);
             var options = gate is null ? loaded.Options : loaded.Options with { Gates = [.. loaded.Options.Gates, gate.Filter] };
@@ -124,6 +132,40 @@ internal static class NetworkCommands
         var node = new Command("node", "Run a node.");
         node.Subcommands.Add(run);
         return node;
+    }
+
+    /// <summary>Cancels <paramref name="stop"/> when the process <paramref name="parentId"/> is gone (polled every 500 ms).</summary>
+    private static async Task WatchParentAsync(int parentId, CancellationTokenSource stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            bool alive;
+            try
+            {
+                using var p = System.Diagnostics.Process.GetProcessById(parentId);
+                alive = !p.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                alive = false;
+            }
+
+            if (!alive)
+            {
+                Console.WriteLine($"parent process {parentId} is gone: stopping");
+                await stop.CancelAsync().ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(500, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary><c>chain verify --config FILE</c>: full re-validation of a stopped node's block store.</summary>
