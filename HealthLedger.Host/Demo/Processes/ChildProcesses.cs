@@ -4,8 +4,9 @@ namespace HealthLedger.Host.Demo.Processes;
 
 /// <summary>
 /// Child processes of this same executable (<c>healthledger …</c>), their output appended to log files. Every child is
-/// killed (with its tree) on <see cref="Dispose"/>, which the demo calls in a <c>finally</c>, and on process exit
-/// (SIGTERM); the nodes also watch this process (<c>node run --exit-with-parent</c>) so even a SIGKILL of the demo leaves
+/// killed (with its tree) on <see cref="Dispose"/>, which the demo calls in a <c>finally</c>, on process exit,
+/// and on SIGINT (Ctrl+C), SIGTERM, SIGQUIT and SIGHUP; the nodes also watch this process
+/// (<c>node run --exit-with-parent</c>), so even a SIGKILL of the demo leaves
 /// no orphan for long.
 /// </summary>
 internal sealed class ChildProcesses : IDisposable
@@ -13,11 +14,18 @@ internal sealed class ChildProcesses : IDisposable
     private readonly List<Process> _running = [];
     private readonly object _lock = new();
     private readonly EventHandler _onExit;
+    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _signals = [];
 
     public ChildProcesses()
     {
         _onExit = (_, _) => KillAll();
         AppDomain.CurrentDomain.ProcessExit += _onExit;
+
+        // Ctrl+C, SIGTERM, a closed terminal: the children go first, then the signal takes its course (not cancelled).
+        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGQUIT, System.Runtime.InteropServices.PosixSignal.SIGHUP })
+        {
+            _signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, _ => KillAll()));
+        }
     }
 
     /// <summary>Starts <c>healthledger args…</c> with stdout and stderr appended to <paramref name="logFile"/>.</summary>
@@ -79,6 +87,11 @@ internal sealed class ChildProcesses : IDisposable
     public void Dispose()
     {
         AppDomain.CurrentDomain.ProcessExit -= _onExit;
+        foreach (var registration in _signals)
+        {
+            registration.Dispose();
+        }
+
         KillAll();
         lock (_lock)
         {
