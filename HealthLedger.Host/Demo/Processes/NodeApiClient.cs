@@ -30,7 +30,9 @@ internal sealed class NodeApiClient(HttpClient http, string baseUrl)
 
     public async Task<BlockResponse?> BlockAsync(ulong height, CancellationToken ct) => await GetAsync<BlockResponse>($"/v1/blocks/{height}", ct).ConfigureAwait(false);
 
-    public async Task<bool> HasDeviceAsync(string address, CancellationToken ct) => await GetAsync<DeviceResponse>($"/v1/devices/{address}", ct).ConfigureAwait(false) is not null;
+    public async Task<DeviceResponse?> DeviceAsync(string address, CancellationToken ct) => await GetAsync<DeviceResponse>($"/v1/devices/{address}", ct).ConfigureAwait(false);
+
+    public async Task<List<GrantResponse>?> GrantsAsync(string patient, CancellationToken ct) => await GetAsync<List<GrantResponse>>($"/v1/patients/{patient}/grants", ct).ConfigureAwait(false);
 
     /// <summary>All of a patient's anchored records in this node's index (every page), or null when unreachable.</summary>
     public async Task<List<RecordSummary>?> PatientRecordsAsync(string patient, CancellationToken ct)
