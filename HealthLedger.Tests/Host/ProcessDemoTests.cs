@@ -44,10 +44,10 @@ public sealed class ProcessDemoTests
         using var demo = Process.Start(start)!;
         var stdout = demo.StandardOutput.ReadToEndAsync();
         var stderr = demo.StandardError.ReadToEndAsync();
-        if (!demo.WaitForExit(170_000))
+        if (!demo.WaitForExit(300_000))
         {
             demo.Kill(entireProcessTree: true);
-            Assert.Fail("the demo did not finish within 170 s:\n" + await stdout);
+            Assert.Fail("the demo did not finish within 300 s:\n" + await stdout);
         }
 
         var text = await stdout + await stderr;

@@ -94,7 +94,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         var logs = Path.Combine(root, "logs");
         System.IO.Directory.CreateDirectory(logs);
         using var children = new ChildProcesses();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             return await RunNetworkAsync(children, http, stream, net, logs, ct).ConfigureAwait(false);
@@ -238,7 +238,20 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
                     var hash = Hash256.Sha256(RandomNumberGenerator.GetBytes(32)); // stands for the ciphertext's SHA-256; the ciphertext stays off-chain
                     var anchor = new RecordAnchor($"local:{hash}", hash, RecordType.Vitals, measured);
                     var tx = Transaction.Create(devices[d], chainId, sequence, measured, anchor);
-                    outcome = await nodes[gateway].IngestAsync(new IngestRequest(Convert.ToBase64String(tx.Encode()), records[i].Fields, measured), ct).ConfigureAwait(false);
+                    var request = new IngestRequest(Convert.ToBase64String(tx.Encode()), records[i].Fields, measured);
+                    outcome = await nodes[gateway].IngestAsync(request, ct).ConfigureAwait(false);
+
+                    // No answer (a timeout on a loaded machine): the node may have admitted it. The same request again is
+                    // refused as a duplicate (before the gate sees it) if it did; otherwise it is judged now.
+                    for (var retry = 0; retry < 3 && outcome.Status == 0; retry++)
+                    {
+                        outcome = await nodes[gateway].IngestAsync(request, ct).ConfigureAwait(false);
+                        if (outcome.Status == 422 && outcome.Code is (int)Core.Validation.RejectionCode.DuplicateInMempool or (int)Core.Validation.RejectionCode.DuplicateTransaction
+                            or (int)Core.Validation.RejectionCode.AlreadyKnown or (int)Core.Validation.RejectionCode.AlreadyRegistered or (int)Core.Validation.RejectionCode.BadSequence)
+                        {
+                            outcome = new ApiOutcome(202, 0, "admitted by the attempt that timed out");
+                        }
+                    }
                 }
                 finally
                 {
