@@ -187,7 +187,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
             }, StepTimeout, "every node knows every device", ct).ConfigureAwait(false);
             output.WriteLine($"[{Elapsed}] {registrations} transactions admitted (a provider, {deviceCount} patients and their grants, {deviceCount} devices with proofs of possession); every node has every device in its chain");
 
-            return await ReplayAndFinishAsync(children, nodes, processes, StartNode, stream, chainId, patients, devices, registrations, ct).ConfigureAwait(false);
+            return await ReplayAndFinishAsync(nodes, processes, StartNode, stream, chainId, patients, devices, registrations, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -198,7 +198,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         }
     }
 
-    private async Task<int> ReplayAndFinishAsync(ChildProcesses children, NodeApiClient[] nodes, Process[] processes, Func<int, Process> startNode, ReplayStream stream, uint chainId, KeyPair[] patients, KeyPair[] devices, int registrations, CancellationToken ct)
+    private async Task<int> ReplayAndFinishAsync(NodeApiClient[] nodes, Process[] processes, Func<int, Process> startNode, ReplayStream stream, uint chainId, KeyPair[] patients, KeyPair[] devices, int registrations, CancellationToken ct)
     {
         var n = nodes.Length;
         var total = stream.Count;
