@@ -98,3 +98,15 @@ public sealed record RecordPage(IReadOnlyList<RecordSummary> Items, string? Next
 /// <param name="Fields">The submission's fields by name (WUSTL-EHMS-2020 column names).</param>
 /// <param name="TimestampMs">When the device produced the record, Unix ms.</param>
 public sealed record IngestRequest(string Transaction, IReadOnlyDictionary<string, System.Text.Json.JsonElement> Fields, long TimestampMs);
+
+/// <summary>Finality as this node saw it: the last final block and the time from sealing to finality.</summary>
+/// <param name="LastFinal">The last final block.</param>
+/// <param name="Blocks">Blocks this node saw become final since it started (the newest 4,096 at most).</param>
+/// <param name="P50Ms">Median time from a block's sealing (header timestamp) to its finality, ms; null before any.</param>
+/// <param name="P99Ms">99th percentile, ms.</param>
+/// <param name="MaxMs">Longest, ms.</param>
+public sealed record FinalityResponse(BlockRef LastFinal, int Blocks, long? P50Ms, long? P99Ms, long? MaxMs);
+
+/// <summary>Whether device ingestion is paused by the operator.</summary>
+/// <param name="Paused">True while POST /v1/ingest refuses submissions with 503.</param>
+public sealed record IngestionState(bool Paused);

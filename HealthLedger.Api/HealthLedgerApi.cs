@@ -17,8 +17,9 @@ namespace HealthLedger.Api;
 /// <c>/v1</c> plus <c>/healthz</c>. Reads come from the chain (thread-safe); a submission goes through the node's
 /// mempool and gossip like any peer's. Every error is a problem-details body with the chain's typed rejection code in
 /// <c>code</c>; malformed or oversized requests get 4xx and change nothing. Bind the host to loopback unless it is
-/// behind an authenticating proxy: this API has no operator endpoints yet, and a submission needs no credential
-/// because every transaction carries its sender's signature.
+/// behind an authenticating proxy. A submission needs no credential because every transaction carries its sender's
+/// signature; the operator endpoints under <c>/v1/admin</c>, which change what the node does, need the operator's
+/// bearer token (<see cref="HealthLedgerApiOptions.OperatorToken"/>).
 /// </summary>
 public static class HealthLedgerApi
 {
@@ -26,9 +27,15 @@ public static class HealthLedgerApi
     public const int MaxBodyBytes = 64 * 1024;
 
     /// <summary>Registers what the API needs: problem details and the OpenAPI document (<c>/openapi/v1.json</c>).</summary>
-    public static IServiceCollection AddHealthLedgerApi(this IServiceCollection services)
+    /// <param name="services">The host's services.</param>
+    /// <param name="options">The operator token and other settings (none: operator endpoints disabled).</param>
+    public static IServiceCollection AddHealthLedgerApi(this IServiceCollection services, HealthLedgerApiOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        options ??= new HealthLedgerApiOptions();
+        services.AddSingleton(options);
+        services.AddSingleton<IngestionSwitch>();
+        services.AddSingleton<OperatorAuthorization>();
         services.AddProblemDetails();
         services.AddOpenApi("v1");
         return services;
@@ -73,6 +80,22 @@ public static class HealthLedgerApi
             .WithName("GetGrants").WithSummary("A patient's grants, one per provider and record type, each with its own expiry.");
         v1.MapGet("/patients/{address}/records", GetPatientRecords).WithName("GetPatientRecords")
             .WithSummary("A patient's records from the persistent index, oldest first, a page at a time (limit 1..1000, after = the previous page's next).");
+        v1.MapGet("/finality", (LedgerNode node) =>
+        {
+            var log = node.Chain.FinalityLog;
+            var latencies = log.Select(f => f.LatencyMs).Order().ToArray();
+            return TypedResults.Ok(new FinalityResponse(Ref(node.Chain.LastFinal), latencies.Length, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Length > 0 ? latencies[^1] : null));
+        }).WithName("GetFinality").WithSummary("The last final block and the time from sealing to finality (p50, p99, max, in ms) over the blocks this node saw become final since it started (at most the newest 4,096).");
+
+        var admin = v1.MapGroup("/admin").AddEndpointFilter<OperatorAuthorization>();
+        admin.MapGet("/ingestion", (IngestionSwitch ingestion) => TypedResults.Ok(new IngestionState(ingestion.Paused)))
+            .WithName("GetIngestion").WithSummary("Operator: whether device ingestion (POST /v1/ingest) is paused. Needs the operator's bearer token.");
+        admin.MapPost("/ingestion", (IngestionSwitch ingestion, IngestionState request) =>
+        {
+            ingestion.Paused = request.Paused;
+            return TypedResults.Ok(new IngestionState(ingestion.Paused));
+        }).WithName("SetIngestion").WithSummary("Operator: pauses or resumes device ingestion (while paused, POST /v1/ingest answers 503). Needs the operator's bearer token.");
+
         v1.MapGet("/peers", (LedgerNode node) => TypedResults.Ok(node.ConnectedPeers.Select(k => k.ToAddress().ToString()).Order(StringComparer.Ordinal).ToList()))
             .WithName("GetPeers").WithSummary("Addresses of the authenticated peers connected now.");
         return endpoints;
@@ -163,8 +186,14 @@ public static class HealthLedgerApi
             : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter);
     }
 
-    private static async Task<IResult> IngestAsync(HttpContext http, LedgerNode node, IngestRequest request)
+    private static async Task<IResult> IngestAsync(HttpContext http, LedgerNode node, IngestionSwitch ingestion, IngestRequest request)
     {
+        if (ingestion.Paused)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return Problem(StatusCodes.Status503ServiceUnavailable, RejectionCode.None, "the operator has paused device ingestion on this node");
+        }
+
         if (request.Fields is null || request.Fields.Count > 256 || request.Transaction is null || request.Transaction.Length > 4 * node.Chain.Genesis.Limits.MaxTransactionBytes)
         {
             return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "give the signed transaction (base64) and at most 256 fields");
@@ -270,6 +299,9 @@ public static class HealthLedgerApi
         }
     }
 
+    private static long? Percentile(long[] sorted, double q) =>
+        sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+
     private static BlockRef Ref(ChainEntry e) => new(e.Height, e.Hash.ToString());
 
     private static NodeResponse NodeOf(NodeInfo n) => new(n.Id.ToString(), n.Name, n.Roles.ToString(), n.Revoked);
@@ -298,7 +330,7 @@ public static class HealthLedgerApi
         return true;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, RejectionCode code, string detail, string? stage = null, long? actual = null, long? limit = null) =>
+    internal static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, RejectionCode code, string detail, string? stage = null, long? actual = null, long? limit = null) =>
         TypedResults.Problem(
             detail: detail,
             statusCode: status,

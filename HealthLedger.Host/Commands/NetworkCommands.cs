@@ -82,7 +82,10 @@ internal static class NetworkCommands
                     Listen = $"127.0.0.1:{parse.GetValue(basePort) + i}",
                     Api = $"http://127.0.0.1:{parse.GetValue(apiPort) + i}",
                     Peers = [.. Enumerable.Range(0, i).Select(j => new PeerFile($"127.0.0.1:{parse.GetValue(basePort) + j}", Convert.ToHexStringLower(keys[j].PublicKey.ToArray())))],
+                    Detector = new DetectorFile(),
+                    OperatorTokenFile = "operator.token",
                 });
+                NetworkFiles.WriteOperatorToken(Path.Combine(nodeDir, "operator.token"));
                 keys[i].Dispose();
             }
 
@@ -96,25 +99,73 @@ internal static class NetworkCommands
     private static Command CreateNode()
     {
         var config = new Option<string>("--config") { Description = "The node's configuration file.", Required = true };
-        var run = new Command("run", "Run a node and its HTTP API (bound to the configured address, loopback by default).") { config };
+        var parent = new Option<int?>("--exit-with-parent") { Description = "Stop when the process with this id exits (used by the demo, so no node outlives it).", Hidden = true };
+        var run = new Command("run", "Run a node and its HTTP API (bound to the configured address, loopback by default).") { config, parent };
         run.SetAction(async (parse, cancellationToken) =>
         {
-            var (options, api) = NetworkFiles.LoadNode(parse.GetValue(config)!);
+            using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (parse.GetValue(parent) is { } parentId)
+            {
+                _ = WatchParentAsync(parentId, orphaned);
+            }
+
+            cancellationToken = orphaned.Token;
+            var loaded = NetworkFiles.LoadNode(parse.GetValue(config)!);
+            using var gate = NodeGate.Create(loaded.File.Detector, loaded.ConfigDirectory, TimeProvider.System);
+            var options = gate is null ? loaded.Options : loaded.Options with { Gates = [.. loaded.Options.Gates, gate.Filter] };
+            var api = loaded.ApiUrl;
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(api);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.AddHealthLedgerNode(options);
-            builder.Services.AddHealthLedgerApi();
+            builder.Services.AddHealthLedgerApi(new HealthLedgerApiOptions { OperatorToken = loaded.ReadOperatorToken() });
             await using var app = builder.Build();
             app.MapHealthLedgerApi();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"node {options.NodeKey.Address} listening for peers on {options.ListenOn}, API on {api}");
+            Console.WriteLine(gate is null
+                ? "ingestion gate: off (detector.enabled is false)"
+                : string.Create(CultureInfo.InvariantCulture, $"ingestion gate: {gate.Detector.ModelId} from {gate.Source}, threshold {gate.Detector.Threshold:F4}{(loaded.File.Detector?.Threshold is null ? " (the model's operating points by history)" : " (fixed)")}"));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         });
         var node = new Command("node", "Run a node.");
         node.Subcommands.Add(run);
         return node;
+    }
+
+    /// <summary>Cancels <paramref name="stop"/> when the process <paramref name="parentId"/> is gone (polled every 500 ms).</summary>
+    private static async Task WatchParentAsync(int parentId, CancellationTokenSource stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            bool alive;
+            try
+            {
+                using var p = System.Diagnostics.Process.GetProcessById(parentId);
+                alive = !p.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                alive = false;
+            }
+
+            if (!alive)
+            {
+                Console.WriteLine($"parent process {parentId} is gone: stopping");
+                await stop.CancelAsync().ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(500, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary><c>chain verify --config FILE</c>: full re-validation of a stopped node's block store.</summary>
@@ -124,7 +175,7 @@ internal static class NetworkCommands
         var verify = new Command("verify", "Re-validate every stored block as from an untrusted peer and report the first problem.") { config };
         verify.SetAction(parse =>
         {
-            var (options, _) = NetworkFiles.LoadNode(parse.GetValue(config)!);
+            var options = NetworkFiles.LoadNode(parse.GetValue(config)!).Options;
             using var store = FileBlockStore.Open(Path.Combine(options.DataDirectory, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(options.Genesis) });
             var report = ChainVerifier.Verify(options.Genesis, ConsensusEngines.Create(options.Genesis), store);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Blocks} stored blocks read in {report.Elapsed.TotalSeconds:0.00} s; tip #{report.Tip.Height} {report.Tip.Hash}, last final #{report.LastFinal.Height}"));

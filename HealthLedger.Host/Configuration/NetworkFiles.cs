@@ -82,6 +82,38 @@ internal sealed record NodeConfigFile
     public ushort Threshold { get; init; } = 1;
 
     public int MinBlockIntervalMs { get; init; }
+
+    /// <summary>The ingestion gate (the embedded DSAE+BiLSTM with its own operating points when absent).</summary>
+    public DetectorFile? Detector { get; init; }
+
+    /// <summary>
+    /// A file holding the operator's bearer token for the API's operator endpoints (owner-only permissions), relative
+    /// to this file; null = operator endpoints refuse every request.
+    /// </summary>
+    public string? OperatorTokenFile { get; init; }
+}
+
+/// <summary>A node's configuration file, read: the node's options, its API address, and what the host builds around it.</summary>
+internal sealed record LoadedNode(Node.LedgerNodeOptions Options, string ApiUrl, string ConfigDirectory, NodeConfigFile File)
+{
+    /// <summary>The operator token, or null when none is configured.</summary>
+    /// <exception cref="InvalidDataException">The token file is readable by others, or the token is shorter than 128 bits.</exception>
+    public string? ReadOperatorToken()
+    {
+        if (File.OperatorTokenFile is not { } name)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(ConfigDirectory, name);
+        if (!OperatingSystem.IsWindows() && (System.IO.File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new InvalidDataException($"{path} is readable or writable by others; chmod 600 it.");
+        }
+
+        var token = System.IO.File.ReadAllText(path).Trim();
+        return token.Length >= 22 ? token : throw new InvalidDataException($"{path} holds a token shorter than 128 bits.");
+    }
 }
 
 /// <summary>Reads and writes genesis files, node configurations and key files.</summary>
@@ -123,6 +155,20 @@ internal static class NetworkFiles
         }
     }
 
+    /// <summary>Writes a new random operator token (256 bits, base64url), readable by its owner only.</summary>
+    public static void WriteOperatorToken(string path)
+    {
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+        writer.WriteLine(Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
+    }
+
     public static KeyPair ReadKey(string path)
     {
         var text = File.ReadAllText(path).Trim();
@@ -138,7 +184,7 @@ internal static class NetworkFiles
     }
 
     /// <summary>The options of the node a configuration file describes.</summary>
-    public static (Node.LedgerNodeOptions Options, string ApiUrl) LoadNode(string configPath)
+    public static LoadedNode LoadNode(string configPath)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
         var config = ReadJson<NodeConfigFile>(configPath);
@@ -154,6 +200,6 @@ internal static class NetworkFiles
             Threshold = config.Threshold,
             MinBlockInterval = TimeSpan.FromMilliseconds(config.MinBlockIntervalMs),
         };
-        return (options, config.Api);
+        return new LoadedNode(options, config.Api, dir, config);
     }
 }
