@@ -12,13 +12,16 @@ namespace HealthLedger.Records;
 
 /// <summary>A record to ingest.</summary>
 /// <param name="Device">The measuring device.</param>
-/// <param name="Patient">The patient's signed encryption key binding (its owner is the patient).</param>
+/// <param name="Patient">The patient's Ed25519 identity (as registered on-chain); the record key is wrapped to its X25519 image (<see cref="IdentityEncryptionKeys"/>).</param>
 /// <param name="RecordType">Record type.</param>
 /// <param name="MeasuredAt">Measurement time (kept to the millisecond).</param>
 /// <param name="Bundle">The FHIR payload.</param>
-public sealed record RecordSubmission(Address Device, EncryptionKeyBinding Patient, RecordType RecordType, DateTimeOffset MeasuredAt, Bundle Bundle);
+public sealed record RecordSubmission(Address Device, PublicKey Patient, RecordType RecordType, DateTimeOffset MeasuredAt, Bundle Bundle);
 
-/// <summary>The operator of a vault: its identity address and the X25519 key every record is also wrapped to, so it can release keys to grantees.</summary>
+/// <summary>
+/// The operator of a vault: its identity address and the X25519 key every record is also wrapped to, so it can release
+/// keys to grantees (a node uses its identity's image, <see cref="IdentityEncryptionKeys.FromIdentity(KeyPair)"/>).
+/// </summary>
 /// <param name="Address">The custodian's on-chain address.</param>
 /// <param name="Key">The custodian's X25519 key pair.</param>
 public sealed record RecordCustodian(Address Address, EncryptionKeyPair Key);
@@ -71,19 +74,15 @@ public sealed class RecordVault
     public async Task<RecordResult<IngestedRecord>> IngestAsync(RecordSubmission submission, Func<IngestedRecord, CancellationToken, Task<RecordResult>>? commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        if (submission.Patient.ChainId != _chainId)
-        {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.StaleRequest, "the patient's key binding is for another chain", submission.Patient.ChainId, _chainId);
-        }
         if (!Enum.IsDefined(submission.RecordType))
         {
             return RecordResult<IngestedRecord>.Fail(RecordErrorCode.InvalidFhir, "unknown record type", (byte)submission.RecordType);
         }
-        if (!submission.Patient.Verify())
+        if (!IdentityEncryptionKeys.TryFromIdentity(submission.Patient, out var patientKey))
         {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.BadSignature, "the patient's encryption key binding does not verify");
+            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.InvalidKey, "the patient's identity key is not a valid Ed25519 point");
         }
-        var patient = submission.Patient.Owner;
+        var patient = submission.Patient.ToAddress();
         var json = _codec.Validate(submission.Bundle, new FhirSubject(patient, submission.Device, submission.MeasuredAt.ToUnixTimeMilliseconds()));
         if (!json.IsSuccess)
         {
@@ -93,7 +92,7 @@ public sealed class RecordVault
         Span<byte> id = stackalloc byte[16];
         _random.Fill(id);
         var context = new RecordContext(_chainId, submission.Device, patient, submission.RecordType, submission.MeasuredAt.ToUnixTimeMilliseconds(), System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(id));
-        var recipients = new List<(Address, EncryptionPublicKey)> { (patient, submission.Patient.Key) };
+        var recipients = new List<(Address, EncryptionPublicKey)> { (patient, patientKey) };
         if (_custodian.Address != patient)
         {
             recipients.Add((_custodian.Address, _custodian.Key.PublicKey));

@@ -19,10 +19,9 @@ internal sealed class RecordWorld : IDisposable
     public RecordWorld()
     {
         Random = SystemRandomSource.Instance;
-        PatientKey = EncryptionKeyPair.Generate(Random);
-        CustodianKey = EncryptionKeyPair.Generate(Random);
+        PatientKey = IdentityEncryptionKeys.FromIdentity(Patient);
+        CustodianKey = IdentityEncryptionKeys.FromIdentity(Custodian);
         ProviderKey = EncryptionKeyPair.Generate(Random);
-        PatientBinding = EncryptionKeyBinding.Create(Patient, PatientKey.PublicKey, ChainId);
     }
 
     public IRandomSource Random { get; }
@@ -43,8 +42,6 @@ internal sealed class RecordWorld : IDisposable
 
     public EncryptionKeyPair ProviderKey { get; }
 
-    public EncryptionKeyBinding PatientBinding { get; }
-
     public static DateTimeOffset MeasuredAt { get; } = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_123);
 
     public Bundle Vitals(params VitalSignReading[] readings) =>
@@ -53,7 +50,7 @@ internal sealed class RecordWorld : IDisposable
             Random);
 
     public RecordSubmission Submission(Bundle? bundle = null) =>
-        new(Device.Address, PatientBinding, RecordType.Vitals, MeasuredAt, bundle ?? Vitals());
+        new(Device.Address, Patient.PublicKey, RecordType.Vitals, MeasuredAt, bundle ?? Vitals());
 
     public RecordVault Vault(IContentStore store) =>
         new(ChainId, store, new RecordCustodian(Custodian.Address, CustodianKey), new FhirRecordCodec(), Random);
