@@ -56,6 +56,9 @@ public enum RecordErrorCode
 
     /// <summary>A signed request was already served (its requester and nonce were seen inside the clock window).</summary>
     ReplayedRequest = 18,
+
+    /// <summary>A release could not be recorded on-chain (refused or not included in time); no key was released.</summary>
+    NotRecorded = 19,
 }
 
 /// <summary>A typed refusal: the code, a readable detail, and the numbers involved where there are any.</summary>
