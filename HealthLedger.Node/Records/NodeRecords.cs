@@ -100,6 +100,9 @@ public sealed class NodeRecords : IDisposable
     /// <summary>The vault (this node is its custodian).</summary>
     public RecordVault Vault { get; }
 
+    /// <summary>Largest FHIR JSON accepted, in bytes.</summary>
+    public int MaxFhirBytes => _options.Fhir.MaxPayloadBytes;
+
     /// <summary>Sealed records waiting for their anchor.</summary>
     public int PreparedCount => _prepared.Count;
 
