@@ -36,7 +36,7 @@ internal static class RecordNodeHarness
         var ipfs = Option(args, "--ipfs");
         var records = int.Parse(Option(args, "--records") ?? "20", CultureInfo.InvariantCulture);
         Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} cores");
-        Console.WriteLine("| Store | FHIR JSON | records | ingest mean | records/s | refused by gate | release+retrieve mean | median | max |");
+        Console.WriteLine("| Store | FHIR JSON | records | ingest mean | records/s | flagged by detector | release+retrieve mean | median | max |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var store in ipfs is null ? new[] { (string?)null } : [null, ipfs])
         {
@@ -68,13 +68,25 @@ internal static class RecordNodeHarness
         var model = DetectorModel.Load(Detection.DetectorBenchmarkSetup.ModelBytes());
         using var detector = new OnnxIntrusionDetector(model, TimeProvider.System, ownsModel: true);
         var submissions = SyntheticSubmissions.Create(model, count, 1);
+        var gate = new DetectorGate(detector, TimeProvider.System);
+        var flagged = 0;
         var fhirLimits = new FhirLimits { MaxObservations = 100_000, MaxPayloadBytes = 4 * 1024 * 1024 };
         var node = LedgerNode.Create(new LedgerNodeOptions
         {
             Genesis = genesis,
             NodeKey = hospital,
             DataDirectory = dir,
-            Gates = [new DetectorAdmissionFilter(new DetectorGate(detector, TimeProvider.System))],
+            // The detector classifies every submission (its cost is in the figure); its verdict is counted but not enforced,
+            // because synthetic submissions are not labelled benign and the enforcing gate refuses most of them.
+            Gates = [new HealthLedger.Core.Mempool.DelegateAdmissionFilter("detector (verdict counted, not enforced)", c =>
+            {
+                if (c.Attachment is DeviceSubmission s && gate.Screen(s) is GateVerdict.Refused)
+                {
+                    Interlocked.Increment(ref flagged);
+                }
+
+                return HealthLedger.Core.Validation.ValidationResult.Ok;
+            })],
             Records = new RecordsOptions { IpfsEndpoint = ipfs is null ? null : new Uri(ipfs), Fhir = fhirLimits },
         });
         try
@@ -89,7 +101,6 @@ internal static class RecordNodeHarness
             var codec = new FhirRecordCodec(fhirLimits);
             var readings = Readings(codec, patient.Address, device.Address, kib);
             var ingested = new List<AnchoredIngestion>();
-            var refused = 0;
             var ingest = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
             {
@@ -101,10 +112,6 @@ internal static class RecordNodeHarness
                 if (outcome.IsSuccess)
                 {
                     ingested.Add(outcome.Value);
-                }
-                else if (outcome.Failure!.ChainCode == HealthLedger.Core.Validation.RejectionCode.RefusedByGate)
-                {
-                    refused++;
                 }
                 else
                 {
@@ -136,7 +143,7 @@ internal static class RecordNodeHarness
             latencies.Sort();
             var perRecord = ingest.Elapsed.TotalMilliseconds / count;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {(ipfs is null ? "local" : "IPFS")} | {kib} KiB | {count} | {perRecord:F1} ms | {1000 / perRecord:F1} | {refused} | {latencies.Average():F1} ms | {latencies[latencies.Count / 2]:F1} ms | {latencies[^1]:F1} ms |"));
+                $"| {(ipfs is null ? "local" : "IPFS")} | {kib} KiB | {count} | {perRecord:F1} ms | {1000 / perRecord:F1} | {flagged} | {latencies.Average():F1} ms | {latencies[latencies.Count / 2]:F1} ms | {latencies[^1]:F1} ms |"));
         }
         finally
         {
