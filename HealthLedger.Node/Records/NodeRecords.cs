@@ -90,7 +90,7 @@ public sealed class NodeRecords : IDisposable
         }
 
         Vault = new RecordVault(chainId, Store, new RecordCustodian(nodeKey.Address, _custodianKey), _codec, SystemRandomSource.Instance);
-        _prepared = new PreparedRecords(options.MaxPrepared, options.MaxPreparedBytes, options.PreparedLifetime, time);
+        _prepared = new PreparedRecords(options.MaxPrepared, options.MaxPreparedBytes, options.MaxPreparedPerDevice, options.PreparedLifetime, time);
         _release = new KeyReleaseService(Vault, new ChainGrantOracle(() => _chain.State, () => _pool.PendingState), time, options.Release);
     }
 
@@ -138,7 +138,7 @@ public sealed class NodeRecords : IDisposable
         }
         if (!_prepared.TryAdd(sealedRecord.Value, device, out var expires, out var refusal))
         {
-            return new RecordFailure(RecordStage.Encrypt, RecordErrorCode.TooLarge, null, "too many records are waiting for their anchors", refusal.Actual, refusal.Limit);
+            return new RecordFailure(RecordStage.Encrypt, RecordErrorCode.TooLarge, null, "too many records (in all, of this device, or in bytes) are waiting for their anchors", refusal.Actual, refusal.Limit);
         }
         var record = sealedRecord.Value.Record;
         return new PreparedRecord(record.ToAnchor(), device, _pool.PendingState.GetNextSequence(device), record.EnvelopeBytes, expires);

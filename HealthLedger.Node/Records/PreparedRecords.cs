@@ -5,10 +5,11 @@ namespace HealthLedger.Node.Records;
 
 /// <summary>
 /// Sealed records waiting for their device's signed anchor, in memory only (nothing is stored before the anchor
-/// arrives, so a crash or an abandoned preparation leaves nothing behind). Bounded in count and bytes; an entry
+/// arrives, so a crash or an abandoned preparation leaves nothing behind). Bounded in count, bytes and count per device
+/// (one registered device cannot fill it for the others); an entry
 /// expires after its lifetime. Keyed by ciphertext hash.
 /// </summary>
-internal sealed class PreparedRecords(int maxCount, long maxBytes, TimeSpan lifetime, TimeProvider time)
+internal sealed class PreparedRecords(int maxCount, long maxBytes, int maxPerDevice, TimeSpan lifetime, TimeProvider time)
 {
     private readonly Dictionary<Hash256, Entry> _entries = [];
     private readonly Lock _lock = new();
@@ -36,6 +37,12 @@ internal sealed class PreparedRecords(int maxCount, long maxBytes, TimeSpan life
             if (_entries.Count >= maxCount)
             {
                 refusal = (_entries.Count + 1, maxCount);
+                return false;
+            }
+            var ofDevice = _entries.Values.Count(e => e.Device == device);
+            if (ofDevice >= maxPerDevice)
+            {
+                refusal = (ofDevice + 1, maxPerDevice);
                 return false;
             }
             if (_bytes + record.Envelope.Length > maxBytes)

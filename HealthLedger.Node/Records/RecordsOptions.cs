@@ -23,6 +23,9 @@ public sealed record RecordsOptions
     /// <summary>Most prepared records held at once (default 256).</summary>
     public int MaxPrepared { get; init; } = 256;
 
+    /// <summary>Most prepared records of one device held at once (default 8): a device cannot crowd out the others.</summary>
+    public int MaxPreparedPerDevice { get; init; } = 8;
+
     /// <summary>Most bytes of prepared envelopes held at once (default 64 MiB).</summary>
     public long MaxPreparedBytes { get; init; } = 64L * 1024 * 1024;
 
