@@ -110,3 +110,78 @@ public sealed record FinalityResponse(BlockRef LastFinal, int Blocks, long? P50M
 /// <summary>Whether device ingestion is paused by the operator.</summary>
 /// <param name="Paused">True while POST /v1/ingest refuses submissions with 503.</param>
 public sealed record IngestionState(bool Paused);
+/// <summary>A device's FHIR payload to seal (POST /v1/records): nothing is stored until the device signs the returned anchor.</summary>
+/// <param name="Device">The device's address (hl + 40 hex).</param>
+/// <param name="RecordType">The record type's name (for example <c>Vitals</c>).</param>
+/// <param name="MeasuredAtMs">When it was measured, Unix ms (every Observation's effectiveDateTime must equal it).</param>
+/// <param name="Fhir">The FHIR R4 Bundle, as a JSON object.</param>
+public sealed record RecordPrepareRequest(string Device, string RecordType, long MeasuredAtMs, System.Text.Json.JsonElement Fhir);
+
+/// <summary>A sealed record waiting for its anchor: the device signs a RecordAnchor with exactly these fields and this sequence.</summary>
+/// <param name="ContentAddress">The CID the envelope will be stored under.</param>
+/// <param name="CiphertextHash">SHA-256 of the envelope (hex).</param>
+/// <param name="RecordType">The record type's name.</param>
+/// <param name="RecordTypeNumber">The record type's number (what the transaction carries).</param>
+/// <param name="MeasuredAtMs">Measurement time, Unix ms.</param>
+/// <param name="Device">The device that must sign.</param>
+/// <param name="Sequence">The device's next sequence number on this node.</param>
+/// <param name="EnvelopeBytes">Size of the sealed envelope.</param>
+/// <param name="ExpiresAtMs">When the node forgets the sealed record if no anchor came, Unix ms.</param>
+public sealed record RecordPrepareResponse(string ContentAddress, string CiphertextHash, string RecordType, int RecordTypeNumber, long MeasuredAtMs, string Device, ulong Sequence, int EnvelopeBytes, long ExpiresAtMs);
+
+/// <summary>The device's signed anchor for a prepared record (POST /v1/records/{cid}/anchor), with its submission's fields for the intrusion gate.</summary>
+/// <param name="Transaction">The signed RecordAnchor transaction, canonical bytes, base64.</param>
+/// <param name="Fields">The submission's traffic features by name (numbers or short text), or null.</param>
+/// <param name="TimestampMs">When the device produced the submission, Unix ms.</param>
+public sealed record RecordAnchorRequest(string Transaction, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Fields, long TimestampMs);
+
+/// <summary>A stored record whose anchor the mempool admitted.</summary>
+/// <param name="ContentAddress">The CID.</param>
+/// <param name="CiphertextHash">SHA-256 of the envelope.</param>
+/// <param name="TransactionId">The anchor transaction.</param>
+/// <param name="Status">"admitted".</param>
+public sealed record RecordAnchorResponse(string ContentAddress, string CiphertextHash, string TransactionId, string Status);
+
+/// <summary>
+/// A signed key-release request (POST /v1/records/{cid}/release). The requester signs, with its Ed25519 key,
+/// <c>"HL-KEYREQ-v2" ‖ chain id (u32 LE) ‖ requester key ‖ reply key ‖ requested-at (i64 LE) ‖ nonce (16) ‖ ciphertext hash ‖ len (u8) ‖ cid</c>
+/// (<c>KeyReleaseRequest.Create</c> does it).
+/// </summary>
+/// <param name="Requester">The requester's Ed25519 public key, 64 hex.</param>
+/// <param name="CiphertextHash">The record's ciphertext hash, 64 hex.</param>
+/// <param name="ReplyKey">The X25519 key to wrap the record key to, 64 hex.</param>
+/// <param name="RequestedAtMs">When it was signed, Unix ms (within ±5 minutes of the node's clock).</param>
+/// <param name="Nonce">16 random bytes, 32 hex (each request is served once).</param>
+/// <param name="Signature">The Ed25519 signature, 128 hex.</param>
+public sealed record KeyReleaseRequestBody(string Requester, string CiphertextHash, string ReplyKey, long RequestedAtMs, string Nonce, string Signature);
+
+/// <summary>A released record key, recorded on-chain before it was handed over.</summary>
+/// <param name="ContentAddress">The record's CID.</param>
+/// <param name="CiphertextHash">Its ciphertext hash.</param>
+/// <param name="Recipient">The requester's address (the wrap is bound to it).</param>
+/// <param name="EphemeralKey">The wrap's ephemeral X25519 public key, 64 hex.</param>
+/// <param name="SealedKey">The wrapped record key (AES-GCM, 48 bytes), 96 hex.</param>
+/// <param name="CiphertextLocation">Where to fetch the envelope: this API's path, and the CID on IPFS.</param>
+/// <param name="ReleaseTransactionId">The on-chain KeyRelease transaction.</param>
+/// <param name="RecordedAtHeight">The height of the block holding it.</param>
+/// <param name="GrantHeight">The height of the grant it was released under; 0 for the patient.</param>
+/// <param name="ReleasedAtMs">The node's time of the decision, Unix ms.</param>
+public sealed record KeyReleaseResponse(string ContentAddress, string CiphertextHash, string Recipient, string EphemeralKey, string SealedKey, string CiphertextLocation, string ReleaseTransactionId, ulong RecordedAtHeight, ulong GrantHeight, long ReleasedAtMs);
+
+/// <summary>A key release as listed for a patient.</summary>
+/// <param name="Recipient">Who received the key.</param>
+/// <param name="Releaser">The node that released it.</param>
+/// <param name="CiphertextHash">The record.</param>
+/// <param name="RecordType">The record's type.</param>
+/// <param name="ReleasedAtMs">When, Unix ms.</param>
+/// <param name="GrantHeight">The grant's height; 0 for the patient.</param>
+/// <param name="RequestId">SHA-256 of the signed request.</param>
+/// <param name="Height">The block recording it.</param>
+/// <param name="TransactionId">The release transaction.</param>
+public sealed record ReleaseSummary(string Recipient, string Releaser, string CiphertextHash, string RecordType, long ReleasedAtMs, ulong GrantHeight, string RequestId, ulong Height, string TransactionId);
+
+/// <summary>A page of a patient's releases, in chain order.</summary>
+/// <param name="Items">The releases.</param>
+/// <param name="Next">Pass as <c>after</c> for the next page; null at the end.</param>
+/// <param name="AtHeight">The index height the page was read at.</param>
+public sealed record ReleasePage(IReadOnlyList<ReleaseSummary> Items, string? Next, ulong AtHeight);

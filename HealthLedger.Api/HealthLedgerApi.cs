@@ -96,6 +96,7 @@ public static class HealthLedgerApi
             return TypedResults.Ok(new IngestionState(ingestion.Paused));
         }).WithName("SetIngestion").WithSummary("Operator: pauses or resumes device ingestion (while paused, POST /v1/ingest answers 503). Needs the operator's bearer token.");
 
+        RecordsApi.Map(v1);
         v1.MapGet("/peers", (LedgerNode node) => TypedResults.Ok(node.ConnectedPeers.Select(k => k.ToAddress().ToString()).Order(StringComparer.Ordinal).ToList()))
             .WithName("GetPeers").WithSummary("Addresses of the authenticated peers connected now.");
         return endpoints;
@@ -214,8 +215,25 @@ public static class HealthLedgerApi
             return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "ingestion takes a device's record anchor");
         }
 
+        var fields = ToFeatureValues(request.Fields, out var bad);
+        if (fields is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, $"field {bad} is neither a number nor a short string");
+        }
+
+        var submission = new Detection.Runtime.DeviceSubmission(tx.SenderAddress, DateTimeOffset.FromUnixTimeMilliseconds(request.TimestampMs), fields);
+        var result = await node.SubmitAsync(tx, submission, http.RequestAborted).ConfigureAwait(false);
+        return result.Accepted
+            ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
+            : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter, result.Validation.Actual, result.Validation.Limit);
+    }
+
+    /// <summary>A submission's fields as feature values: numbers, or text of at most 256 characters; null (with the bad field's name) otherwise.</summary>
+    internal static Dictionary<string, Detection.Features.FeatureValue>? ToFeatureValues(IReadOnlyDictionary<string, System.Text.Json.JsonElement> input, out string? bad)
+    {
+        bad = null;
         var fields = new Dictionary<string, Detection.Features.FeatureValue>(StringComparer.Ordinal);
-        foreach (var (name, value) in request.Fields)
+        foreach (var (name, value) in input)
         {
             if (value.ValueKind == System.Text.Json.JsonValueKind.Number && value.TryGetDouble(out var number))
             {
@@ -227,15 +245,12 @@ public static class HealthLedgerApi
             }
             else
             {
-                return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, $"field {name} is neither a number nor a short string");
+                bad = name;
+                return null;
             }
         }
 
-        var submission = new Detection.Runtime.DeviceSubmission(tx.SenderAddress, DateTimeOffset.FromUnixTimeMilliseconds(request.TimestampMs), fields);
-        var result = await node.SubmitAsync(tx, submission, http.RequestAborted).ConfigureAwait(false);
-        return result.Accepted
-            ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
-            : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter, result.Validation.Actual, result.Validation.Limit);
+        return fields;
     }
 
     private static IResult GetRecord(LedgerNode node, string ciphertextHash)
@@ -306,7 +321,7 @@ public static class HealthLedgerApi
 
     private static NodeResponse NodeOf(NodeInfo n) => new(n.Id.ToString(), n.Name, n.Roles.ToString(), n.Revoked);
 
-    private static bool TryParseAddress(string text, out Address address)
+    internal static bool TryParseAddress(string text, out Address address)
     {
         address = default;
         if (text.Length != 42 || !text.StartsWith("hl", StringComparison.Ordinal) || !text.AsSpan(2).ToString().All(Uri.IsHexDigit))

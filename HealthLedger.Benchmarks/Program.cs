@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["records-node", .. var recordArgs])
+        {
+            Environment.ExitCode = Records.RecordNodeHarness.Run(recordArgs);
+            return;
+        }
+
         if (args is ["report", .. var reportArgs])
         {
             Environment.ExitCode = Report.ReportCommand.Run(reportArgs);

@@ -78,6 +78,20 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
         Chain.TipChanged += OnTipChanged;
         _gossip.EquivocationDetected += OnEquivocation;
+        if (options.Records is { } records)
+        {
+            Records = new Records.NodeRecords(
+                records,
+                options.Genesis.ChainId,
+                options.NodeKey,
+                options.DataDirectory,
+                Chain,
+                Pool,
+                (tx, attachment, ct) => SubmitAsync(tx, attachment, ct),
+                PublishWithNextSequenceAsync,
+                time);
+        }
+
         _metrics = new NodeMetrics(this, meters);
         if (options.Index)
         {
@@ -103,6 +117,9 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     /// <summary>The persistent record and grant index, or null when <see cref="LedgerNodeOptions.Index"/> is off.</summary>
     public Core.State.LedgerIndex? Index { get; }
+
+    /// <summary>The node's health records (ingestion and key release), or null when <see cref="LedgerNodeOptions.Records"/> is not set.</summary>
+    public Records.NodeRecords? Records { get; }
 
     /// <summary>The mempool (thread-safe).</summary>
     public TransactionPool Pool { get; }
@@ -189,6 +206,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         Chain.TipChanged -= OnTipChanged;
         _indexFollower?.Dispose();
         _indexStore?.Dispose();
+        Records?.Dispose();
         _store.Dispose();
         _metrics.Dispose();
         _stop.Dispose();
@@ -232,6 +250,19 @@ public sealed partial class LedgerNode : IAsyncDisposable
         var r = _gossip.PublishTransaction(tx);
         LogEvidence(_logger, r.Accepted, r.Validation.ToString());
     }
+
+    // Signs with this node's next free sequence and publishes, on the peer host's loop (so no other local transaction
+    // takes the same sequence in between).
+    private Task<(Transaction, AdmissionResult)> PublishWithNextSequenceAsync(Func<ulong, Transaction> make, CancellationToken cancellationToken) =>
+        _host.InvokeAsync(
+            g =>
+            {
+                var tx = make(Pool.PendingState.GetNextSequence(_options.NodeKey.Address));
+                var result = g.PublishTransaction(tx);
+                _metrics.Submitted(result.Accepted ? "admitted" : result.Validation.Code.ToString());
+                return (tx, result);
+            },
+            cancellationToken);
 
     private async Task Publish(Transaction tx)
     {

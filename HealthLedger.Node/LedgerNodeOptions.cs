@@ -57,6 +57,13 @@ public sealed record LedgerNodeOptions
     /// </summary>
     public IReadOnlyList<IAdmissionFilter> Gates { get; init; } = [];
 
+    /// <summary>
+    /// Health records (FHIR ingestion into an encrypted content store, key release recorded on-chain); null keeps the
+    /// node without them. The content store is IPFS when <see cref="Records.RecordsOptions.IpfsEndpoint"/> is set, a
+    /// local directory otherwise; this node's identity is the custodian.
+    /// </summary>
+    public Records.RecordsOptions? Records { get; init; }
+
     /// <summary>Tuning of the chain.</summary>
     public ChainOptions Chain { get; init; } = new();
 

@@ -50,6 +50,15 @@ public enum RecordErrorCode
 
     /// <summary>A commit step supplied by the caller (such as anchoring on-chain) failed; the stored content was removed.</summary>
     CommitFailed = 16,
+
+    /// <summary>A public key is not a valid Ed25519 point, so it has no X25519 image to wrap a record key to.</summary>
+    InvalidKey = 17,
+
+    /// <summary>A signed request was already served (its requester and nonce were seen inside the clock window).</summary>
+    ReplayedRequest = 18,
+
+    /// <summary>A release could not be recorded on-chain (refused or not included in time); no key was released.</summary>
+    NotRecorded = 19,
 }
 
 /// <summary>A typed refusal: the code, a readable detail, and the numbers involved where there are any.</summary>

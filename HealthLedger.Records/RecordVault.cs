@@ -12,13 +12,21 @@ namespace HealthLedger.Records;
 
 /// <summary>A record to ingest.</summary>
 /// <param name="Device">The measuring device.</param>
-/// <param name="Patient">The patient's signed encryption key binding (its owner is the patient).</param>
+/// <param name="Patient">The patient's Ed25519 identity (as registered on-chain); the record key is wrapped to its X25519 image (<see cref="IdentityEncryptionKeys"/>).</param>
 /// <param name="RecordType">Record type.</param>
 /// <param name="MeasuredAt">Measurement time (kept to the millisecond).</param>
 /// <param name="Bundle">The FHIR payload.</param>
-public sealed record RecordSubmission(Address Device, EncryptionKeyBinding Patient, RecordType RecordType, DateTimeOffset MeasuredAt, Bundle Bundle);
+public sealed record RecordSubmission(Address Device, PublicKey Patient, RecordType RecordType, DateTimeOffset MeasuredAt, Bundle Bundle);
 
-/// <summary>The operator of a vault: its identity address and the X25519 key every record is also wrapped to, so it can release keys to grantees.</summary>
+/// <summary>A record sealed in memory, not yet stored: what its anchor will say, and the envelope bytes.</summary>
+/// <param name="Record">The CID, ciphertext hash and bound context.</param>
+/// <param name="Envelope">The envelope bytes to store.</param>
+public sealed record SealedRecord(IngestedRecord Record, ReadOnlyMemory<byte> Envelope);
+
+/// <summary>
+/// The operator of a vault: its identity address and the X25519 key every record is also wrapped to, so it can release
+/// keys to grantees (a node uses its identity's image, <see cref="IdentityEncryptionKeys.FromIdentity(KeyPair)"/>).
+/// </summary>
 /// <param name="Address">The custodian's on-chain address.</param>
 /// <param name="Key">The custodian's X25519 key pair.</param>
 public sealed record RecordCustodian(Address Address, EncryptionKeyPair Key);
@@ -65,25 +73,33 @@ public sealed class RecordVault
         IngestAsync(submission, null, cancellationToken);
 
     /// <summary>
-    /// Ingests a record; <paramref name="commit"/> (if given) runs after the envelope is stored and pinned, and a
-    /// failure there (a refusal or an exception) removes the envelope again.
+    /// Ingests a record: <see cref="Seal"/>, then <see cref="StoreAsync"/>; <paramref name="commit"/> (if given) runs
+    /// after the envelope is stored and pinned, and a failure there (a refusal or an exception) removes the envelope again.
     /// </summary>
     public async Task<RecordResult<IngestedRecord>> IngestAsync(RecordSubmission submission, Func<IngestedRecord, CancellationToken, Task<RecordResult>>? commit, CancellationToken cancellationToken)
     {
+        var sealedRecord = Seal(submission);
+        return sealedRecord.IsSuccess
+            ? await StoreAsync(sealedRecord.Value, commit, cancellationToken).ConfigureAwait(false)
+            : sealedRecord.Error!;
+    }
+
+    /// <summary>
+    /// Validates the FHIR payload and encrypts it under a fresh key wrapped for the patient and the custodian, in
+    /// memory: nothing is stored. The result names the CID and ciphertext hash the anchor will carry.
+    /// </summary>
+    public RecordResult<SealedRecord> Seal(RecordSubmission submission)
+    {
         ArgumentNullException.ThrowIfNull(submission);
-        if (submission.Patient.ChainId != _chainId)
-        {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.StaleRequest, "the patient's key binding is for another chain", submission.Patient.ChainId, _chainId);
-        }
         if (!Enum.IsDefined(submission.RecordType))
         {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.InvalidFhir, "unknown record type", (byte)submission.RecordType);
+            return RecordResult<SealedRecord>.Fail(RecordErrorCode.InvalidFhir, "unknown record type", (byte)submission.RecordType);
         }
-        if (!submission.Patient.Verify())
+        if (!IdentityEncryptionKeys.TryFromIdentity(submission.Patient, out var patientKey))
         {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.BadSignature, "the patient's encryption key binding does not verify");
+            return RecordResult<SealedRecord>.Fail(RecordErrorCode.InvalidKey, "the patient's identity key is not a valid Ed25519 point");
         }
-        var patient = submission.Patient.Owner;
+        var patient = submission.Patient.ToAddress();
         var json = _codec.Validate(submission.Bundle, new FhirSubject(patient, submission.Device, submission.MeasuredAt.ToUnixTimeMilliseconds()));
         if (!json.IsSuccess)
         {
@@ -93,20 +109,31 @@ public sealed class RecordVault
         Span<byte> id = stackalloc byte[16];
         _random.Fill(id);
         var context = new RecordContext(_chainId, submission.Device, patient, submission.RecordType, submission.MeasuredAt.ToUnixTimeMilliseconds(), System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(id));
-        var recipients = new List<(Address, EncryptionPublicKey)> { (patient, submission.Patient.Key) };
+        var recipients = new List<(Address, EncryptionPublicKey)> { (patient, patientKey) };
         if (_custodian.Address != patient)
         {
             recipients.Add((_custodian.Address, _custodian.Key.PublicKey));
         }
         var bytes = RecordEnvelope.Seal(context, json.Value, recipients, _random).Encode();
+        CryptographicOperations.ZeroMemory(json.Value);
         if (bytes.Length > _store.MaxContentBytes)
         {
-            return RecordResult<IngestedRecord>.Fail(RecordErrorCode.TooLarge, "envelope larger than the store accepts", bytes.Length, _store.MaxContentBytes);
+            return RecordResult<SealedRecord>.Fail(RecordErrorCode.TooLarge, "envelope larger than the store accepts", bytes.Length, _store.MaxContentBytes);
         }
-        var expected = UnixFsDag.ComputeCid(bytes);
-        var record = new IngestedRecord(expected, Hash256.Sha256(bytes), context, bytes.Length);
+        return new SealedRecord(new IngestedRecord(UnixFsDag.ComputeCid(bytes), Hash256.Sha256(bytes), context, bytes.Length), bytes);
+    }
 
-        var put = await _store.PutAsync(bytes, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Stores and pins a sealed envelope, then runs <paramref name="commit"/> (if given); when the put, the CID check,
+    /// the pin or the commit fails (a refusal, an exception or a cancellation), the envelope is removed before the error
+    /// is returned, so no unreferenced ciphertext stays.
+    /// </summary>
+    public async Task<RecordResult<IngestedRecord>> StoreAsync(SealedRecord sealedRecord, Func<IngestedRecord, CancellationToken, Task<RecordResult>>? commit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sealedRecord);
+        var record = sealedRecord.Record;
+        var expected = record.ContentAddress;
+        var put = await _store.PutAsync(sealedRecord.Envelope, cancellationToken).ConfigureAwait(false);
         if (!put.IsSuccess)
         {
             return await Undo(expected, put.Error!).ConfigureAwait(false);
@@ -141,11 +168,14 @@ public sealed class RecordVault
             }
             if (!committed.IsSuccess)
             {
-                return await Undo(expected, new RecordError(RecordErrorCode.CommitFailed, "commit refused: " + committed.Error)).ConfigureAwait(false);
+                return await Undo(expected, new RecordError(RecordErrorCode.CommitFailed, "commit refused: " + committed.Error, committed.Error!.Actual, committed.Error.Limit)).ConfigureAwait(false);
             }
         }
         return record;
     }
+
+    /// <summary>Reads the envelope bytes stored under a CID (checked against the CID), for a reader holding a released wrap.</summary>
+    public Task<RecordResult<byte[]>> ReadEnvelopeAsync(Cid cid, CancellationToken cancellationToken) => _store.GetAsync(cid, cancellationToken);
 
     /// <summary>Fetches and checks the envelope an anchor names (address, CID, ciphertext hash, format, bound facts).</summary>
     public async Task<RecordResult<RecordEnvelope>> FetchAsync(AnchoredRecord anchor, CancellationToken cancellationToken)

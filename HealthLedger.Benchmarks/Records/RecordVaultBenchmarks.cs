@@ -36,7 +36,6 @@ public class RecordVaultBenchmarks : IDisposable
     private readonly KeyPair _hospital = KeyPair.FromLabel("bench-hospital");
     private EncryptionKeyPair _patientKey = null!;
     private EncryptionKeyPair _hospitalKey = null!;
-    private EncryptionKeyBinding _binding = null!;
     private HttpClient? _http;
     private string? _dir;
     private RecordVault _vault = null!;
@@ -55,9 +54,8 @@ public class RecordVaultBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _patientKey = EncryptionKeyPair.Generate(SystemRandomSource.Instance);
-        _hospitalKey = EncryptionKeyPair.Generate(SystemRandomSource.Instance);
-        _binding = EncryptionKeyBinding.Create(_patient, _patientKey.PublicKey, ChainId);
+        _patientKey = IdentityEncryptionKeys.FromIdentity(_patient);
+        _hospitalKey = IdentityEncryptionKeys.FromIdentity(_hospital);
         IContentStore store;
         if (Store == RecordStoreKind.Local)
         {
@@ -118,7 +116,7 @@ public class RecordVaultBenchmarks : IDisposable
     }
 
     private RecordSubmission Submission() =>
-        new(_device.Address, _binding, RecordType.Vitals, DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000),
+        new(_device.Address, _patient.PublicKey, RecordType.Vitals, DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000),
             VitalSignsBundle.Build(_patient.Address, _device.Address, DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000), _readings, SystemRandomSource.Instance));
 
     private Hl7.Fhir.Model.Bundle Bundle(int count) =>

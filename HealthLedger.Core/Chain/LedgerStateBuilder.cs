@@ -92,6 +92,7 @@ internal sealed class LedgerStateBuilder
             AccessRevoke p => ApplyAccessRevoke(sender, p),
             MisbehaviourEvidence p => ApplyEvidence(sender, p),
             IntrusionReport p => ApplyIntrusionReport(sender, p),
+            KeyRelease p => ApplyKeyRelease(sender, p),
             _ => ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"unknown payload {tx.Payload.GetType().Name}"),
         };
         if (result.IsValid)
@@ -367,5 +368,54 @@ internal sealed class LedgerStateBuilder
         return _devices.ContainsKey(p.Device)
             ? ValidationResult.Ok
             : ValidationResult.Reject(RejectionCode.UnknownEntity, $"device {p.Device} is not registered");
+    }
+
+    // A release is judged at its own time against this state: the patient always; a grantee only while its node is
+    // not revoked and the grant for the record's type, set at the named height, is unexpired at the release time.
+    // The time must be near the block's, so a release cannot be dated back into a grant that has since expired.
+    private ValidationResult ApplyKeyRelease(Address sender, KeyRelease p)
+    {
+        var auth = RequireActiveNode(sender, NodeRoles.None, out _);
+        if (!auth.IsValid)
+        {
+            return auth;
+        }
+
+        if (p.ReleasedAtMs < _ctx.TimestampMs - KeyRelease.MaxAgeMs || p.ReleasedAtMs > _ctx.TimestampMs + KeyRelease.MaxAheadMs)
+        {
+            return ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"release time {p.ReleasedAtMs} is not within [-{KeyRelease.MaxAgeMs}, +{KeyRelease.MaxAheadMs}] ms of block time {_ctx.TimestampMs}", p.ReleasedAtMs, _ctx.TimestampMs);
+        }
+
+        if (!_records.TryGetValue(p.CiphertextHash, out var record))
+        {
+            return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no record {p.CiphertextHash.ToShortString()}");
+        }
+
+        if (p.Recipient == record.Patient)
+        {
+            return p.GrantHeight == 0
+                ? ValidationResult.Ok
+                : ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"a release to the patient names no grant, got height {p.GrantHeight}", (long)p.GrantHeight, 0);
+        }
+
+        if (!_nodes.TryGetValue(p.Recipient, out var recipient) || recipient.Revoked)
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"recipient {p.Recipient} is neither the patient nor an active node");
+        }
+
+        var grants = _grants.GetValueOrDefault(record.Patient);
+        if (grants is null || !grants.TryGetValue((p.Recipient, record.RecordType), out var grant))
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{record.Patient} holds no {record.RecordType} grant to {p.Recipient}");
+        }
+
+        if (grant.GrantedAtHeight != p.GrantHeight)
+        {
+            return ValidationResult.Reject(RejectionCode.NotAuthorized, $"the {record.RecordType} grant to {p.Recipient} was set at height {grant.GrantedAtHeight}, not {p.GrantHeight}", (long)p.GrantHeight, (long)grant.GrantedAtHeight);
+        }
+
+        return grant.IsActiveAt(p.ReleasedAtMs)
+            ? ValidationResult.Ok
+            : ValidationResult.Reject(RejectionCode.Expired, $"the {record.RecordType} grant to {p.Recipient} expired at {grant.ExpiresAtMs}, before the release at {p.ReleasedAtMs}", p.ReleasedAtMs, grant.ExpiresAtMs);
     }
 }

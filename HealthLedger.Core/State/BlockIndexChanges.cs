@@ -30,8 +30,9 @@ internal sealed class BlockIndexChanges
     {
         var changes = new BlockIndexChanges(before);
         var height = block.Header.Height;
-        foreach (var tx in block.Transactions)
+        for (var index = 0; index < block.Transactions.Count; index++)
         {
+            var tx = block.Transactions[index];
             switch (tx.Payload)
             {
                 case DeviceRegistration p:
@@ -57,10 +58,22 @@ internal sealed class BlockIndexChanges
                     }
 
                     break;
+                case KeyRelease p:
+                    changes.AddRelease(tx, p, height, index);
+                    break;
             }
         }
 
         return changes;
+    }
+
+    private void AddRelease(Transaction tx, KeyRelease p, ulong height, int index)
+    {
+        var value = Get(IndexLayout.RecordKey(p.CiphertextHash))
+            ?? throw new LedgerIndexCorruptedException($"release at height {height} names record {p.CiphertextHash.ToShortString()}, which the index does not know");
+        var record = IndexLayout.DecodeRecord(p.CiphertextHash, value);
+        var release = new KeyReleaseInfo(record.Patient, p.Recipient, tx.SenderAddress, p.CiphertextHash, record.RecordType, p.ReleasedAtMs, p.GrantHeight, p.RequestId, height, tx.Id);
+        PutNew(IndexLayout.ReleaseKey(record.Patient, height, index), IndexLayout.EncodeRelease(release));
     }
 
     private void AddRecord(Transaction tx, RecordAnchor p, ulong height)

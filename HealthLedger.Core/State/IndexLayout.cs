@@ -24,9 +24,10 @@ internal static class IndexLayout
     public const byte DevicePatient = 0x07;
     public const byte Undo = 0x08;
     public const byte RecordByPatientType = 0x09;
+    public const byte ReleaseByPatient = 0x0A;
 
     /// <summary>One past the last table tag: every index key is below this single byte.</summary>
-    public const byte EndOfTables = 0x0A;
+    public const byte EndOfTables = 0x0B;
 
     public const int TimeLength = 8;
     public const int RecordPositionLength = TimeLength + Hash256.Length;           // measuredAt ‖ ciphertext hash
@@ -34,6 +35,8 @@ internal static class IndexLayout
     public const int RecordFixedLength = Address.Length * 2 + 1 + 8 + 8 + Hash256.Length + 1;
     public const int GrantValueLength = 16;
     public const int TipLength = 8 + Hash256.Length;
+    public const int ReleasePositionLength = 8 + 4;                                  // height ‖ index in block
+    public const int ReleaseValueLength = Address.Length * 2 + Hash256.Length * 3 + 1 + 8 + 8;
 
     public static readonly byte[] VersionKey = [Meta, (byte)'v'];
     public static readonly byte[] GenesisKey = [Meta, (byte)'g'];
@@ -111,6 +114,49 @@ internal static class IndexLayout
         key[^1] = (byte)type;
         return key;
     }
+
+    /// <summary>tag ‖ patient (20) ‖ height (8) ‖ index in block (4): a patient's releases in chain order.</summary>
+    public static byte[] ReleaseKey(in Address patient, ulong height, int index)
+    {
+        var key = new byte[1 + Address.Length + ReleasePositionLength];
+        key[0] = ReleaseByPatient;
+        patient.WriteTo(key.AsSpan(1));
+        BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(1 + Address.Length), height);
+        BinaryPrimitives.WriteUInt32BigEndian(key.AsSpan(1 + Address.Length + 8), checked((uint)index));
+        return key;
+    }
+
+    // Release value: recipient (20) ‖ releaser (20) ‖ ciphertext hash (32) ‖ record type (1) ‖ releasedAt (8, sign-flipped)
+    // ‖ grant height (8) ‖ request id (32) ‖ transaction id (32).
+    public static byte[] EncodeRelease(KeyReleaseInfo release)
+    {
+        var value = new byte[ReleaseValueLength];
+        var span = value.AsSpan();
+        release.Recipient.WriteTo(span);
+        release.Releaser.WriteTo(span[20..]);
+        release.CiphertextHash.WriteTo(span[40..]);
+        span[72] = (byte)release.RecordType;
+        WriteTime(span[73..], release.ReleasedAtMs);
+        BinaryPrimitives.WriteUInt64BigEndian(span[81..], release.GrantHeight);
+        release.RequestId.WriteTo(span[89..]);
+        release.TransactionId.WriteTo(span[121..]);
+        return value;
+    }
+
+    public static KeyReleaseInfo DecodeRelease(in Address patient, ulong height, ReadOnlySpan<byte> value) =>
+        value.Length == ReleaseValueLength
+            ? new KeyReleaseInfo(
+                patient,
+                new Address(value[..20]),
+                new Address(value[20..40]),
+                new Hash256(value[40..72]),
+                (RecordType)value[72],
+                ReadTime(value[73..]),
+                BinaryPrimitives.ReadUInt64BigEndian(value[81..]),
+                new Hash256(value[89..121]),
+                height,
+                new Hash256(value[121..153]))
+            : throw new LedgerIndexCorruptedException($"release value of {value.Length} bytes, expected {ReleaseValueLength}");
 
     public static byte[] DeviceKey(in Address device)
     {

@@ -34,6 +34,8 @@ public enum PageKind : byte
     ProviderGrants = 5,
     /// <summary>A patient's records of some record types by measurement time.</summary>
     PatientRecordsOfTypes = 6,
+    /// <summary>The key releases of a patient's records, in chain order.</summary>
+    PatientReleases = 7,
 }
 
 /// <summary>
@@ -61,6 +63,7 @@ public sealed class PageToken : IEquatable<PageToken>
     {
         PageKind.PatientRecords or PageKind.DeviceRecords or PageKind.RecordsByTime or PageKind.PatientRecordsOfTypes => IndexLayout.RecordPositionLength,
         PageKind.PatientGrants or PageKind.ProviderGrants => IndexLayout.GrantPositionLength,
+        PageKind.PatientReleases => IndexLayout.ReleasePositionLength,
         _ => -1,
     };
 
@@ -107,6 +110,19 @@ public sealed class PageToken : IEquatable<PageToken>
         return hash.ToHashCode();
     }
 }
+
+/// <summary>A key release recorded on-chain (<see cref="Transactions.KeyRelease"/>), as the index lists it per patient.</summary>
+/// <param name="Patient">Whose record.</param>
+/// <param name="Recipient">Who received the key (the patient or a grantee).</param>
+/// <param name="Releaser">The node that released it (the transaction's sender).</param>
+/// <param name="CiphertextHash">The record.</param>
+/// <param name="RecordType">The record's type.</param>
+/// <param name="ReleasedAtMs">When it was released, UTC ms.</param>
+/// <param name="GrantHeight">The height of the grant it was released under; 0 for the patient.</param>
+/// <param name="RequestId">SHA-256 of the recipient's signed request.</param>
+/// <param name="Height">Height of the block that records it.</param>
+/// <param name="TransactionId">The release transaction.</param>
+public sealed record KeyReleaseInfo(Address Patient, Address Recipient, Address Releaser, Hash256 CiphertextHash, Transactions.RecordType RecordType, long ReleasedAtMs, ulong GrantHeight, Hash256 RequestId, ulong Height, Hash256 TransactionId);
 
 /// <summary>What opening a ledger index had to do to match the chain.</summary>
 /// <param name="Found">The tip recorded in the index when it was opened (null for a new index).</param>

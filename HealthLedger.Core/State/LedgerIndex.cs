@@ -283,6 +283,43 @@ public sealed class LedgerIndex
     public IndexPage<AccessGrantInfo> GetProviderGrants(Address provider, int pageSize, PageToken? after = null) =>
         GrantPage(PageKind.ProviderGrants, IndexLayout.GrantByProvider, provider, pageSize, after);
 
+    /// <summary>
+    /// A page of the key releases of a patient's records (<see cref="Transactions.KeyRelease"/>), in chain order: by
+    /// block height, then by position in the block.
+    /// </summary>
+    public IndexPage<KeyReleaseInfo> GetPatientReleases(Address patient, int pageSize, PageToken? after = null)
+    {
+        const PageKind kind = PageKind.PatientReleases;
+        CheckPage(kind, pageSize, after);
+        var prefix = IndexLayout.Prefix(IndexLayout.ReleaseByPatient, Address.AsSpan(patient));
+        var start = after is null ? prefix : IndexLayout.Concat(IndexLayout.Concat(prefix, after.Position), [0]);
+        var end = IndexLayout.PrefixEnd(prefix);
+        using var snapshot = _store.CreateSnapshot();
+        var at = ReadTip(snapshot);
+        var items = new List<KeyReleaseInfo>(Math.Min(pageSize, 256));
+        PageToken? next = null;
+        byte[]? lastPosition = null;
+        foreach (var entry in snapshot.Scan(start, end))
+        {
+            if (entry.Key.Length != prefix.Length + IndexLayout.ReleasePositionLength)
+            {
+                throw new LedgerIndexCorruptedException($"{kind} key of {entry.Key.Length} bytes");
+            }
+
+            if (items.Count == pageSize)
+            {
+                next = new PageToken(kind, lastPosition);
+                break;
+            }
+
+            var height = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(entry.Key.AsSpan(prefix.Length));
+            items.Add(IndexLayout.DecodeRelease(patient, height, entry.Value));
+            lastPosition = entry.Key[prefix.Length..];
+        }
+
+        return new IndexPage<KeyReleaseInfo>(items, next, at);
+    }
+
     private IndexPage<RecordInfo> RecordPage(PageKind kind, byte[] prefix, int pageSize, PageToken? after, long? fromMs, long? toMs)
     {
         CheckPage(kind, pageSize, after);

@@ -25,6 +25,8 @@ public enum TransactionKind : byte
     MisbehaviourEvidence = 10,
     /// <summary>A gateway reports a device whose submission the detector refused.</summary>
     IntrusionReport = 11,
+    /// <summary>A node records that it released a record's key to the patient or to a grantee.</summary>
+    KeyRelease = 12,
 }
 
 /// <summary>Kinds of medical IoT device.</summary>

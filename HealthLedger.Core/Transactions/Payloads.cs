@@ -75,6 +75,9 @@ public abstract record TransactionPayload
             case TransactionKind.IntrusionReport:
                 MsgPack.ReadArrayHeader(ref reader, "payload", 4);
                 return new IntrusionReport(MsgPack.ReadAddress(ref reader, "device"), MsgPack.ReadI64(ref reader, "observedAt"), MsgPack.ReadU16(ref reader, "scoreBasisPoints"), MsgPack.ReadHash(ref reader, "modelId"));
+            case TransactionKind.KeyRelease:
+                MsgPack.ReadArrayHeader(ref reader, "payload", 5);
+                return new KeyRelease(MsgPack.ReadHash(ref reader, "ciphertextHash"), MsgPack.ReadAddress(ref reader, "recipient"), MsgPack.ReadI64(ref reader, "releasedAt"), MsgPack.ReadU64(ref reader, "grantHeight"), MsgPack.ReadHash(ref reader, "requestId"));
             default:
                 throw new LedgerFormatException("kind", $"unknown transaction kind {(byte)kind}");
         }
@@ -487,5 +490,55 @@ public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort S
         Device.IsZero ? "device is zero"
         : ScoreBasisPoints > 10_000 ? $"score {ScoreBasisPoints} exceeds 10000 basis points"
         : ObservedAtMs <= 0 ? "observation time is not positive"
+        : null;
+}
+
+/// <summary>
+/// A node (the sender, the record's custodian) records that it released a record's key: to whom, which record, when,
+/// and under which grant. Written before the key leaves the node, and validated against the state it is applied to:
+/// the recipient is the record's patient (<see cref="GrantHeight"/> 0), or holds the patient's grant for the record's
+/// type, set at <see cref="GrantHeight"/> and unexpired at <see cref="ReleasedAtMs"/>, with its node not revoked.
+/// Carries no key material.
+/// </summary>
+/// <param name="CiphertextHash">The record (its anchored ciphertext hash).</param>
+/// <param name="Recipient">Who received the key.</param>
+/// <param name="ReleasedAtMs">When the release was decided, UTC ms (within <see cref="MaxAgeMs"/> before and <see cref="MaxAheadMs"/> after the block time).</param>
+/// <param name="GrantHeight">The height of the block holding the grant it was released under (<see cref="AccessGrantInfo.GrantedAtHeight"/>); 0 for the patient.</param>
+/// <param name="RequestId">SHA-256 of the recipient's signed request (its signed bytes and signature), so the request can be produced as evidence.</param>
+public sealed record KeyRelease(Hash256 CiphertextHash, Address Recipient, long ReleasedAtMs, ulong GrantHeight, Hash256 RequestId) : TransactionPayload
+{
+    /// <summary>How long before the block time a release may be dated: older releases are refused (10 minutes).</summary>
+    public const long MaxAgeMs = 10 * 60 * 1000;
+
+    /// <summary>How far after the block time a release may be dated (5 minutes of clock skew).</summary>
+    public const long MaxAheadMs = 5 * 60 * 1000;
+
+    /// <inheritdoc />
+    public override TransactionKind Kind => TransactionKind.KeyRelease;
+
+    internal override void WriteHashInput(HashInputWriter writer)
+    {
+        writer.Write(CiphertextHash);
+        writer.Write(Recipient);
+        writer.WriteI64(ReleasedAtMs);
+        writer.WriteU64(GrantHeight);
+        writer.Write(RequestId);
+    }
+
+    internal override void Encode(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(5);
+        MsgPack.WriteHash(ref writer, CiphertextHash);
+        MsgPack.WriteAddress(ref writer, Recipient);
+        writer.Write(ReleasedAtMs);
+        writer.Write(GrantHeight);
+        MsgPack.WriteHash(ref writer, RequestId);
+    }
+
+    internal override string? CheckShape() =>
+        CiphertextHash.IsZero ? "ciphertext hash is zero"
+        : Recipient.IsZero ? "recipient is zero"
+        : ReleasedAtMs <= 0 ? "release time is not positive"
+        : RequestId.IsZero ? "request id is zero"
         : null;
 }

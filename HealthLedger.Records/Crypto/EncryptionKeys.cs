@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Security.Cryptography;
 using HealthLedger.Core.Crypto;
 using Org.BouncyCastle.Math.EC.Rfc7748;
@@ -40,8 +42,8 @@ public sealed class EncryptionPublicKey : IEquatable<EncryptionPublicKey>
 }
 
 /// <summary>
-/// An X25519 key pair for receiving record keys. It is a key of its own, not derived from the Ed25519 identity; an
-/// <see cref="EncryptionKeyBinding"/> signed by the identity ties the two together. Dispose to wipe the private key.
+/// An X25519 key pair for receiving record keys: an identity's own (<see cref="IdentityEncryptionKeys.FromIdentity(KeyPair)"/>)
+/// or a one-off reply key a requester names in a signed key-release request. Dispose to wipe the private key.
 /// </summary>
 public sealed class EncryptionKeyPair : IDisposable
 {
@@ -105,38 +107,80 @@ public sealed class EncryptionKeyPair : IDisposable
 }
 
 /// <summary>
-/// An identity's statement "records for me are wrapped to this X25519 key", signed with its Ed25519 key over
-/// <c>"HL-ENCKEY-v1" || chain id (u32 LE) || Ed25519 public key || X25519 public key</c>.
+/// The one documented relation between an Ed25519 identity and its X25519 encryption key (docs/records.md,
+/// "Encryption keys and identities"): the birational map of RFC 7748 §4.1, as libsodium's
+/// <c>crypto_sign_ed25519_pk_to_curve25519</c> and <c>crypto_sign_ed25519_sk_to_curve25519</c> compute it.
+/// Public: <c>u = (1 + y) / (1 − y) mod p</c> for the Edwards point's y; private: the first 32 bytes of
+/// SHA-512(seed), clamped (the scalar Ed25519 itself signs with). No extra key is registered or distributed: anyone who
+/// knows an identity's public key (every patient and node is on-chain) can wrap a record key to it.
 /// </summary>
-/// <param name="ChainId">The chain the binding is for (no cross-chain reuse).</param>
-/// <param name="Identity">The Ed25519 identity key.</param>
-/// <param name="Key">The X25519 encryption key.</param>
-/// <param name="Signature">The identity's signature.</param>
-public sealed record EncryptionKeyBinding(uint ChainId, PublicKey Identity, EncryptionPublicKey Key, Signature Signature)
+public static class IdentityEncryptionKeys
 {
-    private static ReadOnlySpan<byte> Domain => "HL-ENCKEY-v1"u8;
+    private static readonly BigInteger P = BigInteger.Pow(2, 255) - 19;
+    private static readonly BigInteger D = Mod(-121665 * Inverse(121666));
 
-    /// <summary>The address of the identity.</summary>
-    public Address Owner => Identity.ToAddress();
+    /// <summary>
+    /// The X25519 public key of an Ed25519 public key; false when the 32 bytes are not a canonical encoding of a point
+    /// on the curve (y ≥ p, no x for y) or encode a point the map sends nowhere (y = 1, the neutral element).
+    /// Low-order points convert, and are refused later when the agreement yields zero.
+    /// </summary>
+    public static bool TryFromIdentity(PublicKey identity, [NotNullWhen(true)] out EncryptionPublicKey? key)
+    {
+        key = null;
+        Span<byte> bytes = stackalloc byte[PublicKey.Length];
+        identity.WriteTo(bytes);
+        bytes[31] &= 0x7F; // the sign of x: irrelevant to u
+        var y = new BigInteger(bytes, isUnsigned: true, isBigEndian: false);
+        if (y >= P || y.IsOne)
+        {
+            return false;
+        }
 
-    /// <summary>Signs a binding.</summary>
-    public static EncryptionKeyBinding Create(KeyPair identity, EncryptionPublicKey key, uint chainId)
+        // On the curve: x² = (y² − 1) / (d·y² + 1) must be a square (Euler's criterion), or zero.
+        var y2 = y * y % P;
+        var x2 = Mod((y2 - 1) * Inverse(Mod(D * y2 + 1)));
+        if (!x2.IsZero && !BigInteger.ModPow(x2, (P - 1) / 2, P).IsOne)
+        {
+            return false;
+        }
+
+        var u = Mod((1 + y) * Inverse(Mod(1 - y)));
+        Span<byte> out32 = stackalloc byte[EncryptionPublicKey.Length];
+        out32.Clear();
+        u.TryWriteBytes(out32, out _, isUnsigned: true, isBigEndian: false);
+        key = new EncryptionPublicKey(out32);
+        return true;
+    }
+
+    /// <summary>The X25519 public key of an identity; throws when the key is not a valid Ed25519 point (see <see cref="TryFromIdentity"/>).</summary>
+    public static EncryptionPublicKey FromIdentity(PublicKey identity) =>
+        TryFromIdentity(identity, out var key) ? key : throw new ArgumentException("Not a canonical Ed25519 point with an X25519 image.", nameof(identity));
+
+    /// <summary>The X25519 key pair of an Ed25519 key pair: the clamped first half of SHA-512(seed). Dispose it to wipe the key.</summary>
+    public static EncryptionKeyPair FromIdentity(KeyPair identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(key);
-        return new EncryptionKeyBinding(chainId, identity.PublicKey, key, identity.Sign(SignedBytes(chainId, identity.PublicKey, key)));
+        var seed = identity.ExportSeed();
+        var hash = SHA512.HashData(seed);
+        try
+        {
+            hash[0] &= 248;
+            hash[31] &= 127;
+            hash[31] |= 64;
+            return EncryptionKeyPair.FromPrivateKey(hash.AsSpan(0, 32));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(hash);
+        }
     }
 
-    /// <summary>True when the signature verifies (strict Ed25519).</summary>
-    public bool Verify() => Ed25519.Instance.Verify(Identity, SignedBytes(ChainId, Identity, Key), Signature);
-
-    private static byte[] SignedBytes(uint chainId, PublicKey identity, EncryptionPublicKey key)
+    private static BigInteger Mod(BigInteger a)
     {
-        var bytes = new byte[Domain.Length + 4 + PublicKey.Length + EncryptionPublicKey.Length];
-        Domain.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(Domain.Length), chainId);
-        identity.WriteTo(bytes.AsSpan(Domain.Length + 4));
-        key.Span.CopyTo(bytes.AsSpan(Domain.Length + 4 + PublicKey.Length));
-        return bytes;
+        var r = a % P;
+        return r.Sign < 0 ? r + P : r;
     }
+
+    private static BigInteger Inverse(BigInteger a) => BigInteger.ModPow(Mod(a), P - 2, P);
 }

@@ -20,7 +20,7 @@ public sealed class EncodingTests
         var addr = new Address(h.ToArray().AsSpan(0, 20));
         var name = string.IsNullOrEmpty(text) ? "n" : text.Length > 20 ? text[..20] : text;
         var positive = Math.Max(1, Math.Abs(b % 1_000_000_000_000));
-        return (Math.Abs(kind) % 11) switch
+        return (Math.Abs(kind) % 12) switch
         {
             0 => new NodeRegistration(new PublicKey(h.ToArray()), NodeRoles.Validator, name),
             1 => new NodeRevocation(addr),
@@ -32,7 +32,8 @@ public sealed class EncodingTests
             7 => new AccessRevoke(addr, RecordScope.All),
             8 => new Attestation(h, a == 0 ? 1 : a, Hash256.Sha256([.. bytes, 8]), a == 0 ? 0 : a - 1),
             9 => new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, [.. bytes.Take(100), 1], [2, .. bytes.Take(50)]),
-            _ => new IntrusionReport(addr, positive, (ushort)(a % 10_001), h),
+            10 => new IntrusionReport(addr, positive, (ushort)(a % 10_001), h),
+            _ => new KeyRelease(h, addr, positive, a, Hash256.Sha256([.. bytes, 11])),
         };
     }
 
@@ -57,6 +58,32 @@ public sealed class EncodingTests
         return decoded.Hash == block.Hash && decoded.Header.Seal == header.Seal && decoded.Encode().AsSpan().SequenceEqual(block.Encode())
             && HeaderCodec.Decode(HeaderCodec.Encode(header)).Equals(header);
     }
+
+    [Test]
+    public void A_key_release_has_the_documented_hash_input_and_encoding()
+    {
+        var release = new KeyRelease(Hash256.Sha256("record"u8), new Address(Enumerable.Range(1, 20).Select(i => (byte)i).ToArray()), 1_800_000_000_123, 42, Hash256.Sha256("request"u8));
+        var tx = Transaction.Create(Signer, 7, 3, 1_800_000_000_456, release);
+
+        var writer = new HashInputWriter(128);
+        release.WriteHashInput(writer);
+        var expectedHashInput = Hash256.Sha256("record"u8).ToString() + "0102030405060708090a0b0c0d0e0f1011121314"
+            + "7b505c18a3010000" + "2a00000000000000" + Hash256.Sha256("request"u8).ToString();
+        var encoded = tx.Encode();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Convert.ToHexStringLower(writer.WrittenSpan), Is.EqualTo(expectedHashInput));
+            // MessagePack payload: [bin32 hash, bin20 recipient, int64 releasedAt, uint8 grantHeight, bin32 request id].
+            Assert.That(Convert.ToHexStringLower(encoded), Does.Contain("95c420" + Hash256.Sha256("record"u8) + "c414" + "0102030405060708090a0b0c0d0e0f1011121314"
+                + "cf000001a3185c507b" + "2a" + "c420" + Hash256.Sha256("request"u8)));
+            Assert.That(encoded[3], Is.EqualTo((byte)TransactionKind.KeyRelease));
+            Assert.That(Transaction.Decode(encoded).Payload, Is.EqualTo(release));
+            Assert.That(tx.Id.ToString(), Is.EqualTo(KeyReleaseVectorId));
+        });
+    }
+
+    private const string KeyReleaseVectorId = "19e4192429b84b8551d2a4516bef51c11c5f1f7c60a03b3cc398df5050013bbe";
 
     [Test]
     public void A_non_minimal_integer_encoding_is_refused()

@@ -19,10 +19,9 @@ internal sealed class RecordWorld : IDisposable
     public RecordWorld()
     {
         Random = SystemRandomSource.Instance;
-        PatientKey = EncryptionKeyPair.Generate(Random);
-        CustodianKey = EncryptionKeyPair.Generate(Random);
+        PatientKey = IdentityEncryptionKeys.FromIdentity(Patient);
+        CustodianKey = IdentityEncryptionKeys.FromIdentity(Custodian);
         ProviderKey = EncryptionKeyPair.Generate(Random);
-        PatientBinding = EncryptionKeyBinding.Create(Patient, PatientKey.PublicKey, ChainId);
     }
 
     public IRandomSource Random { get; }
@@ -43,8 +42,6 @@ internal sealed class RecordWorld : IDisposable
 
     public EncryptionKeyPair ProviderKey { get; }
 
-    public EncryptionKeyBinding PatientBinding { get; }
-
     public static DateTimeOffset MeasuredAt { get; } = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_123);
 
     public Bundle Vitals(params VitalSignReading[] readings) =>
@@ -53,7 +50,7 @@ internal sealed class RecordWorld : IDisposable
             Random);
 
     public RecordSubmission Submission(Bundle? bundle = null) =>
-        new(Device.Address, PatientBinding, RecordType.Vitals, MeasuredAt, bundle ?? Vitals());
+        new(Device.Address, Patient.PublicKey, RecordType.Vitals, MeasuredAt, bundle ?? Vitals());
 
     public RecordVault Vault(IContentStore store) =>
         new(ChainId, store, new RecordCustodian(Custodian.Address, CustodianKey), new FhirRecordCodec(), Random);
@@ -107,22 +104,22 @@ internal sealed class FaultyStore(IContentStore inner) : IContentStore
 /// <summary>An in-memory grant table: (patient, provider, type) → status, with expiry.</summary>
 internal sealed class InMemoryGrants : IGrantOracle
 {
-    private readonly Dictionary<(Address, Address), (RecordScope Scope, DateTimeOffset Expires, bool Revoked)> _grants = [];
+    private readonly Dictionary<(Address, Address), (RecordScope Scope, DateTimeOffset Expires, bool Revoked, ulong Height)> _grants = [];
 
-    public void Grant(Address patient, Address provider, RecordScope scope, DateTimeOffset expires) => _grants[(patient, provider)] = (scope, expires, false);
+    public void Grant(Address patient, Address provider, RecordScope scope, DateTimeOffset expires, ulong grantHeight = 1) => _grants[(patient, provider)] = (scope, expires, false, grantHeight);
 
     public void Revoke(Address patient, Address provider) => _grants[(patient, provider)] = _grants[(patient, provider)] with { Revoked = true };
 
-    public ValueTask<GrantStatus> CheckAsync(Address patient, Address provider, RecordType type, DateTimeOffset at, CancellationToken cancellationToken)
+    public ValueTask<GrantCheck> CheckAsync(Address patient, Address provider, RecordType type, DateTimeOffset at, CancellationToken cancellationToken)
     {
         if (!_grants.TryGetValue((patient, provider), out var g))
         {
-            return ValueTask.FromResult(GrantStatus.NotGranted);
+            return ValueTask.FromResult(new GrantCheck(GrantStatus.NotGranted));
         }
         var status = g.Revoked ? GrantStatus.Revoked
             : at >= g.Expires ? GrantStatus.Expired
             : !g.Scope.Covers(type) ? GrantStatus.OutOfScope
             : GrantStatus.Active;
-        return ValueTask.FromResult(status);
+        return ValueTask.FromResult(new GrantCheck(status, status == GrantStatus.Active ? g.Height : 0));
     }
 }

@@ -83,15 +83,17 @@ public sealed class RecordVaultTests
     }
 
     [Test]
-    public async Task A_forged_patient_key_binding_is_refused_before_anything_is_stored()
+    public async Task A_patient_key_that_is_no_curve_point_is_refused_before_anything_is_stored()
     {
-        var forged = _w.Submission() with { Patient = _w.PatientBinding with { Key = _w.ProviderKey.PublicKey } };
+        // y = 2^255 - 1 is above the field prime: no canonical Ed25519 point, so no X25519 image to wrap to.
+        var notAPoint = Enumerable.Repeat((byte)0xFF, 31).Append((byte)0x7F).ToArray();
+        var forged = _w.Submission() with { Patient = new HealthLedger.Core.Crypto.PublicKey(notAPoint) };
 
         var result = await _vault.IngestAsync(forged, CancellationToken.None);
 
         Assert.Multiple(() =>
         {
-            Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.BadSignature));
+            Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.InvalidKey));
             Assert.That(_store.Puts, Is.Zero);
         });
     }

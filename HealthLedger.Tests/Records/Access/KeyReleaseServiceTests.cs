@@ -37,7 +37,7 @@ public sealed class KeyReleaseServiceTests
     }
 
     private KeyReleaseRequest Request(HealthLedger.Core.Crypto.KeyPair who, EncryptionKeyPair replyTo, long? atMs = null, string? address = null, uint chain = RecordWorld.ChainId) =>
-        KeyReleaseRequest.Create(who, chain, address ?? _anchor.ContentAddress, replyTo.PublicKey, atMs ?? _clock.NowMs);
+        KeyReleaseRequest.Create(who, chain, address ?? _anchor.ContentAddress, _anchor.CiphertextHash, replyTo.PublicKey, atMs ?? _clock.NowMs, _w.Random);
 
     [Test]
     public async Task A_provider_with_an_active_grant_gets_a_key_that_opens_the_record()
@@ -45,7 +45,7 @@ public sealed class KeyReleaseServiceTests
         _grants.Grant(_w.Patient.Address, _w.Provider.Address, RecordScope.Vitals, _clock.GetUtcNow().AddDays(30));
 
         var wrap = await _service.ReleaseAsync(Request(_w.Provider, _w.ProviderKey), _anchor, CancellationToken.None);
-        var opened = await _vault.OpenAsync(_anchor, _w.Provider.Address, _w.ProviderKey, wrap.Value, CancellationToken.None);
+        var opened = await _vault.OpenAsync(_anchor, _w.Provider.Address, _w.ProviderKey, wrap.Value.Wrap, CancellationToken.None);
 
         Assert.That(opened.IsSuccess, Is.True, opened.ToString());
     }
@@ -56,7 +56,7 @@ public sealed class KeyReleaseServiceTests
         using var replyKey = EncryptionKeyPair.Generate(_w.Random);
 
         var wrap = await _service.ReleaseAsync(Request(_w.Patient, replyKey), _anchor, CancellationToken.None);
-        var opened = await _vault.OpenAsync(_anchor, _w.Patient.Address, replyKey, wrap.Value, CancellationToken.None);
+        var opened = await _vault.OpenAsync(_anchor, _w.Patient.Address, replyKey, wrap.Value.Wrap, CancellationToken.None);
 
         Assert.That(opened.IsSuccess, Is.True, opened.ToString());
     }
@@ -148,7 +148,7 @@ public sealed class KeyReleaseServiceTests
     public async Task A_released_wrap_does_not_open_for_anyone_else()
     {
         _grants.Grant(_w.Patient.Address, _w.Provider.Address, RecordScope.Vitals, _clock.GetUtcNow().AddDays(30));
-        var wrap = (await _service.ReleaseAsync(Request(_w.Provider, _w.ProviderKey), _anchor, CancellationToken.None)).Value;
+        var wrap = (await _service.ReleaseAsync(Request(_w.Provider, _w.ProviderKey), _anchor, CancellationToken.None)).Value.Wrap;
 
         var byStranger = await _vault.OpenAsync(_anchor, _w.Stranger.Address, _w.ProviderKey, wrap, CancellationToken.None);
         var withOtherKey = await _vault.OpenAsync(_anchor, _w.Provider.Address, _w.PatientKey, wrap, CancellationToken.None);
@@ -160,12 +160,76 @@ public sealed class KeyReleaseServiceTests
         });
     }
 
-    private static void AssertDenied(RecordResult<KeyWrap> result, GrantStatus status)
+    private static void AssertDenied(RecordResult<ReleasedKey> result, GrantStatus status)
     {
         Assert.Multiple(() =>
         {
             Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.AccessDenied));
             Assert.That((GrantStatus?)result.Error?.Actual, Is.EqualTo(status));
         });
+    }
+
+    [Test]
+    public async Task A_replayed_request_is_refused_and_a_fresh_nonce_is_served()
+    {
+        var request = Request(_w.Patient, _w.PatientKey);
+
+        var first = await _service.ReleaseAsync(request, _anchor, CancellationToken.None);
+        var replay = await _service.ReleaseAsync(request, _anchor, CancellationToken.None);
+        var fresh = await _service.ReleaseAsync(Request(_w.Patient, _w.PatientKey), _anchor, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.IsSuccess, Is.True, first.ToString());
+            Assert.That(replay.Error?.Code, Is.EqualTo(RecordErrorCode.ReplayedRequest));
+            Assert.That(fresh.IsSuccess, Is.True, fresh.ToString());
+        });
+    }
+
+    [Test]
+    public async Task A_request_naming_another_ciphertext_hash_is_refused()
+    {
+        var request = KeyReleaseRequest.Create(_w.Patient, RecordWorld.ChainId, _anchor.ContentAddress, HealthLedger.Core.Crypto.Hash256.Sha256("other"u8), _w.PatientKey.PublicKey, _clock.NowMs, _w.Random);
+
+        var result = await _service.ReleaseAsync(request, _anchor, CancellationToken.None);
+
+        Assert.That(result.Error?.Code, Is.EqualTo(RecordErrorCode.ContextMismatch));
+    }
+
+    [Test]
+    public async Task The_record_step_sees_the_decision_and_its_refusal_withholds_the_key()
+    {
+        _grants.Grant(_w.Patient.Address, _w.Provider.Address, RecordScope.Vitals, _clock.GetUtcNow().AddDays(30), grantHeight: 17);
+        ReleaseDecision? seen = null;
+        var request = Request(_w.Provider, _w.ProviderKey);
+
+        var refused = await _service.ReleaseAsync(request, _anchor, (d, _) =>
+        {
+            seen = d;
+            return Task.FromResult(RecordResult.Fail(RecordErrorCode.StoreUnavailable, "chain busy"));
+        }, CancellationToken.None);
+        var recorded = await _service.ReleaseAsync(Request(_w.Provider, _w.ProviderKey), _anchor, (_, _) => Task.FromResult(RecordResult.Ok), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.Error?.Code, Is.EqualTo(RecordErrorCode.NotRecorded));
+            Assert.That(seen, Is.EqualTo(new ReleaseDecision(_anchor, _w.Provider.Address, _clock.NowMs, 17, request.RequestId)));
+            Assert.That(recorded.Value.Decision.GrantHeight, Is.EqualTo(17UL));
+        });
+    }
+
+    [Test]
+    public async Task A_full_replay_window_refuses_rather_than_forgets()
+    {
+        var small = new KeyReleaseService(_vault, _grants, _clock, new KeyReleaseOptions { MaxRememberedRequests = 2 });
+        var results = new List<RecordErrorCode?>();
+        for (var i = 0; i < 3; i++)
+        {
+            results.Add((await small.ReleaseAsync(Request(_w.Patient, _w.PatientKey), _anchor, CancellationToken.None)).Error?.Code);
+        }
+        _clock.Advance(TimeSpan.FromMinutes(6)); // the first two requests are stale now, and forgotten
+        results.Add((await small.ReleaseAsync(Request(_w.Patient, _w.PatientKey), _anchor, CancellationToken.None)).Error?.Code);
+
+        Assert.That(results, Is.EqualTo(new RecordErrorCode?[] { null, null, RecordErrorCode.TooLarge, null }));
     }
 }

@@ -192,19 +192,4 @@ public sealed class RecordEnvelopeTests
             Assert.DoesNotThrow(() => RecordEnvelope.Decode(bytes));
         }
     }
-
-    [Test]
-    public void A_key_binding_verifies_and_a_forged_one_does_not()
-    {
-        var forged = _w.PatientBinding with { Key = _w.ProviderKey.PublicKey };
-        var otherChain = _w.PatientBinding with { ChainId = RecordWorld.ChainId + 1 };
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(_w.PatientBinding.Verify(), Is.True);
-            Assert.That(_w.PatientBinding.Owner, Is.EqualTo(_w.Patient.Address));
-            Assert.That(forged.Verify(), Is.False);
-            Assert.That(otherChain.Verify(), Is.False);
-        });
-    }
 }
