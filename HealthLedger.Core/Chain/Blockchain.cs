@@ -35,12 +35,25 @@ public sealed record ChainOptions
 
     /// <summary>How many finality events <see cref="Blockchain.FinalityLog"/> keeps (the newest).</summary>
     public int FinalityLogCapacity { get; init; } = 4_096;
+
+    /// <summary>
+    /// With a chain state store: how many final best-chain blocks below the last final block keep a header in memory
+    /// (median time past and the ePoW credit window read them); older ones are read from the stores on demand. At least 600.
+    /// </summary>
+    public int RetainedFinalHeaders { get; init; } = 1_024;
 }
 
 /// <summary>What replaying the block store on open did.</summary>
 /// <param name="Blocks">Blocks replayed.</param>
 /// <param name="Elapsed">Time taken.</param>
-public sealed record ReplayReport(long Blocks, TimeSpan Elapsed);
+public sealed record ReplayReport(long Blocks, TimeSpan Elapsed)
+{
+    /// <summary>The height of the final block the chain state store held, above which blocks were replayed (0: from genesis).</summary>
+    public ulong FromHeight { get; init; }
+
+    /// <summary>True when the chain state store was ahead of the block store (or damaged) and was rebuilt from genesis.</summary>
+    public bool StateRebuilt { get; init; }
+}
 
 /// <summary>
 /// The chain: coordinates the <see cref="BlockTree"/>, the <see cref="OrphanPool"/>, the invalid-hash cache, the
@@ -68,6 +81,8 @@ public sealed class Blockchain
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ChainOptions _options;
+    private readonly HealthLedger.Core.State.ChainStateStore? _stateStore;
+    private volatile LedgerState? _finalState;
 
     /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
     /// <exception cref="ArgumentException">The genesis threshold bounds are not 1 ≤ min ≤ max, or the engine is not the genesis engine.</exception>
@@ -81,7 +96,8 @@ public sealed class Blockchain
         ISignatureScheme? scheme = null,
         SignatureCache? signatureCache = null,
         ILogger<Blockchain>? logger = null,
-        ChainOptions? options = null)
+        ChainOptions? options = null,
+        HealthLedger.Core.State.IKeyValueStore? stateStore = null)
     {
         Genesis = genesis ?? throw new ArgumentNullException(nameof(genesis));
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
@@ -107,13 +123,82 @@ public sealed class Blockchain
 
         TransactionValidator = new TransactionValidator(genesis, scheme ?? Ed25519.Instance, signatureCache);
         _validator = new BlockValidator(genesis, engine, TransactionValidator, _options.ParallelSignatureThreshold);
-        var root = new ChainEntry(CreateGenesisBlock(genesis), null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
-        _tree = new BlockTree(root);
         _orphans = new OrphanPool(_options.MaxOrphans, _options.MaxOrphanBytes);
         _invalid = new InvalidBlockCache(_options.MaxKnownInvalid);
-        _finality = new FinalityTracker(_tree, root, (ulong)Math.Max(0, _options.JustifiedRetentionDepth));
-        LastReplay = Replay();
+        var genesisBlock = CreateGenesisBlock(genesis);
+        var retention = (ulong)Math.Max(0, _options.JustifiedRetentionDepth);
+        if (stateStore is null)
+        {
+            var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
+            _tree = new BlockTree(root);
+            _finality = new FinalityTracker(_tree, root, retention);
+            LastReplay = Replay(0, fromMarker: false);
+            return;
+        }
+
+        _stateStore = HealthLedger.Core.State.ChainStateStore.Open(stateStore, genesisHash);
+        _stateStore.BodyLoader = hash => hash == genesisBlock.Hash ? genesisBlock : LoadBody(hash);
+        _stateStore.ParentResolver = ResolveParent;
+        _stateStore.FinalState = () => _finalState!;
+        var marker = _stateStore.Marker;
+        var markerSequence = marker is null ? null : store.GetSequence(marker.Hash);
+        var rebuilt = false;
+        if (marker is not null && marker.Height > 0 && markerSequence is null)
+        {
+            // The state is ahead of the blocks (the block store lost its tail): rebuild it from genesis.
+            _logger.LogWarning("Chain state is at #{Height} {Hash}, which the block store does not hold: rebuilding the state from genesis", marker.Height, marker.Hash.ToShortString());
+            _stateStore.Wipe();
+            marker = null;
+            rebuilt = true;
+        }
+
+        if (marker is null || marker.Height == 0)
+        {
+            var state = LedgerState.CreateGenesis(genesis).WithBase(_stateStore);
+            var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, state);
+            _finalState = state;
+            _tree = new BlockTree([root], _stateStore);
+            _finality = new FinalityTracker(_tree, root, retention);
+            _stateStore.Flush(root, [root], []);
+            LastReplay = Replay(0, fromMarker: false) with { StateRebuilt = rebuilt };
+            return;
+        }
+
+        var finalState = LedgerState.ForBase(genesis, marker.Height, _stateStore.LoadNodes(), _stateStore, marker.RecordTotal);
+        _finalState = finalState;
+        var window = new List<ChainEntry>();
+        var floor = marker.Height > (ulong)RetainedHeaders ? marker.Height - (ulong)RetainedHeaders : 0;
+        for (var h = floor; h <= marker.Height; h++)
+        {
+            var (header, work) = _stateStore.ReadBest(h);
+            if (header is null)
+            {
+                throw new InvalidDataException($"The chain state store lacks the final block at height {h} (marker #{marker.Height}).");
+            }
+
+            var parent = window.Count > 0 ? window[^1] : null;
+            window.Add(new ChainEntry(header, parent, work, finalState, _stateStore.BodyLoader, parent is null ? ResolveParent : null));
+        }
+
+        if (window[^1].Hash != marker.Hash)
+        {
+            throw new InvalidDataException($"The chain state store's marker {marker.Hash.ToShortString()} does not match its best chain at #{marker.Height}.");
+        }
+
+        _tree = new BlockTree(window, _stateStore);
+        _finality = new FinalityTracker(_tree, window[^1], retention);
+        foreach (var (_, hash) in _stateStore.ReadJustified())
+        {
+            if (_tree.Get(hash) is { } justified)
+            {
+                _finality.SeedJustified(justified);
+            }
+        }
+
+        LastReplay = Replay(markerSequence!.Value + 1, fromMarker: true) with { FromHeight = marker.Height };
     }
+
+    private int RetainedHeaders => Math.Max(600, _options.RetainedFinalHeaders);
 
     /// <summary>The genesis configuration.</summary>
     public GenesisConfig Genesis { get; }
@@ -573,7 +658,7 @@ public sealed class Blockchain
             }
         }
 
-        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => _tree.AncestorOf(parent, height)?.Hash);
+        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => _tree.AncestorHashOf(parent, height));
         var (state, applied) = parent.State.ApplyBlock(block, context);
         if (state is null)
         {
@@ -643,6 +728,11 @@ public sealed class Blockchain
         if (newly.Count > 0)
         {
             _tree.PruneLeavesConflictingWith(final);
+            if (_stateStore is not null)
+            {
+                PersistFinal([.. newly.Select(n => n.Block)]);
+            }
+
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var (e, votes) in newly)
             {
@@ -707,13 +797,13 @@ public sealed class Blockchain
         return connected;
     }
 
-    private ReplayReport Replay()
+    private ReplayReport Replay(long fromSequence, bool fromMarker)
     {
         var sw = Stopwatch.StartNew();
         long count = 0;
         lock (_gate)
         {
-            foreach (var stored in _store.ReadAll())
+            foreach (var stored in fromSequence == 0 ? _store.ReadAll() : _store.ReadFrom(fromSequence))
             {
                 Block block;
                 try
@@ -728,6 +818,11 @@ public sealed class Blockchain
                 if (block.Hash != stored.Hash)
                 {
                     throw new InvalidDataException($"Stored block #{stored.Sequence} hashes to {block.Hash.ToShortString()}, the store recorded {stored.Hash.ToShortString()}.");
+                }
+
+                if (fromMarker && !_tree.Contains(block.Header.PreviousHash))
+                {
+                    continue; // stored after the state's final block but on a branch that left the final chain below the window
                 }
 
                 var r = Process(block, trusted: true);
@@ -767,6 +862,49 @@ public sealed class Blockchain
 
                 next();
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the state after the new last final block to the state store (one batch with the marker), puts every
+    /// state above it on the new base, and lets the entries at or below it go: bodies dropped, states shared, headers
+    /// below the retained window forgotten, side branches that left the final chain forgotten.
+    /// </summary>
+    private void PersistFinal(IReadOnlyList<ChainEntry> newlyFinal)
+    {
+        var final = _finality.LastFinal;
+        _stateStore!.Flush(final, newlyFinal, _finality.JustifiedAtOrBelowFinal);
+        var baseState = final.State.WithBase(_stateStore);
+        var floor = final.Height > (ulong)RetainedHeaders ? final.Height - (ulong)RetainedHeaders : 0;
+        _tree.PruneBelow(final, floor, ResolveParent);
+        final.SetState(baseState);
+        _finalState = baseState;
+        foreach (var e in _tree.EntriesAbove(final.Height))
+        {
+            e.SetState(e.State.RebaseOn(e.Parent!.State));
+        }
+
+        foreach (var e in newlyFinal)
+        {
+            if (e.Height > 0)
+            {
+                e.SetState(baseState);
+                e.DropBody(_stateStore.BodyLoader!);
+            }
+        }
+    }
+
+    private Block LoadBody(Hash256 hash)
+    {
+        var bytes = _store.TryGet(hash) ?? throw new InvalidOperationException($"Block {hash.ToShortString()} is not in the block store (pruned?).");
+        return Block.DecodeTrusted(bytes);
+    }
+
+    private ChainEntry? ResolveParent(ChainEntry entry)
+    {
+        lock (_gate)
+        {
+            return entry.Height == 0 ? null : _tree.BestAt(entry.Height - 1);
         }
     }
 
