@@ -38,7 +38,7 @@ public sealed record ChainOptions
 
     /// <summary>
     /// With a chain state store: how many final best-chain blocks below the last final block keep a header in memory
-    /// (median time past and the ePoW credit window read them); older ones are read from the stores on demand. At least 600.
+    /// (median time past reads 11, the ePoW credit window up to 512); older ones are read from the stores on demand, more slowly. At least 1.
     /// </summary>
     public int RetainedFinalHeaders { get; init; } = 1_024;
 }
@@ -198,7 +198,7 @@ public sealed class Blockchain
         LastReplay = Replay(markerSequence!.Value + 1, fromMarker: true) with { FromHeight = marker.Height };
     }
 
-    private int RetainedHeaders => Math.Max(600, _options.RetainedFinalHeaders);
+    private int RetainedHeaders => Math.Max(1, _options.RetainedFinalHeaders);
 
     /// <summary>The genesis configuration.</summary>
     public GenesisConfig Genesis { get; }

@@ -216,6 +216,11 @@ public sealed class LedgerState : ILedgerStateView
     /// <summary>The distinct validators whose on-chain attestations name <paramref name="blockHash"/>.</summary>
     public IReadOnlySet<Address> GetAttesters(Hash256 blockHash) => AttestersOf(blockHash) ?? ImmutableHashSet<Address>.Empty;
 
+    internal Hash256? GetAttestation(Address node, ulong height) =>
+        Attestations.TryGetValue((node, height), out var h) ? h : Base.GetAttestation(node, height);
+
+    internal bool IsEvidenceUsed(Hash256 id) => UsedEvidence.Contains(id) || Base.IsEvidenceUsed(id);
+
     internal ImmutableHashSet<Address>? AttestersOf(Hash256 blockHash) => Attesters.TryGetValue(blockHash, out var a) ? a : Base.GetAttesters(blockHash);
 
     /// <summary>The records of a patient that <paramref name="grantee"/> may read at <paramref name="nowMs"/>.</summary>
