@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["scale", .. var scaleArgs])
+        {
+            Environment.ExitCode = Core.ChainScaleHarness.Run(scaleArgs);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -143,10 +143,11 @@ public sealed class Blockchain
         var marker = _stateStore.Marker;
         var markerSequence = marker is null ? null : store.GetSequence(marker.Hash);
         var rebuilt = false;
-        if (marker is not null && marker.Height > 0 && markerSequence is null)
+        if (marker is not null && marker.Height > 0 && (markerSequence is null || store.Count < marker.StoredBlocks))
         {
-            // The state is ahead of the blocks (the block store lost its tail): rebuild it from genesis.
-            _logger.LogWarning("Chain state is at #{Height} {Hash}, which the block store does not hold: rebuilding the state from genesis", marker.Height, marker.Hash.ToShortString());
+            // The state is ahead of the blocks: the block store lost its tail (a power loss under batched fsync), so it
+            // may no longer hold the marker's block or the votes that made it final. Rebuild the state from genesis.
+            _logger.LogWarning("Chain state is at #{Height} {Hash} written over {Stored} stored blocks; the block store holds {Count}: rebuilding the state from genesis", marker.Height, marker.Hash.ToShortString(), marker.StoredBlocks, store.Count);
             _stateStore.Wipe();
             marker = null;
             rebuilt = true;
@@ -159,7 +160,7 @@ public sealed class Blockchain
             _finalState = state;
             _tree = new BlockTree([root], _stateStore);
             _finality = new FinalityTracker(_tree, root, retention);
-            _stateStore.Flush(root, [root], []);
+            _stateStore.Flush(root, [root], [], 0);
             LastReplay = Replay(0, fromMarker: false) with { StateRebuilt = rebuilt };
             return;
         }
@@ -873,7 +874,7 @@ public sealed class Blockchain
     private void PersistFinal(IReadOnlyList<ChainEntry> newlyFinal)
     {
         var final = _finality.LastFinal;
-        _stateStore!.Flush(final, newlyFinal, _finality.JustifiedAtOrBelowFinal);
+        _stateStore!.Flush(final, newlyFinal, _finality.JustifiedAtOrBelowFinal, _store.Count);
         var baseState = final.State.WithBase(_stateStore);
         var floor = final.Height > (ulong)RetainedHeaders ? final.Height - (ulong)RetainedHeaders : 0;
         _tree.PruneBelow(final, floor, ResolveParent);

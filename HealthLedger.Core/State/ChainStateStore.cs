@@ -13,7 +13,11 @@ namespace HealthLedger.Core.State;
 /// <param name="Hash">Its hash.</param>
 /// <param name="RecordTotal">Records anchored up to it.</param>
 /// <param name="CumulativeWork">Its cumulative work.</param>
-internal sealed record ChainStateMarker(ulong Height, Hash256 Hash, long RecordTotal, BigInteger CumulativeWork);
+/// <param name="StoredBlocks">
+/// How many blocks the block store held when the state was written: every block whose votes made this block final is
+/// among them, so a block store holding fewer (it lost its tail) may no longer support this finality.
+/// </param>
+internal sealed record ChainStateMarker(ulong Height, Hash256 Hash, long RecordTotal, BigInteger CumulativeWork, long StoredBlocks);
 
 /// <summary>The chain state store holds keys that are not its own, another genesis or another format.</summary>
 public sealed class ChainStateMismatchException(string message) : IOException(message);
@@ -153,7 +157,7 @@ internal sealed class ChainStateStore : ILedgerStateBase, IBestChainArchive
     /// Writes the state after <paramref name="final"/> (its state's overlay, whose base is this store) and the final best
     /// chain from the marker up to it, in one batch with the new marker and justified list.
     /// </summary>
-    public void Flush(ChainEntry final, IReadOnlyList<ChainEntry> newlyFinal, IEnumerable<(ulong Height, Hash256 Hash)> justified)
+    public void Flush(ChainEntry final, IReadOnlyList<ChainEntry> newlyFinal, IEnumerable<(ulong Height, Hash256 Hash)> justified, long storedBlocks)
     {
         var state = final.State;
         var batch = new KeyValueBatch();
@@ -229,7 +233,7 @@ internal sealed class ChainStateStore : ILedgerStateBase, IBestChainArchive
             batch.Put(Key(HeightTag, e.Hash.ToArray()), U64(e.Height));
         }
 
-        var marker = new ChainStateMarker(final.Height, final.Hash, state.RecordTotal, final.CumulativeWork);
+        var marker = new ChainStateMarker(final.Height, final.Hash, state.RecordTotal, final.CumulativeWork, storedBlocks);
         batch.Put(MarkerKey, EncodeMarker(marker));
         var list = justified.ToList();
         var j = new byte[4 + list.Count * 40];
@@ -426,18 +430,19 @@ internal sealed class ChainStateStore : ILedgerStateBase, IBestChainArchive
     private static byte[] EncodeMarker(ChainStateMarker m)
     {
         var work = m.CumulativeWork.ToByteArray(isUnsigned: true, isBigEndian: true);
-        var v = new byte[8 + 32 + 8 + 1 + work.Length];
+        var v = new byte[8 + 32 + 8 + 8 + 1 + work.Length];
         BinaryPrimitives.WriteUInt64BigEndian(v, m.Height);
         m.Hash.WriteTo(v.AsSpan(8));
         BinaryPrimitives.WriteInt64BigEndian(v.AsSpan(40), m.RecordTotal);
-        v[48] = (byte)work.Length;
-        work.CopyTo(v, 49);
+        BinaryPrimitives.WriteInt64BigEndian(v.AsSpan(48), m.StoredBlocks);
+        v[56] = (byte)work.Length;
+        work.CopyTo(v, 57);
         return v;
     }
 
     private static ChainStateMarker DecodeMarker(byte[] v)
     {
-        if (v.Length < 49 || v.Length != 49 + v[48])
+        if (v.Length < 57 || v.Length != 57 + v[56])
         {
             throw Corrupt("marker");
         }
@@ -446,7 +451,8 @@ internal sealed class ChainStateStore : ILedgerStateBase, IBestChainArchive
             BinaryPrimitives.ReadUInt64BigEndian(v),
             new Hash256(v.AsSpan(8, 32)),
             BinaryPrimitives.ReadInt64BigEndian(v.AsSpan(40)),
-            new BigInteger(v.AsSpan(49), isUnsigned: true, isBigEndian: true));
+            new BigInteger(v.AsSpan(57), isUnsigned: true, isBigEndian: true),
+            BinaryPrimitives.ReadInt64BigEndian(v.AsSpan(48)));
     }
 
     // Node: key (32) ‖ roles (1) ‖ registered at (8) ‖ revoked (1) ‖ name length (u16) ‖ name (UTF-8)
