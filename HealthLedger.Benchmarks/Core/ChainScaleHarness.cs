@@ -131,9 +131,10 @@ internal static class ChainScaleHarness
                 throw new InvalidOperationException($"block {b}: {r.Validation}");
             }
 
-            if (b % 10_000 == 0)
+            if (b % 5_000 == 0)
             {
-                Console.Error.WriteLine($"  {b:N0} blocks, final #{chain.LastFinal.Height}, {GC.GetTotalMemory(false) / 1e6:F0} MB heap, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                var recent = times.Skip(times.Count - 5_000).Order().ToList();
+                Console.Error.WriteLine($"  {b:N0} blocks, final #{chain.LastFinal.Height}, last 5,000 appends p50 {recent[recent.Count / 2]:F2} ms, {GC.GetTotalMemory(forceFullCollection: true) / 1e6:F0} MB heap after GC, RSS {Process.GetCurrentProcess().WorkingSet64 / 1e6:F0} MB, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             }
         }
 

@@ -291,7 +291,10 @@ public sealed class Blockchain
         }
     }
 
-    /// <summary>Number of blocks in the tree (all branches, genesis included).</summary>
+    /// <summary>
+    /// Number of blocks in the tree held in memory (all branches; genesis included). With a chain state store: the
+    /// retained window below the last final block and everything above it.
+    /// </summary>
     public int BlockCount
     {
         get

@@ -60,7 +60,10 @@ internal sealed class LedgerStateBuilder
         _usedEvidence.ToImmutable(),
         _store,
         _base.RecordTotal + _dRecords.Count,
-        new StateDelta([.. _dPatients], [.. _dDevices], [.. _dGrants], [.. _dRecords], [.. _dSequences], [.. _dAttestations], [.. _dAttesters], [.. _dEvidence]));
+        // Only a state over a store is ever rebased; a chain kept wholly in memory does not pay for the delta.
+        _store is EmptyLedgerStateBase
+            ? StateDelta.Empty
+            : new StateDelta([.. _dPatients], [.. _dDevices], [.. _dGrants], [.. _dRecords], [.. _dSequences], [.. _dAttestations], [.. _dAttesters], [.. _dEvidence]));
 
     // Reads go overlay → base (the state after the last final block, on a chain with a state store).
     private bool HasPatient(Address id) => _patients.ContainsKey(id) || _store.GetPatient(id) is not null;

@@ -14,7 +14,7 @@ namespace HealthLedger.Tests.State;
 [TestFixture]
 public sealed class ChainStatePropertyTests
 {
-    [FsCheck.NUnit.Property(MaxTest = 150)]
+    [FsCheck.NUnit.Property(MaxTest = 20)]
     public void The_stored_state_equals_a_replay_of_the_winning_chain(int seed)
     {
         var rng = new Random(seed);
