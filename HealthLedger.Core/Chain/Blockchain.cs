@@ -84,10 +84,15 @@ public sealed class Blockchain
     private readonly HealthLedger.Core.State.ChainStateStore? _stateStore;
     private volatile LedgerState? _finalState;
 
-    /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
+    /// <summary>
+    /// Opens a chain: creates genesis, then replays every block in <paramref name="store"/>; or, given a
+    /// <c>stateStore</c> (docs/storage.md, "Chain state"), loads the state after the last final block from it and
+    /// replays only the blocks stored after that block (a state the block store no longer supports is rebuilt).
+    /// </summary>
     /// <exception cref="ArgumentException">The genesis threshold bounds are not 1 ≤ min ≤ max, or the engine is not the genesis engine.</exception>
     /// <exception cref="BlockStoreGenesisMismatchException">The store records another genesis (<see cref="IBlockStore.GenesisHash"/>).</exception>
     /// <exception cref="InvalidDataException">A stored block no longer decodes, links or validates (the store is not from this chain).</exception>
+    /// <exception cref="HealthLedger.Core.State.ChainStateMismatchException">The state store belongs to another genesis or format, holds foreign keys, or is damaged.</exception>
     public Blockchain(
         GenesisConfig genesis,
         IConsensusEngine engine,
