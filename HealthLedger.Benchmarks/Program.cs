@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["scale", .. var scaleArgs])
+        {
+            Environment.ExitCode = Core.ChainScaleHarness.Run(scaleArgs);
+            return;
+        }
+
         if (args is ["records-node", .. var recordArgs])
         {
             Environment.ExitCode = Records.RecordNodeHarness.Run(recordArgs);

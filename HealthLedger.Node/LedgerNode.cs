@@ -37,6 +37,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly object _miningGate = new();
     private readonly NodeMetrics _metrics;
     private readonly Storage.RocksDb.RocksDbKeyValueStore? _indexStore;
+    private readonly Storage.RocksDb.RocksDbKeyValueStore? _stateStore;
     private readonly Core.State.LedgerIndexFollower? _indexFollower;
     private CancellationTokenSource _tipChanged = new();
     private Task? _miner;
@@ -53,7 +54,8 @@ public sealed partial class LedgerNode : IAsyncDisposable
         try
         {
             _engine = ConsensusEngines.Create(options.Genesis);
-            Chain = new Blockchain(options.Genesis, _engine, _store, time, logger: loggers.CreateLogger<Blockchain>(), options: options.Chain);
+            _stateStore = options.PersistState ? Storage.RocksDb.RocksDbKeyValueStore.Open(Path.Combine(options.DataDirectory, "state")) : null;
+            Chain = new Blockchain(options.Genesis, _engine, _store, time, logger: loggers.CreateLogger<Blockchain>(), options: options.Chain, stateStore: _stateStore);
             Pool = new TransactionPool(Chain, time, options.Mempool);
             foreach (var gate in options.Gates)
             {
@@ -72,6 +74,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         }
         catch
         {
+            _stateStore?.Dispose();
             _store.Dispose();
             throw;
         }
@@ -105,6 +108,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
             catch
             {
                 _indexStore?.Dispose();
+                _stateStore?.Dispose();
                 _store.Dispose();
                 _metrics.Dispose();
                 throw;
@@ -207,6 +211,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _indexFollower?.Dispose();
         _indexStore?.Dispose();
         Records?.Dispose();
+        _stateStore?.Dispose();
         _store.Dispose();
         _metrics.Dispose();
         _stop.Dispose();

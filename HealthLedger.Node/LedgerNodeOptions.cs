@@ -52,6 +52,13 @@ public sealed record LedgerNodeOptions
     public bool Index { get; init; } = true;
 
     /// <summary>
+    /// Whether the chain keeps the state after the last final block in RocksDB under the data directory (<c>state</c>),
+    /// so that start-up replays only the blocks above it and memory does not grow with the chain (docs/storage.md,
+    /// "Chain state"). Off: the whole state is kept in memory and rebuilt from the block store at every start.
+    /// </summary>
+    public bool PersistState { get; init; } = true;
+
+    /// <summary>
     /// Admission gates added to the mempool (for example the intrusion detector's <c>DetectorAdmissionFilter</c>): they
     /// screen local submissions that carry an attachment, such as a device's traffic features.
     /// </summary>

@@ -35,12 +35,25 @@ public sealed record ChainOptions
 
     /// <summary>How many finality events <see cref="Blockchain.FinalityLog"/> keeps (the newest).</summary>
     public int FinalityLogCapacity { get; init; } = 4_096;
+
+    /// <summary>
+    /// With a chain state store: how many final best-chain blocks below the last final block keep a header in memory
+    /// (median time past reads 11, the ePoW credit window up to 512); older ones are read from the stores on demand, more slowly. At least 1.
+    /// </summary>
+    public int RetainedFinalHeaders { get; init; } = 1_024;
 }
 
 /// <summary>What replaying the block store on open did.</summary>
 /// <param name="Blocks">Blocks replayed.</param>
 /// <param name="Elapsed">Time taken.</param>
-public sealed record ReplayReport(long Blocks, TimeSpan Elapsed);
+public sealed record ReplayReport(long Blocks, TimeSpan Elapsed)
+{
+    /// <summary>The height of the final block the chain state store held, above which blocks were replayed (0: from genesis).</summary>
+    public ulong FromHeight { get; init; }
+
+    /// <summary>True when the chain state store was ahead of the block store (or damaged) and was rebuilt from genesis.</summary>
+    public bool StateRebuilt { get; init; }
+}
 
 /// <summary>
 /// The chain: coordinates the <see cref="BlockTree"/>, the <see cref="OrphanPool"/>, the invalid-hash cache, the
@@ -68,11 +81,18 @@ public sealed class Blockchain
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ChainOptions _options;
+    private readonly HealthLedger.Core.State.ChainStateStore? _stateStore;
+    private volatile LedgerState? _finalState;
 
-    /// <summary>Opens a chain: creates genesis, then replays every block in <paramref name="store"/>.</summary>
+    /// <summary>
+    /// Opens a chain: creates genesis, then replays every block in <paramref name="store"/>; or, given a
+    /// <c>stateStore</c> (docs/storage.md, "Chain state"), loads the state after the last final block from it and
+    /// replays only the blocks stored after that block (a state the block store no longer supports is rebuilt).
+    /// </summary>
     /// <exception cref="ArgumentException">The genesis threshold bounds are not 1 ≤ min ≤ max, or the engine is not the genesis engine.</exception>
     /// <exception cref="BlockStoreGenesisMismatchException">The store records another genesis (<see cref="IBlockStore.GenesisHash"/>).</exception>
     /// <exception cref="InvalidDataException">A stored block no longer decodes, links or validates (the store is not from this chain).</exception>
+    /// <exception cref="HealthLedger.Core.State.ChainStateMismatchException">The state store belongs to another genesis or format, holds foreign keys, or is damaged.</exception>
     public Blockchain(
         GenesisConfig genesis,
         IConsensusEngine engine,
@@ -81,7 +101,8 @@ public sealed class Blockchain
         ISignatureScheme? scheme = null,
         SignatureCache? signatureCache = null,
         ILogger<Blockchain>? logger = null,
-        ChainOptions? options = null)
+        ChainOptions? options = null,
+        HealthLedger.Core.State.IKeyValueStore? stateStore = null)
     {
         Genesis = genesis ?? throw new ArgumentNullException(nameof(genesis));
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
@@ -107,13 +128,83 @@ public sealed class Blockchain
 
         TransactionValidator = new TransactionValidator(genesis, scheme ?? Ed25519.Instance, signatureCache);
         _validator = new BlockValidator(genesis, engine, TransactionValidator, _options.ParallelSignatureThreshold);
-        var root = new ChainEntry(CreateGenesisBlock(genesis), null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
-        _tree = new BlockTree(root);
         _orphans = new OrphanPool(_options.MaxOrphans, _options.MaxOrphanBytes);
         _invalid = new InvalidBlockCache(_options.MaxKnownInvalid);
-        _finality = new FinalityTracker(_tree, root, (ulong)Math.Max(0, _options.JustifiedRetentionDepth));
-        LastReplay = Replay();
+        var genesisBlock = CreateGenesisBlock(genesis);
+        var retention = (ulong)Math.Max(0, _options.JustifiedRetentionDepth);
+        if (stateStore is null)
+        {
+            var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
+            _tree = new BlockTree(root);
+            _finality = new FinalityTracker(_tree, root, retention);
+            LastReplay = Replay(0, fromMarker: false);
+            return;
+        }
+
+        _stateStore = HealthLedger.Core.State.ChainStateStore.Open(stateStore, genesisHash);
+        _stateStore.BodyLoader = hash => hash == genesisBlock.Hash ? genesisBlock : LoadBody(hash);
+        _stateStore.ParentResolver = ResolveParent;
+        _stateStore.FinalState = () => _finalState!;
+        var marker = _stateStore.Marker;
+        var markerSequence = marker is null ? null : store.GetSequence(marker.Hash);
+        var rebuilt = false;
+        if (marker is not null && marker.Height > 0 && (markerSequence is null || store.Count < marker.StoredBlocks))
+        {
+            // The state is ahead of the blocks: the block store lost its tail (a power loss under batched fsync), so it
+            // may no longer hold the marker's block or the votes that made it final. Rebuild the state from genesis.
+            _logger.LogWarning("Chain state is at #{Height} {Hash} written over {Stored} stored blocks; the block store holds {Count}: rebuilding the state from genesis", marker.Height, marker.Hash.ToShortString(), marker.StoredBlocks, store.Count);
+            _stateStore.Wipe();
+            marker = null;
+            rebuilt = true;
+        }
+
+        if (marker is null || marker.Height == 0)
+        {
+            var state = LedgerState.CreateGenesis(genesis).WithBase(_stateStore);
+            var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, state);
+            _finalState = state;
+            _tree = new BlockTree([root], _stateStore);
+            _finality = new FinalityTracker(_tree, root, retention);
+            _stateStore.Flush(root, [root], [], 0);
+            LastReplay = Replay(0, fromMarker: false) with { StateRebuilt = rebuilt };
+            return;
+        }
+
+        var finalState = LedgerState.ForBase(genesis, marker.Height, _stateStore.LoadNodes(), _stateStore, marker.RecordTotal);
+        _finalState = finalState;
+        var window = new List<ChainEntry>();
+        var floor = marker.Height > (ulong)RetainedHeaders ? marker.Height - (ulong)RetainedHeaders : 0;
+        for (var h = floor; h <= marker.Height; h++)
+        {
+            var (header, work) = _stateStore.ReadBest(h);
+            if (header is null)
+            {
+                throw new InvalidDataException($"The chain state store lacks the final block at height {h} (marker #{marker.Height}).");
+            }
+
+            var parent = window.Count > 0 ? window[^1] : null;
+            window.Add(new ChainEntry(header, parent, work, finalState, _stateStore.BodyLoader, parent is null ? ResolveParent : null));
+        }
+
+        if (window[^1].Hash != marker.Hash)
+        {
+            throw new InvalidDataException($"The chain state store's marker {marker.Hash.ToShortString()} does not match its best chain at #{marker.Height}.");
+        }
+
+        _tree = new BlockTree(window, _stateStore);
+        _finality = new FinalityTracker(_tree, window[^1], retention);
+        foreach (var (_, hash) in _stateStore.ReadJustified())
+        {
+            if (_tree.Get(hash) is { } justified)
+            {
+                _finality.SeedJustified(justified);
+            }
+        }
+
+        LastReplay = Replay(markerSequence!.Value + 1, fromMarker: true) with { FromHeight = marker.Height };
     }
+
+    private int RetainedHeaders => Math.Max(1, _options.RetainedFinalHeaders);
 
     /// <summary>The genesis configuration.</summary>
     public GenesisConfig Genesis { get; }
@@ -205,7 +296,10 @@ public sealed class Blockchain
         }
     }
 
-    /// <summary>Number of blocks in the tree (all branches, genesis included).</summary>
+    /// <summary>
+    /// Number of blocks in the tree held in memory (all branches; genesis included). With a chain state store: the
+    /// retained window below the last final block and everything above it.
+    /// </summary>
     public int BlockCount
     {
         get
@@ -573,7 +667,7 @@ public sealed class Blockchain
             }
         }
 
-        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => _tree.AncestorOf(parent, height)?.Hash);
+        var context = new BlockContext(h.Height, h.TimestampMs, Genesis.ChainId, height => _tree.AncestorHashOf(parent, height));
         var (state, applied) = parent.State.ApplyBlock(block, context);
         if (state is null)
         {
@@ -643,6 +737,11 @@ public sealed class Blockchain
         if (newly.Count > 0)
         {
             _tree.PruneLeavesConflictingWith(final);
+            if (_stateStore is not null)
+            {
+                PersistFinal([.. newly.Select(n => n.Block)]);
+            }
+
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var (e, votes) in newly)
             {
@@ -707,13 +806,13 @@ public sealed class Blockchain
         return connected;
     }
 
-    private ReplayReport Replay()
+    private ReplayReport Replay(long fromSequence, bool fromMarker)
     {
         var sw = Stopwatch.StartNew();
         long count = 0;
         lock (_gate)
         {
-            foreach (var stored in _store.ReadAll())
+            foreach (var stored in fromSequence == 0 ? _store.ReadAll() : _store.ReadFrom(fromSequence))
             {
                 Block block;
                 try
@@ -728,6 +827,11 @@ public sealed class Blockchain
                 if (block.Hash != stored.Hash)
                 {
                     throw new InvalidDataException($"Stored block #{stored.Sequence} hashes to {block.Hash.ToShortString()}, the store recorded {stored.Hash.ToShortString()}.");
+                }
+
+                if (fromMarker && !_tree.Contains(block.Header.PreviousHash))
+                {
+                    continue; // stored after the state's final block but on a branch that left the final chain below the window
                 }
 
                 var r = Process(block, trusted: true);
@@ -767,6 +871,49 @@ public sealed class Blockchain
 
                 next();
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the state after the new last final block to the state store (one batch with the marker), puts every
+    /// state above it on the new base, and lets the entries at or below it go: bodies dropped, states shared, headers
+    /// below the retained window forgotten, side branches that left the final chain forgotten.
+    /// </summary>
+    private void PersistFinal(IReadOnlyList<ChainEntry> newlyFinal)
+    {
+        var final = _finality.LastFinal;
+        _stateStore!.Flush(final, newlyFinal, _finality.JustifiedAtOrBelowFinal, _store.Count);
+        var baseState = final.State.WithBase(_stateStore);
+        var floor = final.Height > (ulong)RetainedHeaders ? final.Height - (ulong)RetainedHeaders : 0;
+        _tree.PruneBelow(final, floor, ResolveParent);
+        final.SetState(baseState);
+        _finalState = baseState;
+        foreach (var e in _tree.EntriesAbove(final.Height))
+        {
+            e.SetState(e.State.RebaseOn(e.Parent!.State));
+        }
+
+        foreach (var e in newlyFinal)
+        {
+            if (e.Height > 0)
+            {
+                e.SetState(baseState);
+                e.DropBody(_stateStore.BodyLoader!);
+            }
+        }
+    }
+
+    private Block LoadBody(Hash256 hash)
+    {
+        var bytes = _store.TryGet(hash) ?? throw new InvalidOperationException($"Block {hash.ToShortString()} is not in the block store (pruned?).");
+        return Block.DecodeTrusted(bytes);
+    }
+
+    private ChainEntry? ResolveParent(ChainEntry entry)
+    {
+        lock (_gate)
+        {
+            return entry.Height == 0 ? null : _tree.BestAt(entry.Height - 1);
         }
     }
 

@@ -46,6 +46,13 @@ internal sealed class FinalityTracker
 
     public bool IsJustified(Hash256 hash) => _justified.ContainsKey(hash);
 
+    /// <summary>The justified blocks at or below the last final block (still usable as a vote's source), for the state store.</summary>
+    public IEnumerable<(ulong Height, Hash256 Hash)> JustifiedAtOrBelowFinal =>
+        _justified.Values.Where(j => j.Height <= LastFinal.Height).Select(j => (j.Height, j.Hash)).OrderBy(j => j.Height);
+
+    /// <summary>Marks a final best-chain block as justified (restoring the tracker from the state store at start-up).</summary>
+    public void SeedJustified(ChainEntry entry) => _justified[entry.Hash] = entry;
+
     /// <summary>The number of distinct validators behind the strongest justified link into <paramref name="hash"/> (0 if none).</summary>
     public int JustifyingVotes(Hash256 hash)
     {

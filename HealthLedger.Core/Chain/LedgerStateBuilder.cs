@@ -20,6 +20,15 @@ internal sealed class LedgerStateBuilder
     private readonly ImmutableDictionary<(Address Node, ulong Height), Hash256>.Builder _attestations;
     private readonly ImmutableDictionary<Hash256, ImmutableHashSet<Address>>.Builder _attesters;
     private readonly ImmutableHashSet<Hash256>.Builder _usedEvidence;
+    private readonly ILedgerStateBase _store;
+    private readonly HashSet<Address> _dPatients = [];
+    private readonly HashSet<Address> _dDevices = [];
+    private readonly HashSet<Address> _dGrants = [];
+    private readonly List<Hash256> _dRecords = [];
+    private readonly HashSet<Address> _dSequences = [];
+    private readonly List<(Address Node, ulong Height)> _dAttestations = [];
+    private readonly HashSet<Hash256> _dAttesters = [];
+    private readonly List<Hash256> _dEvidence = [];
 
     public LedgerStateBuilder(LedgerState state, BlockContext context)
     {
@@ -34,6 +43,7 @@ internal sealed class LedgerStateBuilder
         _attestations = state.Attestations.ToBuilder();
         _attesters = state.Attesters.ToBuilder();
         _usedEvidence = state.UsedEvidence.ToBuilder();
+        _store = state.Base;
     }
 
     public LedgerState ToState() => new(
@@ -47,7 +57,25 @@ internal sealed class LedgerStateBuilder
         _sequences.ToImmutable(),
         _attestations.ToImmutable(),
         _attesters.ToImmutable(),
-        _usedEvidence.ToImmutable());
+        _usedEvidence.ToImmutable(),
+        _store,
+        _base.RecordTotal + _dRecords.Count,
+        // Only a state over a store is ever rebased; a chain kept wholly in memory does not pay for the delta.
+        _store is EmptyLedgerStateBase
+            ? StateDelta.Empty
+            : new StateDelta([.. _dPatients], [.. _dDevices], [.. _dGrants], [.. _dRecords], [.. _dSequences], [.. _dAttestations], [.. _dAttesters], [.. _dEvidence]));
+
+    // Reads go overlay → base (the state after the last final block, on a chain with a state store).
+    private bool HasPatient(Address id) => _patients.ContainsKey(id) || _store.GetPatient(id) is not null;
+
+    private DeviceInfo? GetDevice(Address id) => _devices.TryGetValue(id, out var d) ? d : _store.GetDevice(id);
+
+    private bool HasRecord(Hash256 hash) => _records.ContainsKey(hash) || _store.GetRecord(hash) is not null;
+
+    private ulong GetSequence(Address sender) => _sequences.TryGetValue(sender, out var s) ? s : _store.GetSequence(sender) ?? 0;
+
+    private ImmutableSortedDictionary<(Address Grantee, RecordType RecordType), AccessGrantInfo>? GetGrants(Address patient) =>
+        _grants.TryGetValue(patient, out var g) ? g : _store.GetGrants(patient);
 
     public void RecordMinedBlock(BlockHeader header)
     {
@@ -74,7 +102,7 @@ internal sealed class LedgerStateBuilder
             return ApplyAttestation(sender, vote);
         }
 
-        var expected = _sequences.GetValueOrDefault(sender);
+        var expected = GetSequence(sender);
         if (tx.Sequence != expected)
         {
             return ValidationResult.Reject(RejectionCode.BadSequence, $"sequence {tx.Sequence}, expected {expected}", (long)tx.Sequence, (long)expected);
@@ -98,6 +126,7 @@ internal sealed class LedgerStateBuilder
         if (result.IsValid)
         {
             _sequences[sender] = expected + 1;
+            _dSequences.Add(sender);
         }
 
         return result;
@@ -161,12 +190,13 @@ internal sealed class LedgerStateBuilder
     private ValidationResult ApplyPatientRegistration(Transaction tx, PatientRegistration p)
     {
         var id = tx.SenderAddress;
-        if (_patients.ContainsKey(id))
+        if (HasPatient(id))
         {
             return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"patient {id} is already registered");
         }
 
         _patients[id] = new PatientInfo(id, tx.Sender, p.PseudonymCommitment, _ctx.Height);
+        _dPatients.Add(id);
         return ValidationResult.Ok;
     }
 
@@ -178,24 +208,25 @@ internal sealed class LedgerStateBuilder
             return auth;
         }
 
-        if (!_patients.ContainsKey(p.Patient))
+        if (!HasPatient(p.Patient))
         {
             return ValidationResult.Reject(RejectionCode.UnknownEntity, $"patient {p.Patient} is not registered");
         }
 
         var id = p.DeviceKey.ToAddress();
-        if (_devices.ContainsKey(id) || _patients.ContainsKey(id) || _nodes.ContainsKey(id))
+        if (GetDevice(id) is not null || HasPatient(id) || _nodes.ContainsKey(id))
         {
             return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"key {id} is already registered");
         }
 
         _devices[id] = new DeviceInfo(id, p.DeviceKey, p.Patient, sender, p.DeviceClass, _ctx.Height, false);
+        _dDevices.Add(id);
         return ValidationResult.Ok;
     }
 
     private ValidationResult ApplyDeviceRevocation(Address sender, DeviceRevocation p)
     {
-        if (!_devices.TryGetValue(p.Device, out var device))
+        if (GetDevice(p.Device) is not { } device)
         {
             return ValidationResult.Reject(RejectionCode.UnknownEntity, $"device {p.Device} is not registered");
         }
@@ -211,12 +242,13 @@ internal sealed class LedgerStateBuilder
         }
 
         _devices[p.Device] = device with { Revoked = true };
+        _dDevices.Add(p.Device);
         return ValidationResult.Ok;
     }
 
     private ValidationResult ApplyRecordAnchor(Transaction tx, RecordAnchor p)
     {
-        if (!_devices.TryGetValue(tx.SenderAddress, out var device))
+        if (GetDevice(tx.SenderAddress) is not { } device)
         {
             return ValidationResult.Reject(RejectionCode.UnknownEntity, $"sender {tx.SenderAddress} is not a registered device");
         }
@@ -226,12 +258,13 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.DeviceRevoked, $"device {device.Id} is revoked");
         }
 
-        if (_records.ContainsKey(p.CiphertextHash))
+        if (HasRecord(p.CiphertextHash))
         {
             return ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"ciphertext {p.CiphertextHash.ToShortString()} is already anchored");
         }
 
         _records[p.CiphertextHash] = new RecordInfo(p.CiphertextHash, p.ContentAddress, device.Patient, device.Id, p.RecordType, p.MeasuredAtMs, _ctx.Height, tx.Id);
+        _dRecords.Add(p.CiphertextHash);
         return ValidationResult.Ok;
     }
 
@@ -240,7 +273,7 @@ internal sealed class LedgerStateBuilder
     // wins, so re-granting with a nearer expiry shortens access); other types are untouched.
     private ValidationResult ApplyAccessGrant(Address sender, AccessGrant p)
     {
-        if (!_patients.ContainsKey(sender))
+        if (!HasPatient(sender))
         {
             return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{sender} is not a registered patient");
         }
@@ -255,13 +288,14 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.Expired, $"grant expires at {p.ExpiresAtMs}, block time is {_ctx.TimestampMs}", p.ExpiresAtMs, _ctx.TimestampMs);
         }
 
-        var grants = (_grants.GetValueOrDefault(sender) ?? ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>.Empty).ToBuilder();
+        var grants = (GetGrants(sender) ?? ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>.Empty).ToBuilder();
         foreach (var type in RecordTypesIn(p.Scope))
         {
             grants[(p.Grantee, type)] = new AccessGrantInfo(sender, p.Grantee, type, p.ExpiresAtMs, _ctx.Height);
         }
 
         _grants[sender] = grants.ToImmutable();
+        _dGrants.Add(sender);
         return ValidationResult.Ok;
     }
 
@@ -269,7 +303,7 @@ internal sealed class LedgerStateBuilder
     // (expired or not) is refused, so a revoke always changes the state.
     private ValidationResult ApplyAccessRevoke(Address sender, AccessRevoke p)
     {
-        var existing = _grants.GetValueOrDefault(sender);
+        var existing = GetGrants(sender);
         var grants = existing?.ToBuilder();
         var removed = 0;
         foreach (var type in RecordTypesIn(p.Scope))
@@ -282,14 +316,9 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no grant from {sender} to {p.Grantee} for scope 0x{(byte)p.Scope:x2}");
         }
 
-        if (grants!.Count == 0)
-        {
-            _grants.Remove(sender);
-        }
-        else
-        {
-            _grants[sender] = grants.ToImmutable();
-        }
+        // An empty map stays in the overlay (it hides the base's grants of this patient); it is "no grants" to every reader.
+        _grants[sender] = grants!.ToImmutable();
+        _dGrants.Add(sender);
 
         return ValidationResult.Ok;
     }
@@ -305,11 +334,12 @@ internal sealed class LedgerStateBuilder
             return auth;
         }
 
-        if (_attestations.TryGetValue((sender, p.BlockHeight), out var previous))
+        var previous = _attestations.TryGetValue((sender, p.BlockHeight), out var inOverlay) ? inOverlay : _store.GetAttestation(sender, p.BlockHeight);
+        if (previous is { } previousHash)
         {
-            return previous == p.BlockHash
+            return previousHash == p.BlockHash
                 ? ValidationResult.Reject(RejectionCode.AlreadyRegistered, $"{sender} already attested height {p.BlockHeight}")
-                : ValidationResult.Reject(RejectionCode.ConflictingAttestation, $"{sender} attested {previous.ToShortString()} at height {p.BlockHeight} already");
+                : ValidationResult.Reject(RejectionCode.ConflictingAttestation, $"{sender} attested {previousHash.ToShortString()} at height {p.BlockHeight} already");
         }
 
         if (p.BlockHeight >= _ctx.Height || _ctx.AncestorHashAt(p.BlockHeight) != p.BlockHash)
@@ -323,8 +353,10 @@ internal sealed class LedgerStateBuilder
         }
 
         _attestations[(sender, p.BlockHeight)] = p.BlockHash;
-        var set = _attesters.GetValueOrDefault(p.BlockHash) ?? [];
+        _dAttestations.Add((sender, p.BlockHeight));
+        var set = (_attesters.TryGetValue(p.BlockHash, out var inSet) ? inSet : _store.GetAttesters(p.BlockHash)) ?? [];
         _attesters[p.BlockHash] = set.Add(sender);
+        _dAttesters.Add(p.BlockHash);
         _nodes[sender] = node! with { Activity = node.Activity with { AttestedHeights = NodeActivity.Push(node.Activity.AttestedHeights, p.BlockHeight) } };
         return ValidationResult.Ok;
     }
@@ -348,11 +380,12 @@ internal sealed class LedgerStateBuilder
         }
 
         var id = p.EvidenceId;
-        if (!_usedEvidence.Add(id))
+        if (_store.IsEvidenceUsed(id) || !_usedEvidence.Add(id))
         {
             return ValidationResult.Reject(RejectionCode.DuplicateEvidence, $"evidence {id.ToShortString()} was already used");
         }
 
+        _dEvidence.Add(id);
         _nodes[accused] = node with { Activity = node.Activity with { PenaltyHeights = NodeActivity.Push(node.Activity.PenaltyHeights, _ctx.Height) } };
         return ValidationResult.Ok;
     }
@@ -365,7 +398,7 @@ internal sealed class LedgerStateBuilder
             return auth;
         }
 
-        return _devices.ContainsKey(p.Device)
+        return GetDevice(p.Device) is not null
             ? ValidationResult.Ok
             : ValidationResult.Reject(RejectionCode.UnknownEntity, $"device {p.Device} is not registered");
     }

@@ -330,7 +330,26 @@ public sealed class FileBlockStore : IBlockStore
     public IEnumerable<StoredBlock> ReadAll()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Enumerate(Count);
+        return Enumerate(0, Count);
+    }
+
+    /// <inheritdoc />
+    public long? GetSequence(Hash256 hash)
+    {
+        lock (_indexGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _byHash.TryGetValue(hash, out var index) ? index : null;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Enumerates the blocks stored when enumeration starts; every record's checksum is verified again as it is read.</remarks>
+    public IEnumerable<StoredBlock> ReadFrom(long sequence)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        return Enumerate(sequence, Count);
     }
 
     /// <inheritdoc />
@@ -376,9 +395,9 @@ public sealed class FileBlockStore : IBlockStore
         }
     }
 
-    private IEnumerable<StoredBlock> Enumerate(long count)
+    private IEnumerable<StoredBlock> Enumerate(long first, long count)
     {
-        for (var i = 0; i < count; i++)
+        for (var i = (int)Math.Min(first, count); i < count; i++)
         {
             RecordLocation location;
             SafeFileHandle handle;

@@ -32,6 +32,25 @@ public interface IBlockStore : IDisposable
     /// <summary>Enumerates every stored block in append order.</summary>
     IEnumerable<StoredBlock> ReadAll();
 
+    /// <summary>The zero-based append position of the block with this hash, or null (used to replay only what follows a block).</summary>
+    /// <remarks>The default scans <see cref="ReadAll"/>; both stores in the box answer from their in-memory index.</remarks>
+    long? GetSequence(Hash256 hash)
+    {
+        foreach (var stored in ReadAll())
+        {
+            if (stored.Hash == hash)
+            {
+                return stored.Sequence;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Enumerates the stored blocks from append position <paramref name="sequence"/> on, in append order.</summary>
+    /// <remarks>The default skips through <see cref="ReadAll"/>; both stores in the box seek directly.</remarks>
+    IEnumerable<StoredBlock> ReadFrom(long sequence) => ReadAll().Where(s => s.Sequence >= sequence);
+
     /// <summary>Forces everything appended so far to stable storage.</summary>
     void Flush();
 }

@@ -80,6 +80,29 @@ public sealed class InMemoryBlockStore : IBlockStore
     }
 
     /// <inheritdoc />
+    public long? GetSequence(Hash256 hash)
+    {
+        lock (_gate)
+        {
+            return _byHash.TryGetValue(hash, out var index) ? index : null;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Enumerates the blocks stored when enumeration starts.</remarks>
+    public IEnumerable<StoredBlock> ReadFrom(long sequence)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        StoredBlock[] snapshot;
+        lock (_gate)
+        {
+            snapshot = [.. _blocks.Skip((int)Math.Min(sequence, _blocks.Count))];
+        }
+
+        return snapshot;
+    }
+
+    /// <inheritdoc />
     /// <remarks>Nothing to do in memory.</remarks>
     public void Flush()
     {
