@@ -83,7 +83,7 @@ public sealed class GossipNode
         _sync.Intake = _blocks;
         _handshake = new HandshakeBehaviour(this, _options, this);
         _transactions = new TransactionGossipBehaviour(this, _options);
-        _ping = new PingBehaviour(_time);
+        _ping = new PingBehaviour(_time, _options);
     }
 
     internal int BanThreshold => _options.BanThreshold;
@@ -212,6 +212,7 @@ public sealed class GossipNode
             _sync.Maintain(p, now);
             _headers.Maintain(p, now);
             _download.Maintain(p, now);
+            _ping.Maintain(p, now);
         }
     }
 

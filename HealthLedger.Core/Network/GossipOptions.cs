@@ -98,4 +98,10 @@ public sealed record GossipOptions
 
     /// <summary>How long a block request may stay unanswered before its hashes are asked of another peer.</summary>
     public TimeSpan BlockRequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A peer past the handshake that completes no message for this long is dropped (<see cref="NetworkRejectCode.IdleTimeout"/>);
+    /// a quiet peer is pinged after a third of it, so only a dead or stalling one reaches it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(90);
 }

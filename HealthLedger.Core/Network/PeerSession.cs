@@ -15,6 +15,7 @@ public sealed class PeerSession
     private readonly GossipNode _node;
     private readonly FrameReader _reader = new();
     private readonly Queue<PeerPenalty> _penalties = new();
+    private readonly TimeProvider _time;
 
     internal PeerSession(GossipNode node, IPeerLink link, GossipOptions options, TimeProvider time, ulong localNonce)
     {
@@ -22,6 +23,8 @@ public sealed class PeerSession
         Link = link;
         LocalNonce = localNonce;
         ConnectedAt = time.GetUtcNow();
+        LastMessageAt = ConnectedAt;
+        _time = time;
         Requests = new RateWindow(time, options.BudgetWindow, options.MaxRequestsPerWindow);
         ServedBytes = new RateWindow(time, options.BudgetWindow, options.MaxServedBytesPerWindow);
         NewBlocks = new RateWindow(time, options.BudgetWindow, options.MaxNewBlocksPerWindow);
@@ -61,6 +64,12 @@ public sealed class PeerSession
     public DateTimeOffset ConnectedAt { get; }
 
     internal ulong LocalNonce { get; }
+
+    /// <summary>When the peer last completed a message (injected clock).</summary>
+    internal DateTimeOffset LastMessageAt { get; private set; }
+
+    /// <summary>When we last pinged the quiet peer.</summary>
+    internal DateTimeOffset? LastPingAt { get; set; }
 
     internal RateWindow Requests { get; }
 
@@ -194,6 +203,7 @@ public sealed class PeerSession
                 break;
             }
 
+            LastMessageAt = _time.GetUtcNow();
             _node.Handle(this, m);
         }
 
