@@ -30,16 +30,24 @@ internal sealed class TlsCluster : IAsyncDisposable
 
     private readonly List<PublicKey> _alsoAdmitted;
 
-    private TlsCluster(TestNetwork net, int started, GossipOptions? options, IEnumerable<PublicKey>? alsoAdmit)
+    private TlsCluster(TestNetwork net, int started, GossipOptions? options, IEnumerable<PublicKey>? alsoAdmit, MempoolOptions? mempool, ISignatureScheme? scheme)
     {
         _alsoAdmitted = alsoAdmit?.ToList() ?? [];
+        if (scheme is not null)
+        {
+            for (var i = 0; i < net.Chains.Length; i++)
+            {
+                net.Chains[i] = new Blockchain(net.Genesis, EnhancedProofOfWorkEngine.Instance, new HealthLedger.Core.Storage.InMemoryBlockStore(), net.Time, scheme: scheme);
+            }
+        }
+
         Net = net;
         _options = options ?? new GossipOptions();
         var n = net.Keys.Length;
         _endpoints = new IPEndPoint?[n];
         Hosts = new PeerHost?[n];
         Gossip = new GossipNode?[n];
-        Pools = [.. net.Chains.Select(c => new TransactionPool(c, net.Time))];
+        Pools = [.. net.Chains.Select(c => new TransactionPool(c, net.Time, mempool))];
         Started = started;
     }
 
@@ -57,9 +65,9 @@ internal sealed class TlsCluster : IAsyncDisposable
     public Blockchain[] Chains => Net.Chains;
 
     /// <summary>Starts the first <paramref name="started"/> of <paramref name="nodes"/> validators (the rest are started by <see cref="StartNode"/>) and waits for their full mesh.</summary>
-    public static async Task<TlsCluster> StartAsync(int nodes, int? started = null, GossipOptions? options = null, ushort threshold = 3, IEnumerable<PublicKey>? alsoAdmit = null)
+    public static async Task<TlsCluster> StartAsync(int nodes, int? started = null, GossipOptions? options = null, ushort threshold = 3, IEnumerable<PublicKey>? alsoAdmit = null, MempoolOptions? mempool = null, ISignatureScheme? scheme = null)
     {
-        var cluster = new TlsCluster(new TestNetwork(nodes, threshold), started ?? nodes, options, alsoAdmit);
+        var cluster = new TlsCluster(new TestNetwork(nodes, threshold), started ?? nodes, options, alsoAdmit, mempool, scheme);
         for (var i = 0; i < cluster.Started; i++)
         {
             cluster.StartNode(i, Enumerable.Range(0, i));
@@ -143,20 +151,25 @@ internal sealed class TlsCluster : IAsyncDisposable
     }
 
     /// <summary>Node <paramref name="miner"/> mines one block on its tip with what its pool holds, and publishes it.</summary>
-    public async Task<Block> MineAsync(int miner)
+    public async Task<Block> MineAsync(int miner, Action? beforePublish = null)
     {
         var key = Net.Keys[miner];
         var engine = EnhancedProofOfWorkEngine.Instance;
         var (template, txs, target) = await Hosts[miner]!.InvokeAsync(g =>
         {
             Net.Time.Advance(TimeSpan.FromSeconds(1));
-            var txs = Pools[miner].SelectForBlock(1_000);
+            var limits = g.Chain.Genesis.Limits;
+            var txs = Pools[miner].SelectForBlock(limits.MaxTransactionsPerBlock, limits.MaxBlockBytes - (64 * 1024));
             var template = g.Chain.CreateTemplate(key.PublicKey, txs, Net.Threshold);
             return (template, txs, engine.GetEffectiveTarget(key.PublicKey, g.Chain.GetView(g.Chain.GetEntry(template.PreviousHash)!)));
         });
         var sealedHeader = engine.CreateSealer(SimdNonceSearcher.Instance).Seal(template, target, key).Header!;
         var block = new Block(sealedHeader, txs);
-        var r = await Hosts[miner]!.InvokeAsync(g => g.PublishBlock(block));
+        var r = await Hosts[miner]!.InvokeAsync(g =>
+        {
+            beforePublish?.Invoke();
+            return g.PublishBlock(block);
+        });
         Assert.That(r.Status, Is.EqualTo(BlockStatus.Connected), r.Validation.ToString());
         return block;
     }
@@ -188,7 +201,7 @@ internal sealed class TlsCluster : IAsyncDisposable
     }
 
     /// <summary>Mines <paramref name="count"/> blocks on <paramref name="chain"/> (not through any host), miners in turn.</summary>
-    public void BuildOffline(Blockchain chain, int count)
+    public void BuildOffline(Blockchain chain, int count, Func<int, IReadOnlyList<Transaction>>? transactions = null)
     {
         var engine = EnhancedProofOfWorkEngine.Instance;
         var sealer = engine.CreateSealer(SimdNonceSearcher.Instance);
@@ -196,9 +209,10 @@ internal sealed class TlsCluster : IAsyncDisposable
         {
             Net.Time.Advance(TimeSpan.FromSeconds(1));
             var key = Net.Keys[i % Net.Keys.Length];
-            var template = chain.CreateTemplate(key.PublicKey, [], Net.Threshold);
+            var txs = transactions?.Invoke(i) ?? [];
+            var template = chain.CreateTemplate(key.PublicKey, txs, Net.Threshold);
             var header = sealer.Seal(template, engine.GetEffectiveTarget(key.PublicKey, chain.TipView), key).Header!;
-            var r = chain.AddBlock(new Block(header, []));
+            var r = chain.AddBlock(new Block(header, txs));
             Assert.That(r.Status, Is.EqualTo(BlockStatus.Connected), r.Validation.ToString());
         }
     }
