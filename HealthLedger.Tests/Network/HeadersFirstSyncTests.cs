@@ -137,6 +137,28 @@ public sealed class HeadersFirstSyncTests : GossipFixture
     }
 
     [Test]
+    public void Headers_whose_bodies_nobody_serves_are_dropped_after_three_failed_fetches()
+    {
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 10);
+        var a = NewNode("a");
+        using var teaser = TallPeer(a, "teaser", height: 10);
+        teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+        Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
+
+        for (var round = 1; round <= 3; round++)
+        {
+            Assert.That(teaser.Received.OfType<GetBlockDataMessage>().Count(), Is.EqualTo(round), "asked again (no one else can serve)");
+            teaser.Send(new BlockDataMessage([])); // "I have none of them"
+            _net.Pump();
+        }
+
+        Assert.That(a.PendingHeaderCount, Is.Zero, "unservable headers do not keep the store (and header sync) blocked");
+        Assert.That(teaser.Session.Score, Is.Zero, "leaving blocks out is not an offence");
+    }
+
+    [Test]
     public void Block_data_nobody_asked_for_is_dropped_and_scored()
     {
         var a = NewNode("a");

@@ -23,6 +23,14 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
     private readonly Dictionary<Hash256, Arrived> _buffer = [];
     private readonly Dictionary<Hash256, PeerSession> _notServedBy = [];
     private readonly Dictionary<string, long> _downloadedFrom = [];
+    private readonly Dictionary<Hash256, int> _failures = [];
+
+    /// <summary>
+    /// A pending header whose body was left out, timed out or lost with its peer this many times is dropped with its
+    /// descendants: headers nobody serves (a peer announced them and vanished) must not fill the store and stop sync.
+    /// An honest header dropped this way is learned again from the next header answer.
+    /// </summary>
+    internal const int MaxFetchFailures = 3;
     private long _bufferedBytes;
 
     /// <summary>Blocks received through the download, by the peer that served them.</summary>
@@ -96,6 +104,7 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
             // Left out (not held, or over the peer's response cap): someone else may have it.
             _inFlight.Remove(hash);
             _notServedBy[hash] = from;
+            Failed(hash);
         }
 
         Drain();
@@ -237,6 +246,7 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
 
         _inFlight.Remove(block.Hash);
         _notServedBy.Remove(block.Hash);
+        _failures.Remove(block.Hash);
         if (_buffer.TryAdd(block.Hash, new Arrived(block, from)))
         {
             _bufferedBytes += bytes.Length;
@@ -304,20 +314,40 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
         {
             _inFlight.Remove(hash);
             _notServedBy[hash] = peer;
+            Failed(hash);
         }
 
         peer.BlockRequest = null;
         CleanNotServed();
     }
 
+    private void Failed(Hash256 hash)
+    {
+        var n = _failures.GetValueOrDefault(hash) + 1;
+        if (n < MaxFetchFailures)
+        {
+            _failures[hash] = n;
+            return;
+        }
+
+        _failures.Remove(hash);
+        _notServedBy.Remove(hash);
+        pending.RemoveWithDescendants(hash);
+    }
+
     /// <summary>Keeps the "who failed this hash" memory within what is still pending.</summary>
     private void CleanNotServed()
     {
-        if (_notServedBy.Count > 2 * options.DownloadWindow)
+        if (_notServedBy.Count + _failures.Count > 2 * options.DownloadWindow)
         {
             foreach (var hash in _notServedBy.Keys.Where(h => !pending.Contains(h)).ToList())
             {
                 _notServedBy.Remove(hash);
+            }
+
+            foreach (var hash in _failures.Keys.Where(h => !pending.Contains(h)).ToList())
+            {
+                _failures.Remove(hash);
             }
         }
     }
