@@ -31,6 +31,9 @@ public sealed class GossipNode
     private readonly BlockGossipBehaviour _blocks;
     private readonly TransactionGossipBehaviour _transactions;
     private readonly PingBehaviour _ping;
+    private readonly HeaderSyncBehaviour _headers;
+    private readonly BlockDownloadBehaviour _download;
+    private readonly PendingHeaders _pending;
 
     /// <summary>Creates the behaviours for a chain and its mempool.</summary>
     /// <exception cref="ArgumentException">The options cannot carry the chain's largest block in one frame, or cannot serve one response per window.</exception>
@@ -65,12 +68,22 @@ public sealed class GossipNode
             throw new ArgumentException($"SyncBatch must be 1..{BlocksMessage.MaxBlocks}", nameof(options));
         }
 
+        if (_options.HeadersBatch is < 1 or > HeadersMessage.MaxHeaders || _options.MaxPendingHeaders < _options.HeadersBatch
+            || _options.MaxBlocksInFlightPerPeer is < 1 or > GetBlockDataMessage.MaxHashes || _options.DownloadWindow < 1 || _options.MaxBufferedBlockBytes < 1)
+        {
+            throw new ArgumentException($"HeadersBatch must be 1..{HeadersMessage.MaxHeaders} and at most MaxPendingHeaders, MaxBlocksInFlightPerPeer 1..{GetBlockDataMessage.MaxHashes}, DownloadWindow and MaxBufferedBlockBytes positive", nameof(options));
+        }
+
         _sync = new SyncBehaviour(this, _options, _time);
-        _blocks = new BlockGossipBehaviour(this, _options, _sync);
+        _pending = new PendingHeaders(_options.MaxPendingHeaders);
+        _headers = new HeaderSyncBehaviour(this, _options, _time, _pending, _sync);
+        _download = new BlockDownloadBehaviour(this, _options, _time, _pending, _headers, _sync);
+        _headers.Download = _download;
+        _blocks = new BlockGossipBehaviour(this, _options, this);
         _sync.Intake = _blocks;
-        _handshake = new HandshakeBehaviour(this, _options, _sync);
+        _handshake = new HandshakeBehaviour(this, _options, this);
         _transactions = new TransactionGossipBehaviour(this, _options);
-        _ping = new PingBehaviour(_time);
+        _ping = new PingBehaviour(_time, _options);
     }
 
     internal int BanThreshold => _options.BanThreshold;
@@ -137,6 +150,8 @@ public sealed class GossipNode
             {
                 _peers.Remove(session);
             }
+
+            _download.OnClosed(session);
         };
         session.Start();
         session.Send(_handshake.MakeHello(session.LocalNonce));
@@ -177,7 +192,8 @@ public sealed class GossipNode
             if (p.HandshakeComplete)
             {
                 p.SyncRetryAt = null;
-                _sync.Request(p);
+                p.HeadersRetryAt = null;
+                CatchUp(p);
             }
         }
     }
@@ -194,6 +210,29 @@ public sealed class GossipNode
         {
             _handshake.Maintain(p, now);
             _sync.Maintain(p, now);
+            _headers.Maintain(p, now);
+            _download.Maintain(p, now);
+            _ping.Maintain(p, now);
+        }
+    }
+
+    /// <summary>Blocks fetched by headers-first sync, by the node name of the peer that served them (for monitoring and tests).</summary>
+    public IReadOnlyDictionary<string, long> BlocksDownloadedFrom => _download.DownloadedFrom;
+
+    /// <summary>Headers checked and waiting for their block bodies.</summary>
+    public int PendingHeaderCount => _pending.Count;
+
+    /// <summary>Asks a peer for what it has beyond our tip: its headers (headers-first) or its blocks (locator sync).</summary>
+    internal void CatchUp(PeerSession peer)
+    {
+        if (_options.HeadersFirstSync)
+        {
+            _headers.Request(peer);
+            _download.Schedule();
+        }
+        else
+        {
+            _sync.Request(peer);
         }
     }
 
@@ -282,6 +321,18 @@ public sealed class GossipNode
             case BlocksMessage batch:
                 _sync.OnBlocks(from, batch);
                 break;
+            case GetHeadersMessage get:
+                _headers.OnGetHeaders(from, get);
+                break;
+            case HeadersMessage headers:
+                _headers.OnHeaders(from, headers);
+                break;
+            case GetBlockDataMessage get:
+                _download.OnGetBlockData(from, get);
+                break;
+            case BlockDataMessage data:
+                _download.OnBlockData(from, data);
+                break;
             case NewBlockMessage block:
                 _blocks.OnNewBlock(from, block);
                 break;
@@ -294,6 +345,11 @@ public sealed class GossipNode
                 if (from.HandshakeComplete)
                 {
                     _sync.OnReject(from, reject);
+                    if (reject.Code == (ushort)NetworkRejectCode.RateLimited)
+                    {
+                        _headers.OnRateLimited(from);
+                        _download.OnRateLimited(from);
+                    }
                 }
 
                 break;

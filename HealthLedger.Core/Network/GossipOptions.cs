@@ -74,4 +74,34 @@ public sealed record GossipOptions
 
     /// <summary>How long a block request may stay unanswered before <see cref="GossipNode.Maintain"/> lets the node ask again.</summary>
     public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Catch up headers-first (<see cref="GetHeadersMessage"/>, then block bodies by hash from several peers); when
+    /// false, the older locator sync (<see cref="GetBlocksMessage"/>, one peer at a time). Both are always served.
+    /// </summary>
+    public bool HeadersFirstSync { get; init; } = true;
+
+    /// <summary>Headers asked for per request (1..<see cref="HeadersMessage.MaxHeaders"/>).</summary>
+    public int HeadersBatch { get; init; } = HeadersMessage.MaxHeaders;
+
+    /// <summary>Checked headers held while their bodies are fetched (about 300 bytes each); header requests pause when full.</summary>
+    public int MaxPendingHeaders { get; init; } = 20_000;
+
+    /// <summary>Block hashes per request, and so per peer in flight (1..<see cref="GetBlockDataMessage.MaxHashes"/>).</summary>
+    public int MaxBlocksInFlightPerPeer { get; init; } = 16;
+
+    /// <summary>How far above our tip bodies are fetched: bounds what waits for a slow peer's missing block.</summary>
+    public int DownloadWindow { get; init; } = 1_024;
+
+    /// <summary>Bytes of fetched bodies held while waiting for their parents; no more are asked for above it.</summary>
+    public long MaxBufferedBlockBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>How long a block request may stay unanswered before its hashes are asked of another peer.</summary>
+    public TimeSpan BlockRequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A peer past the handshake that completes no message for this long is dropped (<see cref="NetworkRejectCode.IdleTimeout"/>);
+    /// a quiet peer is pinged after a third of it, so only a dead or stalling one reaches it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(90);
 }

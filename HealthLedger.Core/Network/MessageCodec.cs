@@ -138,6 +138,10 @@ public static class MessageCodec
         NewBlockMessage m => m.EncodedBlock.Length + 16,
         NewTransactionMessage m => m.EncodedTransaction.Length + 16,
         GetBlocksMessage m => (m.Locator.Count * 34) + 16,
+        GetHeadersMessage m => (m.Locator.Count * 34) + 16,
+        HeadersMessage m => m.EncodedHeaders.Sum(h => h.Length + 3) + 8,
+        GetBlockDataMessage m => (m.Hashes.Count * 34) + 8,
+        BlockDataMessage m => (int)Math.Min(BlocksBodySize(m.EncodedBlocks.Select(b => b.Length)), int.MaxValue - 64),
         _ => 256,
     };
 
@@ -196,6 +200,27 @@ public static class MessageCodec
                 w.WriteArrayHeader(2);
                 w.Write((byte)m.Type);
                 w.Write(m.EncodedTransaction);
+                break;
+            case GetHeadersMessage m:
+                w.WriteArrayHeader(3);
+                w.Write((byte)m.Type);
+                WriteHashes(ref w, m.Locator);
+                w.Write(m.MaxHeaders);
+                break;
+            case HeadersMessage m:
+                w.WriteArrayHeader(2);
+                w.Write((byte)m.Type);
+                WriteBins(ref w, m.EncodedHeaders);
+                break;
+            case GetBlockDataMessage m:
+                w.WriteArrayHeader(2);
+                w.Write((byte)m.Type);
+                WriteHashes(ref w, m.Hashes);
+                break;
+            case BlockDataMessage m:
+                w.WriteArrayHeader(2);
+                w.Write((byte)m.Type);
+                WriteBins(ref w, m.EncodedBlocks);
                 break;
             case RejectMessage m:
                 w.WriteArrayHeader(4);
@@ -282,12 +307,88 @@ public static class MessageCodec
             case MessageType.NewTransaction:
                 Expect(count, 2, type);
                 return new NewTransactionMessage(MsgPack.ReadBin(ref r, "newTransaction.tx", Transaction.MaxEncodedBytes).ToArray());
+            case MessageType.GetHeaders:
+            {
+                Expect(count, 3, type);
+                var locator = ReadHashes(ref r, "getHeaders.locator", GetBlocksMessage.MaxLocator, min: 0);
+                var max = MsgPack.Guard(ref r, "getHeaders.max", static (ref MessagePackReader x) => x.ReadInt32());
+                if (max is < 1 or > HeadersMessage.MaxHeaders)
+                {
+                    throw new LedgerFormatException("getHeaders.max", $"{max} outside 1..{HeadersMessage.MaxHeaders}");
+                }
+
+                return new GetHeadersMessage(locator, max);
+            }
+
+            case MessageType.Headers:
+                Expect(count, 2, type);
+                return new HeadersMessage(ReadBins(ref r, "headers", HeadersMessage.MaxHeaders, Blocks.HeaderCodec.MaxEncodedBytes));
+            case MessageType.GetBlockData:
+                Expect(count, 2, type);
+                return new GetBlockDataMessage(ReadHashes(ref r, "getBlockData.hashes", GetBlockDataMessage.MaxHashes, min: 1));
+            case MessageType.BlockData:
+                Expect(count, 2, type);
+                return new BlockDataMessage(ReadBins(ref r, "blockData", GetBlockDataMessage.MaxHashes, Block.MaxEncodedBytes));
             case MessageType.Reject:
                 Expect(count, 4, type);
                 return new RejectMessage(MsgPack.ReadU16(ref r, "reject.code"), MsgPack.ReadHash(ref r, "reject.subject"), MsgPack.ReadString(ref r, "reject.reason", MaxReasonBytes));
             default:
                 throw new LedgerFormatException("message.type", $"unknown message type {(byte)type}");
         }
+    }
+
+    private static void WriteHashes(ref MessagePackWriter w, IReadOnlyList<Crypto.Hash256> hashes)
+    {
+        w.WriteArrayHeader(hashes.Count);
+        foreach (var h in hashes)
+        {
+            MsgPack.WriteHash(ref w, h);
+        }
+    }
+
+    private static void WriteBins(ref MessagePackWriter w, IReadOnlyList<byte[]> items)
+    {
+        w.WriteArrayHeader(items.Count);
+        foreach (var b in items)
+        {
+            w.Write(b);
+        }
+    }
+
+    private static Crypto.Hash256[] ReadHashes(ref MessagePackReader r, string field, int max, int min)
+    {
+        var n = MsgPack.ReadArrayHeaderMax(ref r, field, max);
+        if (n < min)
+        {
+            throw new LedgerFormatException(field, $"{n} hashes, at least {min} required");
+        }
+
+        var hashes = new Crypto.Hash256[n];
+        for (var i = 0; i < n; i++)
+        {
+            hashes[i] = MsgPack.ReadHash(ref r, field);
+        }
+
+        return hashes;
+    }
+
+    /// <summary>An array of at most <paramref name="max"/> binaries of at most <paramref name="maxEach"/> bytes; a count the remaining bytes cannot hold is refused before anything is allocated.</summary>
+    private static byte[][] ReadBins(ref MessagePackReader r, string field, int max, int maxEach)
+    {
+        var n = MsgPack.ReadArrayHeaderMax(ref r, field, max);
+        var remaining = r.Sequence.Length - r.Consumed;
+        if (n > remaining)
+        {
+            throw new LedgerFormatException(field, $"{n} items cannot fit in {remaining} bytes");
+        }
+
+        var items = new byte[n][];
+        for (var i = 0; i < n; i++)
+        {
+            items[i] = MsgPack.ReadBin(ref r, field, maxEach).ToArray();
+        }
+
+        return items;
     }
 
     private static void Expect(int count, int expected, MessageType type)

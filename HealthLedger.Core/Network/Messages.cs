@@ -21,6 +21,14 @@ public enum MessageType : byte
     NewTransaction = 7,
     /// <summary>The sender refused something we sent.</summary>
     Reject = 8,
+    /// <summary>Ask for the headers after the first locator hash the peer knows (headers-first sync).</summary>
+    GetHeaders = 9,
+    /// <summary>A batch of encoded headers, parents first, each the child of the one before.</summary>
+    Headers = 10,
+    /// <summary>Ask for blocks by hash (the block download of headers-first sync).</summary>
+    GetBlockData = 11,
+    /// <summary>The blocks of a <see cref="GetBlockData"/> request the sender has, in request order, capped in bytes.</summary>
+    BlockData = 12,
 }
 
 /// <summary>A peer-to-peer message. Immutable; blocks and transactions travel as their canonical encodings.</summary>
@@ -123,4 +131,46 @@ public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) 
 {
     /// <inheritdoc />
     public override MessageType Type => MessageType.Reject;
+}
+
+/// <summary>Ask for the best-chain headers after the first hash of <paramref name="Locator"/> the receiver has on its best chain.</summary>
+/// <param name="Locator">Hashes, newest first (at most <see cref="GetBlocksMessage.MaxLocator"/>).</param>
+/// <param name="MaxHeaders">Most headers wanted (1..<see cref="HeadersMessage.MaxHeaders"/>).</param>
+public sealed record GetHeadersMessage(IReadOnlyList<Hash256> Locator, int MaxHeaders) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.GetHeaders;
+}
+
+/// <summary>Headers, parents first: the first one's parent is on the requester's locator, each next is the child of the one before.</summary>
+/// <param name="EncodedHeaders">Canonical header encodings (each at most <see cref="Blocks.HeaderCodec.MaxEncodedBytes"/> bytes).</param>
+public sealed record HeadersMessage(IReadOnlyList<byte[]> EncodedHeaders) : NetworkMessage
+{
+    /// <summary>Largest batch (2,000 headers of at most 512 bytes: a body of at most about 1 MiB).</summary>
+    public const int MaxHeaders = 2_000;
+
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.Headers;
+}
+
+/// <summary>Ask for blocks by hash.</summary>
+/// <param name="Hashes">Block hashes (1..<see cref="MaxHashes"/>), lowest height first.</param>
+public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : NetworkMessage
+{
+    /// <summary>Most hashes per request: also the most blocks one peer has in flight from us.</summary>
+    public const int MaxHashes = 128;
+
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.GetBlockData;
+}
+
+/// <summary>
+/// The requested blocks the sender has, in request order, stopping before the body exceeds the sender's response
+/// budget (but at least one block). A requested block absent from the answer was not served: ask another peer.
+/// </summary>
+/// <param name="EncodedBlocks">Canonical block encodings.</param>
+public sealed record BlockDataMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage
+{
+    /// <inheritdoc />
+    public override MessageType Type => MessageType.BlockData;
 }

@@ -32,4 +32,7 @@ public enum NetworkRejectCode : ushort
 
     /// <summary>The peer's misbehaviour score reached the ban threshold.</summary>
     Misbehaviour = 608,
+
+    /// <summary>The peer completed no message within the idle timeout (it is silent, or trickling a partial frame).</summary>
+    IdleTimeout = 609,
 }

@@ -53,6 +53,12 @@ public enum PeerOffence
 
     /// <summary>More pings, pongs and rejects than the per-peer budget allows in one window (dropped).</summary>
     ControlFlood,
+
+    /// <summary>
+    /// Headers that do not answer our request: more than asked for, not linked (each the child of the one before), or
+    /// not following anything we know. Headers that fail the context-free checks score as the block would.
+    /// </summary>
+    InvalidHeaders,
 }
 
 /// <summary>One penalty given to a peer: the offence, the points, the ledger's rejection code when a block or transaction caused it.</summary>

@@ -15,6 +15,7 @@ public sealed class PeerSession
     private readonly GossipNode _node;
     private readonly FrameReader _reader = new();
     private readonly Queue<PeerPenalty> _penalties = new();
+    private readonly TimeProvider _time;
 
     internal PeerSession(GossipNode node, IPeerLink link, GossipOptions options, TimeProvider time, ulong localNonce)
     {
@@ -22,6 +23,8 @@ public sealed class PeerSession
         Link = link;
         LocalNonce = localNonce;
         ConnectedAt = time.GetUtcNow();
+        LastMessageAt = ConnectedAt;
+        _time = time;
         Requests = new RateWindow(time, options.BudgetWindow, options.MaxRequestsPerWindow);
         ServedBytes = new RateWindow(time, options.BudgetWindow, options.MaxServedBytesPerWindow);
         NewBlocks = new RateWindow(time, options.BudgetWindow, options.MaxNewBlocksPerWindow);
@@ -62,6 +65,12 @@ public sealed class PeerSession
 
     internal ulong LocalNonce { get; }
 
+    /// <summary>When the peer last completed a message (injected clock).</summary>
+    internal DateTimeOffset LastMessageAt { get; private set; }
+
+    /// <summary>When we last pinged the quiet peer.</summary>
+    internal DateTimeOffset? LastPingAt { get; set; }
+
     internal RateWindow Requests { get; }
 
     internal RateWindow ServedBytes { get; }
@@ -85,6 +94,33 @@ public sealed class PeerSession
 
     /// <summary>Last block of the previous batch this peer sent (stops a sync that makes no progress).</summary>
     internal Hash256 LastBatchTip { get; set; }
+
+    /// <summary>The highest block the peer told us it has (its hello's height, then the headers it sent).</summary>
+    public ulong BestKnownHeight { get; internal set; }
+
+    /// <summary>True while a header request to this peer is unanswered (at most one at a time).</summary>
+    internal bool HeadersInFlight { get; set; }
+
+    /// <summary>When the header request in flight was sent.</summary>
+    internal DateTimeOffset HeadersRequestedAt { get; set; }
+
+    /// <summary>The peer refused our header request for budget reasons: ask again after this time.</summary>
+    internal DateTimeOffset? HeadersRetryAt { get; set; }
+
+    /// <summary>We want more headers from this peer once the pending store has room.</summary>
+    internal bool HeadersWanted { get; set; }
+
+    /// <summary>Last header of the previous answer this peer sent (stops a header sync that makes no progress).</summary>
+    internal Hash256 LastHeadersTip { get; set; }
+
+    /// <summary>The block hashes asked of this peer and not yet answered (null when none: one request at a time).</summary>
+    internal IReadOnlyList<Hash256>? BlockRequest { get; set; }
+
+    /// <summary>When <see cref="BlockRequest"/> was sent.</summary>
+    internal DateTimeOffset BlockRequestedAt { get; set; }
+
+    /// <summary>The peer stalled or refused a block request: give it no other before this time.</summary>
+    internal DateTimeOffset? BlockRetryAt { get; set; }
 
     /// <summary>Sends a message.</summary>
     public void Send(NetworkMessage message) => SendFrame(MessageCodec.EncodeFrame(message));
@@ -167,6 +203,7 @@ public sealed class PeerSession
                 break;
             }
 
+            LastMessageAt = _time.GetUtcNow();
             _node.Handle(this, m);
         }
 

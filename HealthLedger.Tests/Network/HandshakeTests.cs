@@ -148,23 +148,25 @@ public sealed class HandshakeTests : GossipFixture
         Assert.That(peer.Session.Penalties.Select(p => p.Offence), Is.EqualTo(new[] { PeerOffence.ControlFlood }));
     }
 
-    [Test]
-    public void A_block_request_the_peer_never_answers_is_forgotten_after_the_sync_timeout()
+    [TestCase(true, TestName = "A_header_request_the_peer_never_answers_is_forgotten_after_the_sync_timeout")]
+    [TestCase(false, TestName = "A_block_request_the_peer_never_answers_is_forgotten_after_the_sync_timeout")]
+    public void An_unanswered_catch_up_request_is_forgotten_after_the_sync_timeout(bool headersFirst)
     {
-        var a = NewNode("a");
+        var a = NewNode("a", options: new GossipOptions { HeadersFirstSync = headersFirst });
         using var mute = new RawPeer(_net, a, "mute");
+        int Requests() => headersFirst ? mute.Received.OfType<GetHeadersMessage>().Count() : mute.Received.OfType<GetBlocksMessage>().Count();
         mute.Send(new HelloMessage(1, TestLedger.ChainId, a.Chain.GenesisEntry.Hash, 50, Hash256.Sha256("far ahead"u8), 9));
         _net.Pump();
-        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(1), "a taller peer is asked for blocks");
+        Assert.That(Requests(), Is.EqualTo(1), "a taller peer is asked for what it has");
 
         a.RequestSync();
         _net.Pump();
-        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(1), "one request in flight per peer");
+        Assert.That(Requests(), Is.EqualTo(1), "one request in flight per peer");
 
         _t.Time.Advance(new GossipOptions().SyncTimeout);
         a.Maintain();
         a.RequestSync();
         _net.Pump();
-        Assert.That(mute.Received.OfType<GetBlocksMessage>().Count(), Is.EqualTo(2), "asked again once the first request timed out");
+        Assert.That(Requests(), Is.EqualTo(2), "asked again once the first request timed out");
     }
 }

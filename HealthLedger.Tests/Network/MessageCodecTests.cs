@@ -17,6 +17,10 @@ public sealed class MessageCodecTests
         new NewBlockMessage([9, 9, 9]),
         new NewTransactionMessage([7]),
         new RejectMessage(309, Hash256.Sha256("x"u8), "insufficient work"),
+        new GetHeadersMessage([Hash256.Sha256("h"u8)], 2000),
+        new HeadersMessage([[1, 2], [3]]),
+        new GetBlockDataMessage([Hash256.Sha256("d"u8), Hash256.Sha256("e"u8)]),
+        new BlockDataMessage([[5, 6, 7]]),
     ];
 
     [Test]
@@ -55,6 +59,10 @@ public sealed class MessageCodecTests
     [TestCase(new byte[] { 0x93, 0x04, 0x90, 0xcd, 0x03, 0xe8 }, TestName = "GetBlocks_asking_for_too_many_is_refused")]
     [TestCase(new byte[] { 0x92, 0x05, 0xdd, 0x00, 0x00, 0x01, 0xf4 }, TestName = "A_batch_count_the_bytes_cannot_hold_is_refused")]
     [TestCase(new byte[] { 0x92, 0x02, 0xcf, 0, 0, 0, 0, 0, 0, 0, 5 }, TestName = "A_non_minimal_integer_is_refused")]
+    [TestCase(new byte[] { 0x93, 0x09, 0x90, 0xcd, 0x07, 0xd1 }, TestName = "GetHeaders_asking_for_more_than_2000_is_refused")]
+    [TestCase(new byte[] { 0x92, 0x0a, 0xdc, 0x07, 0xd1 }, TestName = "A_headers_batch_over_2000_is_refused_before_allocation")]
+    [TestCase(new byte[] { 0x92, 0x0b, 0x90 }, TestName = "GetBlockData_with_no_hash_is_refused")]
+    [TestCase(new byte[] { 0x92, 0x0c, 0xdc, 0x00, 0x81 }, TestName = "A_block_data_batch_over_128_is_refused")]
     public void Bad_bodies_are_refused(byte[] body) =>
         Assert.Throws<LedgerFormatException>(() => MessageCodec.DecodeBody(body));
 

@@ -62,7 +62,7 @@ public sealed class SyncTests
         t.Extend(source, source.Tip, 5);
         var net = new InMemoryNetwork();
         var a = Node("a", source, t, new GossipOptions { SyncResponseBytes = 16 });
-        var b = Node("b", t.NewChain(), t);
+        var b = Node("b", t.NewChain(), t, new GossipOptions { HeadersFirstSync = false });
         var (ab, ba) = net.Connect("a", "b");
         a.Attach(ab);
         var sb = b.Attach(ba);

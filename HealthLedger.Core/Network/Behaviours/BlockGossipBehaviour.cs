@@ -11,7 +11,7 @@ namespace HealthLedger.Core.Network.Behaviours;
 /// orphan budget (their parents are asked for), relay of what the chain accepted, and ban score for refusals by
 /// <see cref="BlockPenaltyPolicy"/>.
 /// </summary>
-internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions options, SyncBehaviour sync)
+internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions options, GossipNode catchUp)
 {
     public void OnNewBlock(PeerSession from, NewBlockMessage message)
     {
@@ -71,7 +71,8 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
                 break;
             case BlockStatus.Orphan:
                 // Normal in a race: ask the peer for what leads to it (one request in flight per peer).
-                sync.Request(from);
+                from.BestKnownHeight = Math.Max(from.BestKnownHeight, block.Header.Height);
+                catchUp.CatchUp(from);
                 break;
             case BlockStatus.Invalid:
                 Penalise(from, r.Validation, block.Hash);

@@ -5,7 +5,7 @@ namespace HealthLedger.Core.Network.Behaviours;
 /// not our own nonce), refuses a mismatch with a typed reject, and drops peers that stay silent too long. Once a peer
 /// is through, it is asked for blocks beyond our tip and sent our pending transactions.
 /// </summary>
-internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options, SyncBehaviour sync)
+internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options, GossipNode catchUp)
 {
     public HelloMessage MakeHello(ulong nonce)
     {
@@ -41,9 +41,10 @@ internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options,
             from.HandshakeComplete = true;
             from.RemoteHello = hello;
             from.RemoteHeight = hello.Height;
+            from.BestKnownHeight = hello.Height;
             if (hello.Height > chain.Height || chain.GetEntry(hello.TipHash) is null)
             {
-                sync.Request(from);
+                catchUp.CatchUp(from);
             }
 
             // Pending transactions the peer may have missed while it was not connected (a submission made before any

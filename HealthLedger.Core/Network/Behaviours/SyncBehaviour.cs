@@ -100,7 +100,8 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
         }
     }
 
-    private void Refuse(PeerSession from, string reason)
+    /// <summary>Refuses a request over budget with a typed reject; the second refusal in a window scores.</summary>
+    internal void Refuse(PeerSession from, string reason)
     {
         from.Send(new RejectMessage((ushort)NetworkRejectCode.RateLimited, Hash256.Zero, GossipNode.Truncate(reason)));
         if (from.Requests.Refusals + from.ServedBytes.Refusals > 1)
@@ -110,6 +111,20 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
         }
     }
 
+    /// <summary>The height of the first locator hash on our best chain (0, genesis, when none is).</summary>
+    internal static ulong ForkHeight(Chain.Blockchain chain, IReadOnlyList<Hash256> locator)
+    {
+        foreach (var h in locator)
+        {
+            if (chain.IsOnBestChain(h) && chain.GetEntry(h) is { } e)
+            {
+                return e.Height;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>
     /// The best-chain blocks after the first locator hash on our best chain, parents first, stopping before the body
     /// would exceed <see cref="GossipOptions.SyncResponseBytes"/> (but always at least one block).
@@ -117,16 +132,7 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
     private List<byte[]> BlocksAfter(IReadOnlyList<Hash256> locator, int max, out long bodyBytes)
     {
         var chain = node.Chain;
-        ulong start = 0;
-        foreach (var h in locator)
-        {
-            if (chain.IsOnBestChain(h))
-            {
-                start = chain.GetEntry(h)!.Height;
-                break;
-            }
-        }
-
+        var start = ForkHeight(chain, locator);
         var result = new List<byte[]>();
         bodyBytes = MessageCodec.BlocksBodySize([]);
         for (var height = start + 1; result.Count < max; height++)

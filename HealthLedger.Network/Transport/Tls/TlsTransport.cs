@@ -48,7 +48,7 @@ public sealed class TlsTransport(TlsTransportOptions options)
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 },
                 timeout.Token).ConfigureAwait(false);
-            var link = new TlsPeerLink(tcp, ssl, verifier.Require(), _options.ReadChunkBytes);
+            var link = new TlsPeerLink(tcp, ssl, verifier.Require(), _options.ReadChunkBytes, _options.MaxQueuedSendBytes);
             return link;
         }
         catch
@@ -90,7 +90,7 @@ public sealed class TlsTransport(TlsTransportOptions options)
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 },
                 timeout.Token).ConfigureAwait(false);
-            return new TlsPeerLink(tcp, ssl, verifier.Require(), _options.ReadChunkBytes);
+            return new TlsPeerLink(tcp, ssl, verifier.Require(), _options.ReadChunkBytes, _options.MaxQueuedSendBytes);
         }
         catch
         {

@@ -23,6 +23,12 @@ public sealed record TlsTransportOptions
     /// <summary>Most bytes read from the socket at once (one <see cref="Core.Network.IPeerLink.Received"/> chunk).</summary>
     public int ReadChunkBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// Most bytes queued for a peer that has not read them yet. Sends never block the caller (the node loop); a peer that
+    /// stops reading while we send it this much is disconnected, so a slow reader cannot stall the node or its memory.
+    /// </summary>
+    public long MaxQueuedSendBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>The clock for certificate validity.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -19,8 +19,38 @@ public sealed class TlsTransportTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
 
-    private static TlsTransport Transport(KeyPair key, uint chainId = ChainId, Func<PublicKey, bool>? admit = null, TimeProvider? time = null, TimeSpan? handshake = null) =>
-        new(new TlsTransportOptions { NodeKey = key, ChainId = chainId, AdmitPeer = admit, Time = time ?? TimeProvider.System, HandshakeTimeout = handshake ?? TimeSpan.FromSeconds(10) });
+    private static TlsTransport Transport(KeyPair key, uint chainId = ChainId, Func<PublicKey, bool>? admit = null, TimeProvider? time = null, TimeSpan? handshake = null, long maxQueued = 64L * 1024 * 1024) =>
+        new(new TlsTransportOptions { NodeKey = key, ChainId = chainId, AdmitPeer = admit, Time = time ?? TimeProvider.System, HandshakeTimeout = handshake ?? TimeSpan.FromSeconds(10), MaxQueuedSendBytes = maxQueued });
+
+    [Test]
+    public async Task A_peer_that_stops_reading_is_disconnected_once_its_queue_passes_the_bound_and_sends_never_block()
+    {
+        using var alice = KeyPair.FromLabel("tls-slow-reader");
+        using var bob = KeyPair.FromLabel("tls-sender");
+        using var listener = Transport(bob, maxQueued: 4 * 1024 * 1024).Listen(Loopback);
+        using var cts = new CancellationTokenSource(Timeout);
+        var accept = listener.AcceptAsync(cts.Token);
+        using var reader = await Transport(alice).ConnectAsync(listener.LocalEndPoint, bob.PublicKey, cts.Token); // never started: reads nothing
+        using var sender = await accept;
+        sender.Start();
+
+        var chunk = new byte[1024 * 1024];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var sent = 0;
+        while (sender.IsOpen && sent < 512 && watch.Elapsed < Timeout)
+        {
+            sender.Send(chunk);
+            sent++;
+            if (sent % 8 == 0)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.That(sender.IsOpen, Is.False, $"the sender dropped the peer that reads nothing (after {sent} MiB)");
+        Assert.That(sent, Is.LessThan(512), "well before 512 MiB were queued");
+        Assert.That(sender.QueuedBytes, Is.LessThanOrEqualTo(4L * 1024 * 1024 + chunk.Length));
+    }
 
     [Test]
     public async Task Two_nodes_authenticate_each_other_by_node_key_over_tls13_and_exchange_bytes_both_ways()

@@ -1,0 +1,208 @@
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Network;
+using HealthLedger.Core.Validation;
+using HealthLedger.Tests.Support;
+
+namespace HealthLedger.Tests.Network;
+
+/// <summary>Headers-first sync over the in-memory network: headers checked before bodies, bodies from several peers, misbehaviour scored.</summary>
+[TestFixture]
+public sealed class HeadersFirstSyncTests : GossipFixture
+{
+    private static readonly GossipOptions SmallBatches = new() { HeadersBatch = 50, MaxBlocksInFlightPerPeer = 8 };
+
+    [Test]
+    public void A_fresh_node_syncs_headers_first_from_three_peers_and_downloads_from_each()
+    {
+        var source = _t.NewChain();
+        var tip = _t.Extend(source, source.Tip, 120);
+        var servers = Enumerable.Range(0, 3).Select(i => NewNode($"s{i}", Copy(source))).ToList();
+        var fresh = NewNode("fresh", options: SmallBatches);
+        foreach (var s in servers)
+        {
+            var (a, b) = _net.Connect(s.Name, fresh.Name);
+            s.Attach(a);
+            fresh.Attach(b);
+        }
+
+        _net.Pump();
+
+        Assert.That(fresh.Chain.Tip.Hash, Is.EqualTo(tip.Hash));
+        Assert.That(fresh.BlocksDownloadedFrom.Keys, Is.EquivalentTo(new[] { "s0", "s1", "s2" }), "bodies came from every peer");
+        Assert.That(fresh.BlocksDownloadedFrom.Values.Sum(), Is.EqualTo(120));
+        Assert.That(fresh.Peers.Select(p => p.Score), Is.All.Zero);
+        Assert.That(fresh.PendingHeaderCount, Is.Zero);
+    }
+
+    [Test]
+    public void Headers_that_fail_the_context_free_checks_ban_the_sender_before_any_body_is_asked_for()
+    {
+        var a = NewNode("a");
+        using var evil = TallPeer(a);
+        var header = _t.MakeBlock(a.Chain.Tip, threshold: 99, timestampMs: _t.Time.NowMs).Header; // threshold above the genesis bound
+
+        evil.Send(new HeadersMessage([HeaderCodec.Encode(header)]));
+        _net.Pump();
+
+        Assert.That(evil.Session.Penalties.Single().Code, Is.EqualTo(RejectionCode.ThresholdOutOfBounds));
+        Assert.That(a.Bans.IsBanned("evil", out _), Is.True);
+        Assert.That(evil.Received.OfType<GetBlockDataMessage>(), Is.Empty, "no body asked for a refused header");
+        Assert.That(a.PendingHeaderCount, Is.Zero);
+    }
+
+    [Test]
+    public void Headers_that_do_not_link_ban_the_sender_and_none_is_kept()
+    {
+        var a = NewNode("a");
+        using var evil = TallPeer(a);
+        var first = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs).Header;
+        var stranger = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs, nonce: 7).Header; // a sibling, not a child
+
+        evil.Send(new HeadersMessage([HeaderCodec.Encode(first), HeaderCodec.Encode(stranger)]));
+        _net.Pump();
+
+        Assert.That(evil.Session.Penalties.Single().Offence, Is.EqualTo(PeerOffence.InvalidHeaders));
+        Assert.That(a.Bans.IsBanned("evil", out _), Is.True);
+        Assert.That(a.PendingHeaderCount, Is.Zero, "one bad header refuses the whole answer");
+    }
+
+    [Test]
+    public void Headers_nobody_asked_for_are_dropped_and_scored()
+    {
+        var a = NewNode("a");
+        using var evil = new RawPeer(_net, a).Hello();
+        evil.Send(new HeadersMessage([HeaderCodec.Encode(_t.MakeBlock(a.Chain.Tip).Header)]));
+        _net.Pump();
+
+        Assert.That(evil.Session.Penalties.Single().Offence, Is.EqualTo(PeerOffence.UnsolicitedBlocks));
+        Assert.That(a.PendingHeaderCount, Is.Zero);
+    }
+
+    [Test]
+    public void A_body_that_does_not_match_its_header_bans_the_sender_and_is_asked_of_another_peer()
+    {
+        var source = _t.NewChain();
+        var tip = _t.Extend(source, source.Tip, 3);
+        var a = NewNode("a");
+        using var evil = TallPeer(a, height: 3);
+        evil.Send(new HeadersMessage([.. Enumerable.Range(1, 3).Select(h => HeaderCodec.Encode(source.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+        var asked = evil.Received.OfType<GetBlockDataMessage>().Single();
+        Assert.That(asked.Hashes, Has.Count.EqualTo(3));
+
+        // The first block's header with another body: its hash is right, its Merkle root is not.
+        var genuine = source.GetBestAt(1)!.Block;
+        var forged = new Block(genuine.Header, [_t.RegisterPatient()]);
+        evil.Send(new BlockDataMessage([forged.Encode()]));
+        _net.Pump();
+        Assert.That(evil.Session.Penalties.Single().Code, Is.EqualTo(RejectionCode.BadMerkleRoot));
+        Assert.That(a.Bans.IsBanned("evil", out _), Is.True);
+
+        var honest = NewNode("honest", source);
+        var (x, y) = _net.Connect("honest", "a");
+        honest.Attach(x);
+        a.Attach(y);
+        _net.Pump();
+        Assert.That(a.Chain.Tip.Hash, Is.EqualTo(tip.Hash));
+    }
+
+    [Test]
+    public void A_block_request_a_peer_leaves_unanswered_is_asked_of_another_peer_after_the_timeout()
+    {
+        var source = _t.NewChain();
+        var tip = _t.Extend(source, source.Tip, 20);
+        var a = NewNode("a", options: SmallBatches);
+        using var mute = TallPeer(a, "mute", height: 20);
+        mute.Send(new HeadersMessage([.. Enumerable.Range(1, 20).Select(h => HeaderCodec.Encode(source.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+        Assert.That(mute.Received.OfType<GetBlockDataMessage>().Single().Hashes, Has.Count.EqualTo(8), "at most the per-peer in-flight limit");
+
+        var honest = NewNode("honest", source);
+        var (x, y) = _net.Connect("honest", "a");
+        honest.Attach(x);
+        a.Attach(y);
+        _net.Pump();
+        Assert.That(a.Chain.Height, Is.EqualTo(0UL), "the mute peer holds the first blocks: nothing connects out of order");
+        Assert.That(a.BlocksDownloadedFrom["honest"], Is.EqualTo(12), "the honest peer served the rest");
+
+        _t.Time.Advance(new GossipOptions().BlockRequestTimeout);
+        a.Maintain();
+        _net.Pump();
+
+        Assert.That(a.Chain.Tip.Hash, Is.EqualTo(tip.Hash));
+        Assert.That(a.BlocksDownloadedFrom["honest"], Is.EqualTo(20));
+        Assert.That(mute.Session.Link.IsOpen, Is.True, "a slow peer loses its work, not its connection");
+    }
+
+    [Test]
+    public void Headers_whose_bodies_nobody_serves_are_dropped_after_three_failed_fetches()
+    {
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 10);
+        var a = NewNode("a");
+        using var teaser = TallPeer(a, "teaser", height: 10);
+        teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+        Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
+
+        for (var round = 1; round <= 3; round++)
+        {
+            Assert.That(teaser.Received.OfType<GetBlockDataMessage>().Count(), Is.EqualTo(round), "asked again (no one else can serve)");
+            teaser.Send(new BlockDataMessage([])); // "I have none of them"
+            _net.Pump();
+        }
+
+        Assert.That(a.PendingHeaderCount, Is.Zero, "unservable headers do not keep the store (and header sync) blocked");
+        Assert.That(teaser.Session.Score, Is.Zero, "leaving blocks out is not an offence");
+    }
+
+    [Test]
+    public void Block_data_nobody_asked_for_is_dropped_and_scored()
+    {
+        var a = NewNode("a");
+        using var evil = new RawPeer(_net, a).Hello();
+        evil.Send(new BlockDataMessage([_t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs).Encode()]));
+        _net.Pump();
+
+        Assert.That(evil.Session.Penalties.Single().Offence, Is.EqualTo(PeerOffence.UnsolicitedBlocks));
+        Assert.That(a.Chain.Height, Is.Zero);
+    }
+
+    [Test]
+    public void A_header_request_is_answered_with_best_chain_headers_after_the_locator_within_the_count_asked()
+    {
+        var source = _t.NewChain();
+        _t.Extend(source, source.Tip, 30);
+        var a = NewNode("a", source);
+        using var peer = new RawPeer(_net, a).Hello();
+        peer.Send(new GetHeadersMessage([source.GetBestAt(10)!.Hash, source.GenesisEntry.Hash], 5));
+        _net.Pump();
+
+        var headers = peer.Received.OfType<HeadersMessage>().Single().EncodedHeaders.Select(b => HeaderCodec.Decode(b)).ToList();
+        Assert.That(headers.Select(h => h.Height), Is.EqualTo(new ulong[] { 11, 12, 13, 14, 15 }));
+    }
+
+    /// <summary>A raw peer past the handshake that claims a taller chain, so the node asks it for headers.</summary>
+    private RawPeer TallPeer(GossipNode node, string name = "evil", ulong height = 50)
+    {
+        var peer = new RawPeer(_net, node, name);
+        peer.Send(RawPeer.HelloFor(node) with { Height = height, TipHash = Hash256.Sha256("far ahead"u8) });
+        _net.Pump();
+        Assert.That(peer.Received.OfType<GetHeadersMessage>().Count(), Is.EqualTo(1), "a taller peer is asked for headers");
+        return peer;
+    }
+
+    /// <summary>A fresh chain holding the same blocks.</summary>
+    private Blockchain Copy(Blockchain source)
+    {
+        var copy = _t.NewChain();
+        for (var h = 1UL; h <= source.Height; h++)
+        {
+            Assert.That(copy.AddBlock(source.GetBestAt(h)!.Block).Status, Is.EqualTo(BlockStatus.Connected));
+        }
+
+        return copy;
+    }
+}
