@@ -72,6 +72,8 @@ internal sealed class LedgerStateBuilder
 
     private bool HasRecord(Hash256 hash) => _records.ContainsKey(hash) || _store.GetRecord(hash) is not null;
 
+    private RecordInfo? GetRecord(Hash256 hash) => _records.TryGetValue(hash, out var r) ? r : _store.GetRecord(hash);
+
     private ulong GetSequence(Address sender) => _sequences.TryGetValue(sender, out var s) ? s : _store.GetSequence(sender) ?? 0;
 
     private ImmutableSortedDictionary<(Address Grantee, RecordType RecordType), AccessGrantInfo>? GetGrants(Address patient) =>
@@ -419,7 +421,7 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.FieldOutOfRange, $"release time {p.ReleasedAtMs} is not within [-{KeyRelease.MaxAgeMs}, +{KeyRelease.MaxAheadMs}] ms of block time {_ctx.TimestampMs}", p.ReleasedAtMs, _ctx.TimestampMs);
         }
 
-        if (!_records.TryGetValue(p.CiphertextHash, out var record))
+        if (GetRecord(p.CiphertextHash) is not { } record)
         {
             return ValidationResult.Reject(RejectionCode.UnknownEntity, $"no record {p.CiphertextHash.ToShortString()}");
         }
@@ -436,7 +438,7 @@ internal sealed class LedgerStateBuilder
             return ValidationResult.Reject(RejectionCode.NotAuthorized, $"recipient {p.Recipient} is neither the patient nor an active node");
         }
 
-        var grants = _grants.GetValueOrDefault(record.Patient);
+        var grants = GetGrants(record.Patient);
         if (grants is null || !grants.TryGetValue((p.Recipient, record.RecordType), out var grant))
         {
             return ValidationResult.Reject(RejectionCode.NotAuthorized, $"{record.Patient} holds no {record.RecordType} grant to {p.Recipient}");

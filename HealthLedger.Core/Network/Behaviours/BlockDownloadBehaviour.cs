@@ -99,12 +99,18 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
             }
         }
 
+        // An answer that served some of what was asked and left out the rest stopped at the responder's byte cap
+        // (answers are capped like sync responses): the rest is simply asked again, and is no failure of its own.
+        // Left out of an answer that served nothing: that peer does not hold it, someone else may.
+        var servedSome = wanted.Count < asked.Count;
         foreach (var hash in wanted)
         {
-            // Left out (not held, or over the peer's response cap): someone else may have it.
             _inFlight.Remove(hash);
-            _notServedBy[hash] = from;
-            Failed(hash);
+            if (!servedSome)
+            {
+                _notServedBy[hash] = from;
+                Failed(hash);
+            }
         }
 
         Drain();
