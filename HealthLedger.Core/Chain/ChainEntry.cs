@@ -6,6 +6,7 @@ using HealthLedger.Core.Crypto;
 namespace HealthLedger.Core.Chain;
 
 /// <summary>A validated block in the block tree, with its cumulative work and the state after it.</summary>
+/// <remarks>Thread safety: immutable once created, so safe to share between threads.</remarks>
 public sealed class ChainEntry
 {
     internal ChainEntry(Block block, ChainEntry? parent, BigInteger cumulativeWork, LedgerState state)

@@ -10,6 +10,7 @@ namespace HealthLedger.Core.Transactions;
 /// <see cref="Id"/> is SHA-256 of the signing hash and the signature; Ed25519 verification is strict (canonical S,
 /// no small-order keys), so a valid transaction has exactly one id.
 /// </summary>
+/// <remarks>Thread safety: immutable, so safe to share between threads; the hashes and the encoding are computed lazily, at worst twice, to the same value.</remarks>
 public sealed class Transaction : IEquatable<Transaction>
 {
     /// <summary>The current transaction version.</summary>

@@ -43,6 +43,7 @@ public sealed class EncryptionPublicKey : IEquatable<EncryptionPublicKey>
 /// An X25519 key pair for receiving record keys. It is a key of its own, not derived from the Ed25519 identity; an
 /// <see cref="EncryptionKeyBinding"/> signed by the identity ties the two together. Dispose to wipe the private key.
 /// </summary>
+/// <remarks>Thread safety: unwrapping may run on several threads at once (the private key is only read); dispose only when no thread uses the key any more.</remarks>
 public sealed class EncryptionKeyPair : IDisposable
 {
     private readonly byte[] _private;
