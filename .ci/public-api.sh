@@ -30,7 +30,13 @@ fi
 [ "${#projects[@]}" -gt 0 ] || { echo "no packable projects found" >&2; exit 1; }
 
 temp_targets=""
-if [ ! -f Directory.Build.targets ]; then
+# Once the analyzer is wired for good, use that wiring.
+if grep -qs 'PublicApiAnalyzers' Directory.Build.props Directory.Build.targets "${projects[@]}"; then
+  :
+elif [ -f Directory.Build.targets ]; then
+  echo "Directory.Build.targets exists and does not wire Microsoft.CodeAnalysis.PublicApiAnalyzers: wire it there first" >&2
+  exit 1
+else
   temp_targets=Directory.Build.targets
   trap 'rm -f Directory.Build.targets' EXIT
   cat > Directory.Build.targets <<XML
