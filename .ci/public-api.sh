@@ -104,12 +104,18 @@ if $ship; then
   done
 fi
 
-# The files must now be complete: a second build reports no public-API diagnostic at all.
+# The files must now be complete: a second build reports no RS0016/RS0017 (undeclared or vanished symbols) nor
+# RS0036/RS0037 (nullability). RS0026/RS0027 are API design rules (several overloads with optional parameters), a
+# finding in the code rather than in the files: listed, to be fixed or suppressed before the analyzer's warnings count.
 build > "$log"
-if [ -s "$log" ]; then
+if grep -qE 'RS00(16|17|36|37)' "$log"; then
   echo "public API files still incomplete:" >&2
-  head -20 "$log" >&2
+  grep -E 'RS00(16|17|36|37)' "$log" | head -20 >&2
   exit 1
+fi
+if [ -s "$log" ]; then
+  echo "API design findings (not in the files):"
+  sed -E 's/^(.*): warning (RS00[0-9]+): (Symbol .[^ ]*. [^.]*).*$/  \2 \3 at \1/' "$log"
 fi
 for csproj in "${projects[@]}"; do
   dir=$(dirname "$csproj")
