@@ -58,10 +58,14 @@ for csproj in "${projects[@]}"; do
   done
 done
 
-# Warnings stay warnings for these builds, so every project builds and reports all its symbols in one pass.
+# Warnings stay warnings for these builds, so every project builds and reports all its symbols in one pass; the builds
+# are not incremental, since an up-to-date project is not compiled again and would report nothing.
 build() {
-  for csproj in "${projects[@]}"; do
-    dotnet build "$csproj" -c Release --nologo -v q -p:TreatWarningsAsErrors=false -clp:NoSummary 2>&1 || true
+  for csproj in "${projects[@]}"; do   # references built (incrementally), so that each project can compile alone below
+    dotnet build "$csproj" -c Release --nologo -v q -p:TreatWarningsAsErrors=false >/dev/null 2>&1 || true
+  done
+  for csproj in "${projects[@]}"; do   # each project compiled once more, on its own, to collect its diagnostics
+    dotnet build "$csproj" -c Release --no-incremental -p:BuildProjectReferences=false --nologo -v q -p:TreatWarningsAsErrors=false -clp:NoSummary 2>&1 || true
   done | grep -E ': (warning|error) RS00(16|17|26|27|36|37)' | sort -u || true
 }
 
