@@ -40,6 +40,7 @@ public sealed record RecordCustodian(Address Address, EncryptionKeyPair Key);
 /// the envelope decodes, its bound facts match the anchor, the key wrap opens, the ciphertext authenticates, and the
 /// FHIR payload parses and validates.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use when its content store and random source are (the shipped ones are); it holds no mutable state.</remarks>
 public sealed class RecordVault
 {
     private readonly IContentStore _store;

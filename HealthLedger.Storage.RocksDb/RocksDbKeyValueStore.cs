@@ -31,6 +31,7 @@ public sealed record RocksDbStoreOptions
 /// (write-ahead log, fsynced per batch by default) and snapshots. A directory is held by one store at a time (RocksDB's
 /// own LOCK file). Dispose to flush nothing more than the log already holds and release the native handles.
 /// </summary>
+/// <remarks>Thread safety: as <see cref="IKeyValueStore"/> requires, reads and snapshots may run on any thread while a batch is written; dispose only after every reader is done.</remarks>
 public sealed class RocksDbKeyValueStore : IKeyValueStore
 {
     private readonly RocksDbSharp.RocksDb _db;

@@ -7,6 +7,7 @@ namespace HealthLedger.Consensus.Sealing;
 /// for a double SHA-256 at or below a target. The scalar <see cref="ScalarNonceSearcher"/> is the default;
 /// the multi-lane SIMD searcher plugs in here.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use (a miner runs one search per thread).</remarks>
 public interface INonceSearcher
 {
     /// <summary>

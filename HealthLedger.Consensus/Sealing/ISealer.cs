@@ -8,6 +8,7 @@ namespace HealthLedger.Consensus.Sealing;
 /// Seals a header template for one engine: finds a nonce whose header hash meets the effective target and,
 /// where the engine requires it, signs the seal.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use; each call has its own state.</remarks>
 public interface ISealer
 {
     /// <summary>The engine whose headers this sealer produces.</summary>

@@ -5,6 +5,7 @@ using HealthLedger.Core.Crypto;
 namespace HealthLedger.Consensus.Sealing;
 
 /// <summary>Seals classic proof-of-work headers: nonce search only, empty seal signature.</summary>
+/// <remarks>Thread safety: safe for concurrent use when its nonce searcher is (the shipped ones are stateless).</remarks>
 /// <param name="searcher">The nonce-search back end (defaults to <see cref="ScalarNonceSearcher"/>).</param>
 public sealed class ProofOfWorkSealer(INonceSearcher? searcher = null) : ISealer
 {
@@ -30,6 +31,7 @@ public sealed class ProofOfWorkSealer(INonceSearcher? searcher = null) : ISealer
 /// Seals ePoW headers: nonce search against the miner's credit-weighted target, then an Ed25519 signature by the
 /// miner over <see cref="BlockHeader.GetSealMessage"/>.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use when its nonce searcher is (the shipped ones are stateless).</remarks>
 /// <param name="searcher">The nonce-search back end (defaults to <see cref="ScalarNonceSearcher"/>).</param>
 public sealed class EnhancedProofOfWorkSealer(INonceSearcher? searcher = null) : ISealer
 {

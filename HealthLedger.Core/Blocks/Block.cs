@@ -40,8 +40,14 @@ public sealed class Block
     /// <summary>An inclusion proof for the transaction at <paramref name="index"/>.</summary>
     public MerkleProof CreateProof(int index) => MerkleTree.CreateProof(Transactions.Select(t => t.Id).ToArray(), index);
 
-    /// <summary>The canonical MessagePack encoding (cached).</summary>
-    public byte[] Encode() => _encoded ??= MsgPack.Encode(this, static (ref MessagePackWriter w, Block b) => b.EncodeTo(ref w));
+    /// <summary>
+    /// The canonical MessagePack encoding, computed once and cached: the same bytes are stored and relayed, so they are
+    /// handed out read-only (no copy is made). Use <c>ToArray()</c> for bytes of your own.
+    /// </summary>
+    public ReadOnlyMemory<byte> Encode() => EncodedArray();
+
+    /// <summary>The cached encoding itself, for this assembly's callers that hand it on unchanged (never written).</summary>
+    internal byte[] EncodedArray() => _encoded ??= MsgPack.Encode(this, static (ref MessagePackWriter w, Block b) => b.EncodeTo(ref w));
 
     /// <summary>Decodes a block, accepting only its canonical encoding.</summary>
     /// <exception cref="LedgerFormatException">The bytes are not a canonical block.</exception>

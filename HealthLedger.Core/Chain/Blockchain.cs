@@ -681,7 +681,7 @@ public sealed class Blockchain
 
         if (!trusted)
         {
-            _store.Append(h.Hash, block.Encode());
+            _store.Append(h.Hash, block.Encode().Span);
         }
 
         var entry = new ChainEntry(block, parent, parent.CumulativeWork + Engine.GetWork(h, view), state);

@@ -11,6 +11,7 @@ namespace HealthLedger.Core.Chain;
 /// its header: <see cref="Block"/> is read back from the block store when asked for, and <see cref="State"/> is the
 /// state after the last final block (no historical state is kept). Entries below the retained window are not kept
 /// at all; the chain rebuilds one from the store when it is asked for.
+/// Thread safety: safe to share between threads; what it loads lazily (the body, a parent) is read atomically.
 /// </remarks>
 public sealed class ChainEntry
 {

@@ -130,7 +130,7 @@ public static class EvidenceVerifier
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         return a.Id < b.Id
-            ? new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, a.Encode(), b.Encode())
-            : new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, b.Encode(), a.Encode());
+            ? new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, a.Encode().ToArray(), b.Encode().ToArray())
+            : new MisbehaviourEvidence(EvidenceKind.ConflictingAttestations, b.Encode().ToArray(), a.Encode().ToArray());
     }
 }

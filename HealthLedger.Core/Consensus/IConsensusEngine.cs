@@ -10,6 +10,7 @@ namespace HealthLedger.Core.Consensus;
 /// The narrow interface between the chain and a consensus engine: check a seal, weigh a block for fork choice,
 /// and give the target a child block must carry. Mining (making seals) lives in HealthLedger.Consensus.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use (the chain validates while the miner asks for targets); the shipped engines are stateless.</remarks>
 public interface IConsensusEngine
 {
     /// <summary>The engine id carried in every header this engine seals.</summary>

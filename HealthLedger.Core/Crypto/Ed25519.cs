@@ -6,6 +6,7 @@ namespace HealthLedger.Core.Crypto;
 /// Ed25519 (RFC 8032, pure variant) through BouncyCastle. Verification is strict: non-canonical S,
 /// non-canonical or small-order points are rejected, so signatures are not malleable.
 /// </summary>
+/// <remarks>Thread safety: stateless, so safe for concurrent use.</remarks>
 public sealed class Ed25519 : ISignatureScheme
 {
     /// <summary>The shared instance; the type is stateless and thread-safe.</summary>

@@ -4,6 +4,7 @@ namespace HealthLedger.Core.Crypto;
 /// A signature scheme (Ed25519 by default). Kept behind a small interface so that a faster verifier
 /// (for example libsodium) can be plugged in without touching consensus or validation code.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use (signatures are verified in parallel).</remarks>
 public interface ISignatureScheme
 {
     /// <summary>Signs <paramref name="message"/> with the 32-byte private seed.</summary>

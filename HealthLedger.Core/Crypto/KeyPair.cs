@@ -5,6 +5,7 @@ namespace HealthLedger.Core.Crypto;
 /// <summary>
 /// An Ed25519 key pair. Holds the private seed; dispose it to wipe the seed from memory.
 /// </summary>
+/// <remarks>Thread safety: signing may run on several threads at once; dispose only when no thread signs any more.</remarks>
 public sealed class KeyPair : IDisposable
 {
     private readonly byte[] _seed;

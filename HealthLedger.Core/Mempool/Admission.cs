@@ -8,6 +8,7 @@ namespace HealthLedger.Core.Mempool;
 /// One admission rule of the mempool pipeline. Filters run in order, cheapest first (shape, duplicates,
 /// signatures, state, then pluggable gates such as the intrusion detector); the first rejection wins.
 /// </summary>
+/// <remarks>Thread safety: the pool calls filters under its lock, one admission at a time; a filter must not call back into the pool.</remarks>
 public interface IAdmissionFilter
 {
     /// <summary>A short name for logs and metrics.</summary>

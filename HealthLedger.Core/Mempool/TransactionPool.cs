@@ -28,6 +28,7 @@ namespace HealthLedger.Core.Mempool;
 /// <para>Transactions older than <see cref="MempoolOptions.MaxAge"/> are dropped when a block connects. Mined
 /// transactions are removed when their block connects; a reorg re-admits the transactions of disconnected blocks
 /// (origin <see cref="TransactionOrigin.Reorg"/>) ahead of the pending ones, under the same limits.</para>
+/// <para>Thread safety: every member may be called from any thread. Signatures are verified outside the pool's lock (admissions verify in parallel); the rest of admission, gates included, and block selection run under it, so a gate must not call back into the pool or into code that waits on it.</para>
 /// </remarks>
 public sealed class TransactionPool
 {

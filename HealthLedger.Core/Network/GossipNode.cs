@@ -165,7 +165,7 @@ public sealed class GossipNode
         var r = Chain.AddBlock(block);
         if (r.Status is BlockStatus.Connected or BlockStatus.SideBranch)
         {
-            Relay(new NewBlockMessage(block.Encode()), except: null);
+            Relay(new NewBlockMessage(block.EncodedArray()), except: null);
         }
 
         return r;
@@ -178,7 +178,7 @@ public sealed class GossipNode
         var r = Pool.Submit(tx, TransactionOrigin.Local, attachment);
         if (r.Accepted)
         {
-            Relay(new NewTransactionMessage(tx.Encode()), except: null);
+            Relay(new NewTransactionMessage(tx.EncodedArray()), except: null);
         }
 
         return r;

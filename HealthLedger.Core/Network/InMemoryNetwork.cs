@@ -28,42 +28,56 @@ public interface IPeerLink
     event Action? Closed;
 }
 
-/// <summary>Faults an in-memory link injects, from a seeded random source.</summary>
-public sealed record LinkFaults
+/// <summary>
+/// Fault injection for the connections of an <see cref="InMemoryNetwork"/> (losses, corruption, fragmentation). The
+/// HealthLedger.Testing package's <c>LinkFaults</c> is one; without a model a connection delivers every chunk intact.
+/// </summary>
+public interface ILinkFaultModel
 {
-    /// <summary>No faults.</summary>
-    public static LinkFaults None { get; } = new();
+    /// <summary>Creates the injector of one connection; both of its directions share it.</summary>
+    /// <returns>A new injector, with its own (seeded) state.</returns>
+    ILinkFaultInjector CreateInjector();
+}
 
-    /// <summary>Probability that a sent chunk is lost.</summary>
-    public double DropRate { get; init; }
-
-    /// <summary>Probability that one byte of a sent chunk is flipped.</summary>
-    public double CorruptRate { get; init; }
-
-    /// <summary>When true, chunks are split at random points before delivery (exercises frame reassembly).</summary>
-    public bool Fragment { get; init; }
-
-    /// <summary>Seed of the fault generator.</summary>
-    public int Seed { get; init; } = 1;
+/// <summary>
+/// Decides what becomes of each chunk sent on one in-memory connection. The network calls it for one chunk at a time
+/// (under the connection's lock), so an implementation needs no locking of its own.
+/// </summary>
+public interface ILinkFaultInjector
+{
+    /// <summary>
+    /// Adds to <paramref name="delivered"/>, in order, what of <paramref name="chunk"/> reaches the peer: nothing when it
+    /// is lost, otherwise one or more pieces. <paramref name="chunk"/> belongs to the sender and must not be written;
+    /// an altered piece is a copy.
+    /// </summary>
+    void Inject(ReadOnlyMemory<byte> chunk, IList<ReadOnlyMemory<byte>> delivered);
 }
 
 /// <summary>
 /// A deterministic in-process network for tests and the demo: links carry real encoded frames through queues that
-/// <see cref="Pump"/> delivers, with optional drops, corruption and fragmentation. Closing a link stops sending at
-/// once, but bytes already sent are still delivered (the last one is usually the reject explaining the close).
+/// <see cref="Pump"/> delivers, with optional faults (an <see cref="ILinkFaultModel"/>) per connection. Closing a link
+/// stops sending at once, but bytes already sent are still delivered (the last one is usually the reject explaining
+/// the close).
 /// </summary>
+/// <remarks>
+/// Thread safety: <see cref="Connect"/>, sending on links and <see cref="Pending"/> may be called from any thread;
+/// <see cref="Pump"/> delivers on the calling thread and is meant to be called from one thread at a time, so that
+/// receivers see chunks in order. It stays in HealthLedger.Core because the host's demo runs on it.
+/// </remarks>
 public sealed class InMemoryNetwork
 {
     private readonly Queue<(InMemoryLink To, ReadOnlyMemory<byte> Bytes)> _queue = new();
     private readonly object _gate = new();
 
     /// <summary>Creates a linked pair of ends.</summary>
-    public (IPeerLink AToB, IPeerLink BToA) Connect(string a, string b, LinkFaults? faults = null)
+    /// <param name="a">The name of the first end (the second end's <see cref="IPeerLink.RemoteName"/>).</param>
+    /// <param name="b">The name of the second end.</param>
+    /// <param name="faults">The connection's faults; none when null.</param>
+    public (IPeerLink AToB, IPeerLink BToA) Connect(string a, string b, ILinkFaultModel? faults = null)
     {
-        faults ??= LinkFaults.None;
-        var random = new Random(faults.Seed);
-        var ab = new InMemoryLink(this, b, faults, random);
-        var ba = new InMemoryLink(this, a, faults, random);
+        var connection = new Connection(faults?.CreateInjector());
+        var ab = new InMemoryLink(this, b, connection);
+        var ba = new InMemoryLink(this, a, connection);
         ab.Peer = ba;
         ba.Peer = ab;
         return (ab, ba);
@@ -115,7 +129,14 @@ public sealed class InMemoryNetwork
         }
     }
 
-    private sealed class InMemoryLink(InMemoryNetwork network, string remoteName, LinkFaults faults, Random random) : IPeerLink
+    private sealed class Connection(ILinkFaultInjector? injector)
+    {
+        public ILinkFaultInjector? Injector { get; } = injector;
+
+        public List<ReadOnlyMemory<byte>> Pieces { get; } = [];
+    }
+
+    private sealed class InMemoryLink(InMemoryNetwork network, string remoteName, Connection connection) : IPeerLink
     {
         public InMemoryLink Peer { get; set; } = null!;
 
@@ -134,32 +155,23 @@ public sealed class InMemoryNetwork
                 return;
             }
 
-            lock (random)
+            if (connection.Injector is null)
             {
-                if (faults.DropRate > 0 && random.NextDouble() < faults.DropRate)
+                // Frames are immutable once encoded, so the queue keeps the sender's memory.
+                network.Enqueue(Peer, bytes);
+                return;
+            }
+
+            lock (connection)
+            {
+                connection.Pieces.Clear();
+                connection.Injector.Inject(bytes, connection.Pieces);
+                foreach (var piece in connection.Pieces)
                 {
-                    return;
+                    network.Enqueue(Peer, piece);
                 }
 
-                // Frames are immutable once encoded, so the queue keeps the sender's memory; only corruption copies.
-                var copy = bytes;
-                if (faults.CorruptRate > 0 && copy.Length > 0 && random.NextDouble() < faults.CorruptRate)
-                {
-                    var corrupted = bytes.ToArray();
-                    corrupted[random.Next(corrupted.Length)] ^= (byte)(1 << random.Next(8));
-                    copy = corrupted;
-                }
-
-                if (faults.Fragment && copy.Length > 1)
-                {
-                    var cut = random.Next(1, copy.Length);
-                    network.Enqueue(Peer, copy[..cut]);
-                    network.Enqueue(Peer, copy[cut..]);
-                }
-                else
-                {
-                    network.Enqueue(Peer, copy);
-                }
+                connection.Pieces.Clear();
             }
         }
 

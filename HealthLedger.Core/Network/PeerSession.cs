@@ -8,6 +8,7 @@ namespace HealthLedger.Core.Network;
 /// One connected peer: frame reassembly, the handshake state, the per-peer budgets, the misbehaviour score and its
 /// penalties, and what the peer told us. Messages are processed one at a time on the link's receive callback.
 /// </summary>
+/// <remarks>Thread safety: not thread-safe; a session is driven by its link's receive callback and its owner's loop, one call at a time.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The reader's pooled buffer is returned on the receive path once the link is closed; a session lives exactly as long as its link.")]
 public sealed class PeerSession
 {

@@ -11,6 +11,7 @@ namespace HealthLedger.Core.State;
 /// dispatch; the next change, or <see cref="LedgerIndex.Synchronize"/>, catches up from the index's last complete block.
 /// Dispose to unsubscribe.
 /// </summary>
+/// <remarks>Thread safety: it runs on the chain's event dispatch; dispose from any thread to unsubscribe.</remarks>
 public sealed class LedgerIndexFollower : IDisposable
 {
     private readonly Blockchain _chain;

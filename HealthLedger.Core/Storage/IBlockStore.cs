@@ -6,6 +6,7 @@ namespace HealthLedger.Core.Storage;
 /// An append-only store of encoded blocks. Every block the node ever accepted (on any branch) is appended
 /// once, parent before child; the chain index and state are rebuilt by replaying the store on open.
 /// </summary>
+/// <remarks>Thread safety: implementations allow one writer and any number of concurrent readers (both shipped stores do).</remarks>
 public interface IBlockStore : IDisposable
 {
     /// <summary>Number of blocks stored.</summary>

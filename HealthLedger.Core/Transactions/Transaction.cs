@@ -10,6 +10,7 @@ namespace HealthLedger.Core.Transactions;
 /// <see cref="Id"/> is SHA-256 of the signing hash and the signature; Ed25519 verification is strict (canonical S,
 /// no small-order keys), so a valid transaction has exactly one id.
 /// </summary>
+/// <remarks>Thread safety: immutable, so safe to share between threads; the hashes and the encoding are computed lazily, at worst twice, to the same value.</remarks>
 public sealed class Transaction : IEquatable<Transaction>
 {
     /// <summary>The current transaction version.</summary>
@@ -85,8 +86,14 @@ public sealed class Transaction : IEquatable<Transaction>
         return (scheme ?? Ed25519.Instance).Verify(Sender, Hash256.AsSpan(in hash), Signature);
     }
 
-    /// <summary>The canonical MessagePack encoding (cached).</summary>
-    public byte[] Encode() => _encoded ??= MsgPack.Encode(this, static (ref MessagePackWriter w, Transaction t) => t.EncodeTo(ref w));
+    /// <summary>
+    /// The canonical MessagePack encoding, computed once and cached: the same bytes are pooled, stored in blocks and
+    /// relayed, so they are handed out read-only (no copy is made). Use <c>ToArray()</c> for bytes of your own.
+    /// </summary>
+    public ReadOnlyMemory<byte> Encode() => EncodedArray();
+
+    /// <summary>The cached encoding itself, for this assembly's callers that hand it on unchanged (never written).</summary>
+    internal byte[] EncodedArray() => _encoded ??= MsgPack.Encode(this, static (ref MessagePackWriter w, Transaction t) => t.EncodeTo(ref w));
 
     /// <summary>Size of the canonical encoding in bytes.</summary>
     public int EncodedSize => Encode().Length;

@@ -8,6 +8,7 @@ namespace HealthLedger.Core.Validation;
 /// again when its block arrives. A transaction id covers the signature, so a hit is sound. Bounded: when full,
 /// it is cleared (a miss only costs a re-verification).
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use (a concurrent dictionary); the chain's <see cref="TransactionValidator"/>, which the mempool uses too, holds one.</remarks>
 public sealed class SignatureCache
 {
     private readonly ConcurrentDictionary<Hash256, byte> _verified = new();

@@ -8,6 +8,7 @@ namespace HealthLedger.Core.Validation;
 /// State-independent transaction checks, cheapest first: shape and sizes, then signatures (the sender's, a device's
 /// proof of possession, the signatures inside misbehaviour evidence). Results are cached by transaction id.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use: it holds only read-only configuration and a thread-safe <see cref="SignatureCache"/>.</remarks>
 public sealed class TransactionValidator
 {
     private readonly GenesisConfig _genesis;

@@ -88,9 +88,9 @@ public sealed class FeatureExtractor
         return true;
     }
 
-    /// <summary>Creates an encoder for delimited text rows with the given header (column names in file order).</summary>
+    /// <summary>Creates an encoder for delimited text rows (a dataset file) with the given header (column names in file order).</summary>
     /// <exception cref="InvalidDataException">The header lacks a field the model needs.</exception>
-    internal RowEncoder CreateRowEncoder(IReadOnlyList<string> header)
+    public RowEncoder CreateRowEncoder(IReadOnlyList<string> header)
     {
         var positions = new int[_columns.Length];
         for (var i = 0; i < _columns.Length; i++)
@@ -192,8 +192,11 @@ public sealed class FeatureExtractor
         return true;
     }
 
-    /// <summary>Encodes delimited text rows whose columns were matched once against the model's fields.</summary>
-    internal sealed class RowEncoder
+    /// <summary>
+    /// Encodes delimited text rows whose columns were matched once against the model's fields. Holds no mutable state,
+    /// so one encoder may be used from several threads.
+    /// </summary>
+    public sealed class RowEncoder
     {
         private readonly FeatureExtractor _owner;
         private readonly int[] _positions;

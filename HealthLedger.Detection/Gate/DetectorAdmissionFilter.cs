@@ -13,6 +13,7 @@ namespace HealthLedger.Detection.Gate;
 /// handed to <c>onIntrusion</c> (e.g. to issue an on-chain intrusion report). Transactions from peers or reorgs carry no
 /// attachment (attachments are never gossiped) and pass.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use (detectors are thread-safe); <c>onIntrusion</c> is called on the admitting thread, under the pool's lock, so it must not call back into the pool.</remarks>
 public sealed class DetectorAdmissionFilter : IAdmissionFilter
 {
     private readonly DetectorGate _gate;

@@ -42,7 +42,9 @@ public sealed record DetectorModelOptions
     /// <summary>Graph optimisation level (default: all).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
-    internal void Validate()
+    /// <summary>Checks the options before a session is created from them.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A thread count, the batch parallelism or the batch chunk size is below 1.</exception>
+    public void Validate()
     {
         if (IntraOpThreads < 1 || InterOpThreads < 1 || BatchParallelism < 1)
         {

@@ -4,8 +4,11 @@ using HealthLedger.Detection.Model;
 
 namespace HealthLedger.Detection.Runtime;
 
-/// <summary>Deterministic synthetic submissions and windows for benchmarks and the latency harness (not real traffic).</summary>
-internal static class SyntheticSubmissions
+/// <summary>
+/// Deterministic synthetic submissions and windows for benchmarks and latency harnesses (not real traffic): the same
+/// seed gives the same values. Stateless, so safe to call from any thread.
+/// </summary>
+public static class SyntheticSubmissions
 {
     /// <summary><paramref name="count"/> submissions spread over <paramref name="devices"/> devices, with values in [0, 100).</summary>
     public static DeviceSubmission[] Create(DetectorModel model, int count, int devices, int seed = 42)

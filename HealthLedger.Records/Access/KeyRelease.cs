@@ -30,6 +30,7 @@ public enum GrantStatus
 /// record type <c>type</c>, at time <c>at</c>?" The node implements it over its ledger state (grants keyed by patient,
 /// provider and record type, with per-type expiry); tests implement it in memory.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use (key requests are served in parallel).</remarks>
 public interface IGrantOracle
 {
     /// <summary>The grant status and, when active, the height the grant was set at; anything but <see cref="GrantStatus.Active"/> refuses release.</summary>
@@ -165,6 +166,7 @@ public sealed record ReleasedKey(KeyWrap Wrap, ReleaseDecision Decision);
 /// on-chain there); only when it succeeds does the wrap leave the service, so no release goes unrecorded. A refusal
 /// by grant is <see cref="RecordErrorCode.AccessDenied"/> with the <see cref="GrantStatus"/> in <see cref="RecordError.Actual"/>.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use when its vault and grant oracle are; it holds no mutable state.</remarks>
 public sealed class KeyReleaseService
 {
     private readonly RecordVault _vault;

@@ -45,6 +45,7 @@ public sealed class EncryptionPublicKey : IEquatable<EncryptionPublicKey>
 /// An X25519 key pair for receiving record keys: an identity's own (<see cref="IdentityEncryptionKeys.FromIdentity(KeyPair)"/>)
 /// or a one-off reply key a requester names in a signed key-release request. Dispose to wipe the private key.
 /// </summary>
+/// <remarks>Thread safety: unwrapping may run on several threads at once (the private key is only read); dispose only when no thread uses the key any more.</remarks>
 public sealed class EncryptionKeyPair : IDisposable
 {
     private readonly byte[] _private;

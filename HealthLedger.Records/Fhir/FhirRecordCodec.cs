@@ -30,6 +30,7 @@ public sealed record FhirLimits
 /// and with a JSON depth limit; validation then applies the vital-signs rules <see cref="VitalSignsBundle"/> builds to
 /// and checks that every observation names the expected patient and device.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use: its serializer options are fixed at construction.</remarks>
 public sealed class FhirRecordCodec
 {
     private readonly JsonSerializerOptions _options;

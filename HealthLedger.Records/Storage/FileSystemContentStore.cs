@@ -18,6 +18,7 @@ public sealed record FileSystemContentStoreOptions
 /// one file system, flushed to disk first). Every read re-computes the CID. Paths are built only from a parsed
 /// <see cref="Cid"/> (characters <c>[a-z2-7]</c>), must resolve inside the root, and no symlink on the way is followed.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use: each write goes through a temporary file of its own and is renamed into place.</remarks>
 public sealed class FileSystemContentStore : IContentStore
 {
     private const string PinSuffix = ".pin";

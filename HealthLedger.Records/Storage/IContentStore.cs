@@ -8,6 +8,7 @@ namespace HealthLedger.Records.Storage;
 /// above <see cref="MaxContentBytes"/>. Content that is put but not pinned may be discarded by the store; a caller
 /// that gives up on content removes it.
 /// </summary>
+/// <remarks>Thread safety: implementations are safe for concurrent use.</remarks>
 public interface IContentStore
 {
     /// <summary>The largest content this store accepts or returns, in bytes.</summary>

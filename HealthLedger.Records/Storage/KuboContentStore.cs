@@ -15,6 +15,7 @@ namespace HealthLedger.Records.Storage;
 /// must equal the one computed here, and bytes from <c>cat</c> are re-hashed, read only up to the size limit.
 /// Every call has a per-attempt and a total timeout and is retried with exponential back-off and jitter (Polly).
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use (one shared <see cref="System.Net.Http.HttpClient"/>, no other mutable state).</remarks>
 public sealed class KuboContentStore : IContentStore
 {
     private readonly HttpClient _http;

@@ -83,18 +83,18 @@ public sealed class HealthLedgerApiTests
     public async Task A_submitted_registration_device_and_anchor_are_mined_and_the_record_comes_with_a_verified_proof()
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        Assert.That((await Post(Transaction.Create(_patient, ChainId, 0, now, new PatientRegistration(Hash256.Sha256("api-mrn:salt"u8))).Encode())).StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        Assert.That((await Post(Transaction.Create(_patient, ChainId, 0, now, new PatientRegistration(Hash256.Sha256("api-mrn:salt"u8))).Encode().ToArray())).StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         await WaitUntil(() => _node.Chain.State.GetPatient(_patient.Address) is not null, "the patient is registered");
 
         var pop = _device.Sign(DeviceRegistration.ProofOfPossessionMessage(ChainId, _device.PublicKey, _patient.Address, _validator.Address));
         var seq = _node.Pool.PendingState.GetNextSequence(_validator.Address);
-        var register = await Post(Transaction.Create(_validator, ChainId, seq, now, new DeviceRegistration(_device.PublicKey, _patient.Address, DeviceClass.Wearable, pop)).Encode());
+        var register = await Post(Transaction.Create(_validator, ChainId, seq, now, new DeviceRegistration(_device.PublicKey, _patient.Address, DeviceClass.Wearable, pop)).Encode().ToArray());
         Assert.That(register.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await register.Content.ReadAsStringAsync());
         await WaitUntil(() => _node.Chain.State.GetDevice(_device.Address) is not null, "the device is registered");
 
         // Ingestion through the gate: an attack-like submission is refused with its score, a normal one is admitted.
         var attack = Transaction.Create(_device, ChainId, 0, now, new RecordAnchor("bafkreiapiattackapiattackapiattackapiattackapiattackapiat", Hash256.Sha256("attack"u8), RecordType.Vitals, now - 2000));
-        var refused = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(attack.Encode()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(5_000) }, now));
+        var refused = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(attack.Encode().ToArray()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(5_000) }, now));
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         using (var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
         {
@@ -104,7 +104,7 @@ public sealed class HealthLedgerApiTests
 
         var ciphertextHash = Hash256.Sha256("api-ciphertext"u8);
         var anchor = Transaction.Create(_device, ChainId, 0, now, new RecordAnchor("bafkreiapitestapitestapitestapitestapitestapitestapitestapi", ciphertextHash, RecordType.Vitals, now - 1000));
-        var ingested = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(anchor.Encode()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(12.5) }, now));
+        var ingested = await _http.PostAsJsonAsync("/v1/ingest", new IngestRequest(Convert.ToBase64String(anchor.Encode().ToArray()), new Dictionary<string, JsonElement> { ["SrcLoad"] = JsonSerializer.SerializeToElement(12.5) }, now));
         Assert.That(ingested.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await ingested.Content.ReadAsStringAsync());
         await WaitUntil(() => _node.Chain.State.GetRecord(ciphertextHash) is not null, "the anchor is mined");
 
@@ -131,7 +131,7 @@ public sealed class HealthLedgerApiTests
         Assert.That(byHash!.Height, Is.EqualTo(block.Height));
 
         // The same transaction again is refused with the chain's typed code, and nothing changes.
-        var again = await Post(anchor.Encode());
+        var again = await Post(anchor.Encode().ToArray());
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         Assert.That(await Code(again), Is.AnyOf("AlreadyRegistered", "BadSequence", "DuplicateInMempool"));
     }
@@ -167,7 +167,7 @@ public sealed class HealthLedgerApiTests
         Assert.That(await Code(huge), Is.EqualTo("TooLarge"));
 
         var forged = new Transaction(Transaction.CurrentVersion, ChainId, KeyPair.FromLabel("api-forger").PublicKey, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new PatientRegistration(Hash256.Sha256("x"u8)), Signature.Empty);
-        var refused = await Post(forged.Encode());
+        var refused = await Post(forged.Encode().ToArray());
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         Assert.That(await Code(refused), Is.EqualTo("InvalidSignature"));
         Assert.That(_node.Pool.Count, Is.LessThanOrEqualTo(pending));

@@ -300,7 +300,7 @@ public sealed class BlockchainValidationTests
     public void Malformed_bytes_are_rejected_and_nothing_changes()
     {
         var tip = _chain.Tip.Hash;
-        var bytes = _t.MakeBlock(_chain.Tip).Encode();
+        var bytes = _t.MakeBlock(_chain.Tip).Encode().ToArray();
         AssertRejected(_chain.AddEncodedBlock(bytes.AsMemory(0, bytes.Length - 3)), RejectionCode.MalformedEncoding);
         Assert.That(_chain.Tip.Hash, Is.EqualTo(tip));
         Assert.That(_chain.AddEncodedBlock(bytes).Status, Is.EqualTo(BlockStatus.Connected));

@@ -208,7 +208,7 @@ public sealed class ConsensusAttackTests
         var genesis = Blockchain.CreateGenesisBlock(t.Genesis);
         var forged = UnminedChild(t, genesis.Hash, height: 1, nonce: 1, bits: new Blockchain(t.Genesis, ProofOfWorkEngine.Instance, new InMemoryBlockStore(), t.Time).CreateTemplate(t.Validators[0].PublicKey, [], 1).TargetBits);
         Assume.That(CompactTarget.Meets(forged.Hash, CompactTarget.Decode(forged.Header.TargetBits)), Is.False);
-        store.Append(forged.Hash, forged.Encode());
+        store.Append(forged.Hash, forged.Encode().Span);
 
         var ex = Assert.Throws<InvalidDataException>(() => t.NewChain(store, ProofOfWorkEngine.Instance));
         Assert.That(ex!.Message, Does.Contain(nameof(RejectionCode.InsufficientProofOfWork)));
@@ -223,7 +223,7 @@ public sealed class ConsensusAttackTests
         var attacker = KeyPair.FromLabel("store-attacker");
         var forgedTx = new Transaction(Transaction.CurrentVersion, TestLedger.ChainId, t.Authority.PublicKey, 0, t.Time.NowMs, new NodeRegistration(attacker.PublicKey, NodeRoles.Validator, "evil"), Signature.Empty);
         var block = MinePow(t, miner, [forgedTx], skipValidation: true);
-        store.Append(block.Hash, block.Encode());
+        store.Append(block.Hash, block.Encode().Span);
 
         var ex = Assert.Throws<InvalidDataException>(() => t.NewChain(store, ProofOfWorkEngine.Instance));
         Assert.That(ex!.Message, Does.Contain(nameof(RejectionCode.InvalidSignature)));

@@ -44,7 +44,7 @@ public sealed class EncodingTests
         var tx = Transaction.Create(Signer, 7, sequence, timestamp, PayloadFor(kind, sequence, timestamp, bytes, text ?? string.Empty));
         var encoded = tx.Encode();
         var decoded = Transaction.Decode(encoded);
-        return decoded.Encode().AsSpan().SequenceEqual(encoded) && decoded.Id == tx.Id && decoded.VerifySignature() && decoded.Payload.Equals(tx.Payload);
+        return decoded.Encode().Span.SequenceEqual(encoded.Span) && decoded.Id == tx.Id && decoded.VerifySignature() && decoded.Payload.Equals(tx.Payload);
     }
 
     [FsProperty(MaxTest = 100)]
@@ -55,7 +55,7 @@ public sealed class EncodingTests
         var header = new BlockHeader(1, 7, height, ts, Hash256.Sha256(bytes), MerkleTree.ComputeRoot(txs.Select(t => t.Id).ToArray()), 0x1f0fffff, threshold, ConsensusEngineId.EnhancedProofOfWork, Signer.PublicKey, nonce, bytes.Length % 2 == 0 ? Signature.Empty : Signer.Sign(bytes));
         var block = new Block(header, txs);
         var decoded = Block.Decode(block.Encode());
-        return decoded.Hash == block.Hash && decoded.Header.Seal == header.Seal && decoded.Encode().AsSpan().SequenceEqual(block.Encode())
+        return decoded.Hash == block.Hash && decoded.Header.Seal == header.Seal && decoded.Encode().Span.SequenceEqual(block.Encode().Span)
             && HeaderCodec.Decode(HeaderCodec.Encode(header)).Equals(header);
     }
 
@@ -89,7 +89,7 @@ public sealed class EncodingTests
     public void A_non_minimal_integer_encoding_is_refused()
     {
         var tx = Transaction.Create(Signer, 7, 0, 1, new PatientRegistration(Hash256.Sha256("p"u8)));
-        var bytes = tx.Encode();
+        var bytes = tx.Encode().ToArray();
 
         // Element 1 is the chain id 7, a positive fixint (0x07); re-encode it as uint8 (0xcc 0x07): same value, other bytes.
         var index = Array.IndexOf(bytes, (byte)0x07, 1);
@@ -103,7 +103,7 @@ public sealed class EncodingTests
     public void Trailing_bytes_are_refused()
     {
         var tx = Transaction.Create(Signer, 7, 0, 1, new PatientRegistration(Hash256.Sha256("p"u8)));
-        var ex = Assert.Throws<LedgerFormatException>(() => Transaction.Decode(tx.Encode().Append((byte)0xc0).ToArray()));
+        var ex = Assert.Throws<LedgerFormatException>(() => Transaction.Decode(tx.Encode().ToArray().Append((byte)0xc0).ToArray()));
         Assert.That(ex!.Reason, Does.Contain("trailing"));
     }
 
@@ -126,7 +126,7 @@ public sealed class EncodingTests
     public void A_block_claiming_more_transactions_than_its_bytes_can_hold_is_refused_without_allocating()
     {
         var header = new BlockHeader(1, 7, 1, 1, Hash256.Zero, Hash256.Zero, 0x1f0fffff, 1, ConsensusEngineId.ProofOfWork, Signer.PublicKey, 0, Signature.Empty);
-        var block = new Block(header, []).Encode();
+        var block = new Block(header, []).Encode().ToArray();
         // Last byte is the empty tx array (0x90); claim 20,000 transactions with an array16 header.
         var forged = block[..^1].Concat(new byte[] { 0xdc, 0x4e, 0x20 }).ToArray();
 
@@ -141,8 +141,8 @@ public sealed class EncodingTests
         var rng = new Random(20261124);
         var txs = Enumerable.Range(0, 11).Select(k => Transaction.Create(Signer, 7, (ulong)k, 5, PayloadFor(k, (ulong)k, 5 + k, [1, 2, (byte)k], "name"))).ToArray();
         var header = new BlockHeader(1, 7, 3, 1, Hash256.Sha256("p"u8), MerkleTree.ComputeRoot(txs.Select(t => t.Id).ToArray()), 0x1f0fffff, 2, ConsensusEngineId.EnhancedProofOfWork, Signer.PublicKey, 9, Signer.Sign("s"u8));
-        var seeds = new List<byte[]> { new Block(header, txs).Encode(), HeaderCodec.Encode(header) };
-        seeds.AddRange(txs.Select(t => t.Encode()));
+        var seeds = new List<byte[]> { new Block(header, txs).Encode().ToArray(), HeaderCodec.Encode(header) };
+        seeds.AddRange(txs.Select(t => t.Encode().ToArray()));
 
         var decoders = new (string Name, Action<byte[]> Decode)[]
         {

@@ -117,7 +117,7 @@ public sealed class TransactionPoolTests
     [Test]
     public void Malformed_bytes_from_a_peer_are_refused_with_the_format_code()
     {
-        var bytes = _t.RegisterPatient().Encode();
+        var bytes = _t.RegisterPatient().Encode().ToArray();
         var r = _pool.SubmitEncoded(bytes.Append((byte)1).ToArray());
         Assert.That((r.Accepted, r.Validation.Code), Is.EqualTo((false, RejectionCode.MalformedEncoding)));
         Assert.That(_pool.SubmitEncoded(bytes).Accepted, Is.True);

@@ -10,7 +10,7 @@ public sealed class BanListTests : GossipFixture
     private void GetBanned(GossipNode a, string name)
     {
         using var evil = new RawPeer(_net, a, name).Hello();
-        evil.Send(new NewBlockMessage(_t.MakeBlock(a.Chain.Tip, nonce: TestEngine.BadNonce, timestampMs: _t.Time.NowMs).Encode()));
+        evil.Send(new NewBlockMessage(_t.MakeBlock(a.Chain.Tip, nonce: TestEngine.BadNonce, timestampMs: _t.Time.NowMs).Encode().ToArray()));
         _net.Pump();
         Assert.That(evil.Session.DisconnectCode, Is.EqualTo(NetworkRejectCode.Misbehaviour));
     }

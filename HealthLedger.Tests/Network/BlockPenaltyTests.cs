@@ -43,7 +43,7 @@ public sealed class BlockPenaltyTests : GossipFixture
         using var evil = new RawPeer(_net, a).Hello();
         var bad = _t.MakeBlock(a.Chain.Tip, nonce: TestEngine.BadNonce, timestampMs: _t.Time.NowMs);
 
-        evil.Send(new NewBlockMessage(bad.Encode()));
+        evil.Send(new NewBlockMessage(bad.Encode().ToArray()));
         _net.Pump();
 
         var penalty = evil.Session.Penalties.Single();
@@ -64,7 +64,7 @@ public sealed class BlockPenaltyTests : GossipFixture
             var header = new BlockHeader(
                 BlockHeader.CurrentVersion, TestLedger.ChainId, 7, _t.Time.NowMs, Hash256.Sha256(BitConverter.GetBytes(i)), MerkleTree.ComputeRoot([]),
                 _t.Genesis.Consensus.InitialTargetBits, 1, _t.Genesis.Engine, _t.Validators[0].PublicKey, TestEngine.BadNonce, Signature.Empty);
-            evil.Send(new NewBlockMessage(new Block(header, []).Encode()));
+            evil.Send(new NewBlockMessage(new Block(header, []).Encode().ToArray()));
         }
 
         _net.Pump();
@@ -104,7 +104,7 @@ public sealed class BlockPenaltyTests : GossipFixture
         using var peer = new RawPeer(_net, a, "skewed").Hello();
         var early = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs + 60_000);
 
-        peer.Send(new NewBlockMessage(early.Encode()));
+        peer.Send(new NewBlockMessage(early.Encode().ToArray()));
         _net.Pump();
 
         var penalty = peer.Session.Penalties.Single();
@@ -123,9 +123,9 @@ public sealed class BlockPenaltyTests : GossipFixture
         var junk = new Block(WithSeal(good.Header, new Signature(Enumerable.Repeat((byte)7, Signature.Length).ToArray())), good.Transactions);
         Assume.That(junk.Hash, Is.EqualTo(good.Hash), "the seal is not part of the hash");
 
-        evil.Send(new NewBlockMessage(junk.Encode()));
+        evil.Send(new NewBlockMessage(junk.Encode().ToArray()));
         _net.Pump();
-        honest.Send(new NewBlockMessage(good.Encode()));
+        honest.Send(new NewBlockMessage(good.Encode().ToArray()));
         _net.Pump();
 
         Assert.That(evil.Session.Penalties.Single().Offence, Is.EqualTo(PeerOffence.InvalidSeal));
@@ -141,7 +141,7 @@ public sealed class BlockPenaltyTests : GossipFixture
         using var evil = new RawPeer(_net, a).Hello();
         var block = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs);
 
-        evil.Send(new BlocksMessage([block.Encode()]));
+        evil.Send(new BlocksMessage([block.Encode().ToArray()]));
         _net.Pump();
 
         Assert.That(a.Chain.Height, Is.Zero);
@@ -157,18 +157,18 @@ public sealed class BlockPenaltyTests : GossipFixture
         var budget = new GossipOptions().MaxNewBlocksPerWindow;
         for (var i = 0; i < 4 * budget; i++)
         {
-            peer.Send(new NewBlockMessage(block.Encode()));
+            peer.Send(new NewBlockMessage(block.Encode().ToArray()));
         }
 
         _net.Pump();
         Assert.That(peer.Session.Penalties, Is.Empty, "a fast honest relay is dropped past the budget, not punished");
 
-        peer.Send(new NewBlockMessage(block.Encode()));
+        peer.Send(new NewBlockMessage(block.Encode().ToArray()));
         _net.Pump();
         Assert.That(peer.Session.Penalties.Select(p => p.Offence), Is.EqualTo(new[] { PeerOffence.BlockFlood }), "four budgets in one window is a flood");
 
         _t.Time.Advance(new GossipOptions().BudgetWindow);
-        peer.Send(new NewBlockMessage(block.Encode()));
+        peer.Send(new NewBlockMessage(block.Encode().ToArray()));
         _net.Pump();
         Assert.That(peer.Session.Penalties, Has.Count.EqualTo(1), "a new window, a new budget");
     }

@@ -29,8 +29,8 @@ public sealed class EquivocationGossipTests
         var voteB = t.Tx(t.Validators[3], 0, new Attestation(b.Hash, 1, fork.Hash, 0));
 
         using var peer = new RawPeer(net, node).Hello();
-        peer.Send(new NewTransactionMessage(voteA.Encode()));
-        peer.Send(new NewTransactionMessage(voteB.Encode()));
+        peer.Send(new NewTransactionMessage(voteA.Encode().ToArray()));
+        peer.Send(new NewTransactionMessage(voteB.Encode().ToArray()));
         net.Pump();
 
         Assert.That(evidence, Has.Count.EqualTo(1));
@@ -56,8 +56,8 @@ public sealed class EquivocationGossipTests
         var stranger = HealthLedger.Core.Crypto.KeyPair.FromLabel("not-a-validator");
 
         using var peer = new RawPeer(net, node).Hello();
-        peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(a.Hash, 1, chain.GenesisEntry.Hash, 0)).Encode()));
-        peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(HealthLedger.Core.Crypto.Hash256.Sha256("x"u8), 1, chain.GenesisEntry.Hash, 0)).Encode()));
+        peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(a.Hash, 1, chain.GenesisEntry.Hash, 0)).Encode().ToArray()));
+        peer.Send(new NewTransactionMessage(t.Tx(stranger, 0, new Attestation(HealthLedger.Core.Crypto.Hash256.Sha256("x"u8), 1, chain.GenesisEntry.Hash, 0)).Encode().ToArray()));
         net.Pump();
 
         Assert.That(raised, Is.Zero);

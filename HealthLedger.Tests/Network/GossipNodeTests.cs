@@ -92,7 +92,7 @@ public sealed class GossipNodeTests
         for (var i = 0; i < 2; i++)
         {
             var bad = _t.MakeBlock(a.Chain.Tip, nonce: TestEngine.BadNonce, timestampMs: _t.Time.NowMs - 5000 + i);
-            evil.Send(new NewBlockMessage(bad.Encode()));
+            evil.Send(new NewBlockMessage(bad.Encode().ToArray()));
             _net.Pump();
         }
 

@@ -22,9 +22,9 @@ public sealed class HandshakeTests : GossipFixture
         var tx = _t.RegisterPatient();
         var block = _t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs);
 
-        evil.Send(new NewTransactionMessage(tx.Encode()));
+        evil.Send(new NewTransactionMessage(tx.Encode().ToArray()));
         evil.Send(new GetBlocksMessage([a.Chain.GenesisEntry.Hash], 10));
-        evil.Send(new NewBlockMessage(block.Encode()));
+        evil.Send(new NewBlockMessage(block.Encode().ToArray()));
         evil.Send(new PingMessage(1));
         _net.Pump();
 
@@ -36,7 +36,7 @@ public sealed class HandshakeTests : GossipFixture
         Assert.That(evil.Session.Score, Is.EqualTo(40));
 
         evil.Hello();
-        evil.Send(new NewTransactionMessage(tx.Encode()));
+        evil.Send(new NewTransactionMessage(tx.Encode().ToArray()));
         _net.Pump();
         Assert.That(a.Pool.Contains(tx.Id), Is.True, "the same transaction is admitted once the handshake is done");
         Assert.That(c.Pool.Contains(tx.Id), Is.True, $"and relayed (c at {c.Chain.Height}, {c.Pool.Submit(tx).Validation})");

@@ -52,7 +52,7 @@ internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options,
             // peer's per-window transaction budget so this never costs us its goodwill.
             foreach (var tx in node.Pool.SelectForBlock(Math.Max(0, options.MaxTransactionsPerWindow / 2)))
             {
-                from.Send(new NewTransactionMessage(tx.Encode()));
+                from.Send(new NewTransactionMessage(tx.EncodedArray()));
             }
         }
     }

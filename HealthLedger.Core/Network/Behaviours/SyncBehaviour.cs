@@ -143,7 +143,7 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
                 break;
             }
 
-            var encoded = e.Block.Encode();
+            var encoded = e.Block.EncodedArray();
 
             // The batch's array header grows from 1 to 3 bytes at the 16th block.
             var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (result.Count == 15 ? 2 : 0);

@@ -14,6 +14,7 @@ namespace HealthLedger.Network.Transport.Tls;
 /// peer proved its key, the key is the one expected (when dialling a known peer) and <see cref="TlsTransportOptions.AdmitPeer"/>
 /// admits it. A handshake that does not finish within <see cref="TlsTransportOptions.HandshakeTimeout"/> is dropped.
 /// </summary>
+/// <remarks>Thread safety: safe for concurrent use: it holds only its options, and every dial or accept has state of its own.</remarks>
 public sealed class TlsTransport(TlsTransportOptions options)
 {
     private const string TargetHost = "healthledger-node";
@@ -143,6 +144,7 @@ public sealed class TlsTransport(TlsTransportOptions options)
 }
 
 /// <summary>Accepts authenticated inbound connections.</summary>
+/// <remarks>Thread safety: accept from one loop; disposing (from any thread) stops accepting.</remarks>
 public sealed class TlsListener : IDisposable
 {
     private readonly TcpListener _listener;

@@ -7,9 +7,9 @@ namespace HealthLedger.Consensus.Engines;
 
 /// <summary>
 /// A test stand-in for chain tests: accepts every seal (or rejects every seal with one code), weighs every block 1
-/// and keeps the genesis initial target. Never use on a real chain.
+/// and keeps the genesis initial target. Never use on a real chain. Immutable, so safe to share between threads.
 /// </summary>
-internal sealed class StubConsensusEngine : IConsensusEngine
+public sealed class StubConsensusEngine : IConsensusEngine
 {
     private readonly ValidationResult _verdict;
 
