@@ -68,7 +68,7 @@ public sealed class RecordsClient
         }
         var tx = Transaction.Create(device, _chainId, p.Sequence, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), anchor);
         return await PostAsync<RecordAnchorResponse>($"/v1/records/{p.ContentAddress}/anchor",
-            new RecordAnchorRequest(Convert.ToBase64String(tx.Encode()), fields, measuredAt.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
+            new RecordAnchorRequest(Convert.ToBase64String(tx.Encode().Span), fields, measuredAt.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

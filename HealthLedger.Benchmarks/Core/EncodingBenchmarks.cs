@@ -27,8 +27,8 @@ public class EncodingBenchmarks
     {
         _txs = BenchChain.Registrations(Transactions, 3);
         _block = BenchChain.Mine(BenchChain.Open(new HealthLedger.Core.Storage.InMemoryBlockStore()).Tip, _txs);
-        _blockBytes = _block.Encode();
-        _txBytes = _txs[0].Encode();
+        _blockBytes = _block.Encode().ToArray();
+        _txBytes = _txs[0].Encode().ToArray();
     }
 
     /// <summary>Encodes a fresh copy of the block (the cached bytes are not reused).</summary>

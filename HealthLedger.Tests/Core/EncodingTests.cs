@@ -69,7 +69,7 @@ public sealed class EncodingTests
         release.WriteHashInput(writer);
         var expectedHashInput = Hash256.Sha256("record"u8).ToString() + "0102030405060708090a0b0c0d0e0f1011121314"
             + "7b505c18a3010000" + "2a00000000000000" + Hash256.Sha256("request"u8).ToString();
-        var encoded = tx.Encode();
+        var encoded = tx.Encode().ToArray();
 
         Assert.Multiple(() =>
         {

@@ -95,7 +95,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         // The first block's header with another body: its hash is right, its Merkle root is not.
         var genuine = source.GetBestAt(1)!.Block;
         var forged = new Block(genuine.Header, [_t.RegisterPatient()]);
-        evil.Send(new BlockDataMessage([forged.Encode()]));
+        evil.Send(new BlockDataMessage([forged.Encode().ToArray()]));
         _net.Pump();
         Assert.That(evil.Session.Penalties.Single().Code, Is.EqualTo(RejectionCode.BadMerkleRoot));
         Assert.That(a.Bans.IsBanned("evil", out _), Is.True);
@@ -163,7 +163,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
     {
         var a = NewNode("a");
         using var evil = new RawPeer(_net, a).Hello();
-        evil.Send(new BlockDataMessage([_t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs).Encode()]));
+        evil.Send(new BlockDataMessage([_t.MakeBlock(a.Chain.Tip, timestampMs: _t.Time.NowMs).Encode().ToArray()]));
         _net.Pump();
 
         Assert.That(evil.Session.Penalties.Single().Offence, Is.EqualTo(PeerOffence.UnsolicitedBlocks));

@@ -56,7 +56,7 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
                 continue;
             }
 
-            var encoded = e.Block.Encode();
+            var encoded = e.Block.EncodedArray();
             var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (blocks.Count == 15 ? 2 : 0);
             if (blocks.Count > 0 && bodyBytes + added > options.SyncResponseBytes)
             {

@@ -61,7 +61,7 @@ internal sealed class NodeApiClient(HttpClient http, string baseUrl)
 
     public async Task<ApiOutcome> SubmitAsync(Transaction tx, CancellationToken ct)
     {
-        using var content = new ByteArrayContent(tx.Encode());
+        using var content = new ReadOnlyMemoryContent(tx.Encode());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         return await SendAsync(() => http.PostAsync(baseUrl + "/v1/transactions", content, ct), ct).ConfigureAwait(false);
     }

@@ -238,7 +238,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
                     var hash = Hash256.Sha256(RandomNumberGenerator.GetBytes(32)); // stands for the ciphertext's SHA-256; the ciphertext stays off-chain
                     var anchor = new RecordAnchor($"local:{hash}", hash, RecordType.Vitals, measured);
                     var tx = Transaction.Create(devices[d], chainId, sequence, measured, anchor);
-                    var request = new IngestRequest(Convert.ToBase64String(tx.Encode()), records[i].Fields, measured);
+                    var request = new IngestRequest(Convert.ToBase64String(tx.Encode().Span), records[i].Fields, measured);
                     outcome = await nodes[gateway].IngestAsync(request, ct).ConfigureAwait(false);
 
                     // No answer (a timeout on a loaded machine): the node may have admitted it. The same request again is

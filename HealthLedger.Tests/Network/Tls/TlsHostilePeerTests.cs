@@ -42,7 +42,7 @@ public sealed class TlsHostilePeerTests
         {
             var genuine = c.SealDetached(1);
             var forged = new Block(genuine.Header.WithSeal(new Signature(RandomNumberGenerator.GetBytes(Signature.Length))), genuine.Transactions);
-            forgedSeal.Send(new NewBlockMessage(forged.Encode()));
+            forgedSeal.Send(new NewBlockMessage(forged.Encode().ToArray()));
             await forgedSeal.ClosedAsync(c, "forged seal");
         }
 
@@ -53,7 +53,7 @@ public sealed class TlsHostilePeerTests
             for (var i = 0; i < 3; i++)
             {
                 var tx = Transaction.Create(someone, c.Net.Genesis.ChainId, (ulong)i, c.Net.Time.NowMs, new PatientRegistration(Hash256.Sha256([(byte)i])));
-                var bytes = tx.Encode();
+                var bytes = tx.Encode().ToArray();
                 bytes[^5] ^= 0x55; // inside the signature
                 forgedTx.Send(new NewTransactionMessage(bytes));
             }
