@@ -185,3 +185,16 @@ public sealed record ReleaseSummary(string Recipient, string Releaser, string Ci
 /// <param name="Next">Pass as <c>after</c> for the next page; null at the end.</param>
 /// <param name="AtHeight">The index height the page was read at.</param>
 public sealed record ReleasePage(IReadOnlyList<ReleaseSummary> Items, string? Next, ulong AtHeight);
+
+/// <summary>A transaction and where it is: in this node's mempool, in a block of the best chain, or final.</summary>
+/// <param name="Id">The transaction id (hex).</param>
+/// <param name="Kind">The payload kind.</param>
+/// <param name="Sender">The sender's address.</param>
+/// <param name="Sequence">The sender's sequence number (0 for finality votes).</param>
+/// <param name="TimestampMs">The sender's timestamp, Unix ms.</param>
+/// <param name="Status"><c>pending</c> (in the mempool), <c>included</c> (in a block of the best chain) or <c>final</c>.</param>
+/// <param name="Block">The block holding it; null while pending.</param>
+/// <param name="ProofIndex">Its position in the block; null while pending.</param>
+/// <param name="ProofPath">The Merkle audit path (hex hashes, leaf to root); empty while pending.</param>
+/// <param name="ProofVerified">Whether the proof verifies against the block header's Merkle root on this node.</param>
+public sealed record TransactionResponse(string Id, string Kind, string Sender, ulong Sequence, long TimestampMs, string Status, BlockRef? Block, int? ProofIndex, IReadOnlyList<string> ProofPath, bool ProofVerified);

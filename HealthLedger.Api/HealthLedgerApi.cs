@@ -80,6 +80,10 @@ public static class HealthLedgerApi
             .WithName("GetGrants").WithSummary("A patient's grants, one per provider and record type, each with its own expiry.");
         v1.MapGet("/patients/{address}/records", GetPatientRecords).WithName("GetPatientRecords")
             .WithSummary("A patient's records from the persistent index, oldest first, a page at a time (limit 1..1000, after = the previous page's next).");
+        v1.MapGet("/devices/{address}/records", GetDeviceRecords).WithName("GetDeviceRecords")
+            .WithSummary("A device's records from the persistent index, oldest first, a page at a time (limit 1..1000, after = the previous page's next).");
+        v1.MapGet("/transactions/{id}", GetTransaction).WithName("GetTransaction")
+            .WithSummary("A transaction by id: pending in this node's mempool, or included in a block of the best chain (with a Merkle proof) and whether that block is final.");
         v1.MapGet("/finality", (LedgerNode node) =>
         {
             var log = node.Chain.FinalityLog;
@@ -276,7 +280,48 @@ public static class HealthLedgerApi
             MerkleTree.Verify(proof, entry.Header.MerkleRoot)));
     }
 
-    private static IResult GetPatientRecords(LedgerNode node, string address, int? limit, string? after)
+    private static IResult GetTransaction(LedgerNode node, string id)
+    {
+        if (!TryParseHash(id, out var hash))
+        {
+            return Problem(StatusCodes.Status400BadRequest, RejectionCode.FieldOutOfRange, "a transaction id is 64 hexadecimal digits");
+        }
+
+        var chain = node.Chain;
+        if (node.Index?.GetTransaction(hash) is { } location
+            && chain.GetBestAt(location.Height) is { } entry
+            && location.Index < entry.Block.Transactions.Count
+            && entry.Block.Transactions[location.Index] is { } tx
+            && tx.Id == hash)
+        {
+            var proof = entry.Block.CreateProof(location.Index);
+            return TypedResults.Ok(new TransactionResponse(
+                tx.Id.ToString(), tx.Kind.ToString(), tx.SenderAddress.ToString(), tx.Sequence, tx.TimestampMs,
+                chain.IsFinal(entry.Hash) ? "final" : "included", Ref(entry), location.Index, [.. proof.Path.Select(p => p.ToString())],
+                MerkleTree.Verify(proof, entry.Header.MerkleRoot)));
+        }
+
+        if (node.Pool.Get(hash) is { } pending)
+        {
+            return TypedResults.Ok(new TransactionResponse(
+                pending.Id.ToString(), pending.Kind.ToString(), pending.SenderAddress.ToString(), pending.Sequence, pending.TimestampMs,
+                "pending", null, null, [], false));
+        }
+
+        return node.Index is null
+            ? Problem(StatusCodes.Status501NotImplemented, RejectionCode.None, "this node keeps no transaction index, and the transaction is not in its mempool")
+            : Problem(StatusCodes.Status404NotFound, RejectionCode.UnknownEntity, $"no transaction {id} on the best chain or in the mempool");
+    }
+
+    private static IResult GetPatientRecords(LedgerNode node, string address, int? limit, string? after) =>
+        GetOwnedRecords(node, address, limit, after, static (index, owner, size, token) => index.GetPatientRecords(owner, size, token));
+
+    private static IResult GetDeviceRecords(LedgerNode node, string address, int? limit, string? after) =>
+        GetOwnedRecords(node, address, limit, after, static (index, owner, size, token) => index.GetDeviceRecords(owner, size, token));
+
+    private static IResult GetOwnedRecords(
+        LedgerNode node, string address, int? limit, string? after,
+        Func<Core.State.LedgerIndex, Address, int, Core.State.PageToken?, Core.State.IndexPage<RecordInfo>> query)
     {
         if (node.Index is not { } index)
         {
@@ -302,7 +347,7 @@ public static class HealthLedgerApi
 
         try
         {
-            var page = index.GetPatientRecords(patient, size, token);
+            var page = query(index, patient, size, token);
             return Results.Ok(new RecordPage(
                 [.. page.Items.Select(r => new RecordSummary(r.CiphertextHash.ToString(), r.ContentAddress, r.Device.ToString(), r.RecordType.ToString(), r.MeasuredAtMs, r.Height))],
                 page.Next?.ToString(),

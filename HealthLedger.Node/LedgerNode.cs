@@ -25,6 +25,12 @@ namespace HealthLedger.Node;
 /// </summary>
 public sealed partial class LedgerNode : IAsyncDisposable
 {
+    /// <summary>
+    /// The name of the node's <see cref="System.Diagnostics.Metrics.Meter"/> (head height, finality lag, peers, mempool
+    /// size, admissions and refusals by outcome, blocks mined): subscribe to it with OpenTelemetry or a MeterListener.
+    /// </summary>
+    public const string MeterName = NodeMetrics.MeterName;
+
     private readonly LedgerNodeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;

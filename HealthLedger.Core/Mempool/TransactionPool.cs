@@ -100,6 +100,15 @@ public sealed class TransactionPool
         }
     }
 
+    /// <summary>The pending transaction with this id, or null.</summary>
+    public Transaction? Get(Hash256 id)
+    {
+        lock (_gate)
+        {
+            return _byId.TryGetValue(id, out var entry) ? entry.Tx : null;
+        }
+    }
+
     /// <summary>True if the transaction is pending.</summary>
     public bool Contains(Hash256 id)
     {

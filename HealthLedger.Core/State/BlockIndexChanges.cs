@@ -33,6 +33,7 @@ internal sealed class BlockIndexChanges
         for (var index = 0; index < block.Transactions.Count; index++)
         {
             var tx = block.Transactions[index];
+            changes.PutNew(IndexLayout.TransactionKey(tx.Id), IndexLayout.EncodeTransactionLocation(height, index));
             switch (tx.Payload)
             {
                 case DeviceRegistration p:

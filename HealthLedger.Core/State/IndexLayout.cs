@@ -12,7 +12,7 @@ namespace HealthLedger.Core.State;
 /// </summary>
 internal static class IndexLayout
 {
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
 
     public const byte Meta = 0x00;
     public const byte Record = 0x01;
@@ -25,9 +25,10 @@ internal static class IndexLayout
     public const byte Undo = 0x08;
     public const byte RecordByPatientType = 0x09;
     public const byte ReleaseByPatient = 0x0A;
+    public const byte TransactionById = 0x0B;
 
     /// <summary>One past the last table tag: every index key is below this single byte.</summary>
-    public const byte EndOfTables = 0x0B;
+    public const byte EndOfTables = 0x0C;
 
     public const int TimeLength = 8;
     public const int RecordPositionLength = TimeLength + Hash256.Length;           // measuredAt ‖ ciphertext hash
@@ -36,6 +37,7 @@ internal static class IndexLayout
     public const int GrantValueLength = 16;
     public const int TipLength = 8 + Hash256.Length;
     public const int ReleasePositionLength = 8 + 4;                                  // height ‖ index in block
+    public const int TransactionValueLength = 8 + 4;                                  // height ‖ index in block
     public const int ReleaseValueLength = Address.Length * 2 + Hash256.Length * 3 + 1 + 8 + 8;
 
     public static readonly byte[] VersionKey = [Meta, (byte)'v'];
@@ -113,6 +115,33 @@ internal static class IndexLayout
         second.WriteTo(key.AsSpan(1 + Address.Length));
         key[^1] = (byte)type;
         return key;
+    }
+
+    /// <summary>tag ‖ transaction id (32) → height (8) ‖ index in block (4): where a transaction is on the best chain.</summary>
+    public static byte[] TransactionKey(in Hash256 id)
+    {
+        var key = new byte[1 + Hash256.Length];
+        key[0] = TransactionById;
+        id.WriteTo(key.AsSpan(1));
+        return key;
+    }
+
+    public static byte[] EncodeTransactionLocation(ulong height, int index)
+    {
+        var value = new byte[TransactionValueLength];
+        BinaryPrimitives.WriteUInt64BigEndian(value, height);
+        BinaryPrimitives.WriteUInt32BigEndian(value.AsSpan(8), checked((uint)index));
+        return value;
+    }
+
+    public static TransactionLocation DecodeTransactionLocation(in Hash256 id, byte[] value)
+    {
+        if (value.Length != TransactionValueLength)
+        {
+            throw new LedgerIndexCorruptedException($"transaction {id.ToShortString()}: location of {value.Length} bytes, expected {TransactionValueLength}");
+        }
+
+        return new TransactionLocation(id, BinaryPrimitives.ReadUInt64BigEndian(value), checked((int)BinaryPrimitives.ReadUInt32BigEndian(value.AsSpan(8))));
     }
 
     /// <summary>tag ‖ patient (20) ‖ height (8) ‖ index in block (4): a patient's releases in chain order.</summary>

@@ -12,6 +12,12 @@ public readonly record struct IndexTip(ulong Height, Hash256 Hash)
     public override string ToString() => $"#{Height} {Hash.ToShortString()}";
 }
 
+/// <summary>Where a transaction is on the indexed (best) chain.</summary>
+/// <param name="TransactionId">The transaction's id.</param>
+/// <param name="Height">The height of the block that holds it.</param>
+/// <param name="Index">Its position in that block (the leaf of its Merkle proof).</param>
+public sealed record TransactionLocation(Hash256 TransactionId, ulong Height, int Index);
+
 /// <summary>One page of a query's results, in the query's order, and where the next page starts.</summary>
 /// <typeparam name="T">The item type.</typeparam>
 /// <param name="Items">At most the requested page size of items.</param>

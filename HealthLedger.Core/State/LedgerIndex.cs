@@ -70,7 +70,7 @@ public sealed class LedgerIndex
     /// Opens (or creates) the index in <paramref name="store"/> for <paramref name="chain"/> and brings it to the chain's tip.
     /// The store stays the caller's to dispose.
     /// </summary>
-    /// <exception cref="LedgerIndexMismatchException">The store holds an index of another genesis or format version (nothing changed).</exception>
+    /// <exception cref="LedgerIndexMismatchException">The store holds an index of another genesis or of a newer format version (nothing changed); an older format version is rebuilt.</exception>
     /// <exception cref="LedgerIndexCorruptedException">A stored value does not match its layout.</exception>
     public static LedgerIndex Open(IKeyValueStore store, IIndexedChain chain, LedgerIndexOptions? options = null, ILogger<LedgerIndex>? logger = null)
     {
@@ -97,10 +97,12 @@ public sealed class LedgerIndex
         }
         else
         {
-            if (version.Length != 4 || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(version) != IndexLayout.FormatVersion)
+            var versionNumber = version.Length == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(version) : uint.MaxValue;
+            if (versionNumber == 0 || versionNumber > IndexLayout.FormatVersion)
             {
                 throw new LedgerIndexMismatchException($"Index format version {Convert.ToHexString(version)}, this build reads version {IndexLayout.FormatVersion}.");
             }
+
 
             var stored = store.Get(IndexLayout.GenesisKey);
             if (stored is null || stored.Length != Hash256.Length || new Hash256(stored) != genesis)
@@ -109,6 +111,12 @@ public sealed class LedgerIndex
             }
 
             found = IndexLayout.DecodeTip(store.Get(IndexLayout.TipKey) ?? throw new LedgerIndexCorruptedException("the tip marker is missing"));
+            if (versionNumber < IndexLayout.FormatVersion)
+            {
+                // An index of an older layout is rebuilt from the chain's blocks (marked first, so a crash part-way
+                // resumes the rebuild on the next open).
+                store.Write(new KeyValueBatch().Put(IndexLayout.VersionKey, IndexLayout.EncodeVersion()).Put(IndexLayout.RebuildingKey, [1]));
+            }
         }
 
         var tip = IndexLayout.DecodeTip(store.Get(IndexLayout.TipKey)!);
@@ -175,6 +183,13 @@ public sealed class LedgerIndex
         {
             return SynchronizeLocked();
         }
+    }
+
+    /// <summary>Where the transaction with this id is on the indexed chain (height and position in its block), or null.</summary>
+    public TransactionLocation? GetTransaction(Hash256 id)
+    {
+        var value = _store.Get(IndexLayout.TransactionKey(id));
+        return value is null ? null : IndexLayout.DecodeTransactionLocation(id, value);
     }
 
     /// <summary>The record anchored with this ciphertext hash on the indexed chain, or null.</summary>

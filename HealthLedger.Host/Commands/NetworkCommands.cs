@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace HealthLedger.Host.Commands;
 
@@ -119,8 +120,11 @@ internal static class NetworkCommands
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.AddHealthLedgerNode(options);
             builder.Services.AddHealthLedgerApi(new HealthLedgerApiOptions { OperatorToken = loaded.ReadOperatorToken() });
+            // GET /metrics: the node's meter (head height, finality lag, peers, mempool, admissions by outcome, mining) for Prometheus.
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(LedgerNode.MeterName).AddPrometheusExporter());
             await using var app = builder.Build();
             app.MapHealthLedgerApi();
+            app.MapPrometheusScrapingEndpoint();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"node {options.NodeKey.Address} listening for peers on {options.ListenOn}, API on {api}");
             Console.WriteLine(gate is null

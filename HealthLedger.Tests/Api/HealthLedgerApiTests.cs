@@ -121,6 +121,21 @@ public sealed class HealthLedgerApiTests
         Assert.That(page!.Items.Select(r => r.CiphertextHash), Is.EqualTo(new[] { ciphertextHash.ToString() }));
         Assert.That(page.Next, Is.Null);
 
+        var devicePage = await _http.GetFromJsonAsync<RecordPage>($"/v1/devices/{_device.Address}/records?limit=10");
+        Assert.That(devicePage!.Items.Select(r => r.CiphertextHash), Is.EqualTo(new[] { ciphertextHash.ToString() }));
+
+        // The anchor by transaction id: included (or final) on the best chain, with a proof that verifies.
+        var located = await _http.GetFromJsonAsync<TransactionResponse>($"/v1/transactions/{anchor.Id}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(located!.Status, Is.AnyOf("included", "final"));
+            Assert.That(located.Kind, Is.EqualTo(nameof(TransactionKind.RecordAnchor)));
+            Assert.That(located.Sender, Is.EqualTo(_device.Address.ToString()));
+            Assert.That(located.Block!.Height, Is.EqualTo(record!.Block.Height));
+            Assert.That(located.ProofIndex, Is.EqualTo(record.ProofIndex));
+            Assert.That(located.ProofVerified, Is.True);
+        });
+
         var device = await _http.GetFromJsonAsync<DeviceResponse>($"/v1/devices/{_device.Address}");
         Assert.That(device!.Patient, Is.EqualTo(_patient.Address.ToString()));
         Assert.That(await _http.GetFromJsonAsync<List<GrantResponse>>($"/v1/patients/{_patient.Address}/grants"), Is.Empty);
@@ -143,6 +158,10 @@ public sealed class HealthLedgerApiTests
     [TestCase("/v1/records/short", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/devices/hl0000000000000000000000000000000000000000", HttpStatusCode.NotFound, "UnknownEntity")]
     [TestCase("/v1/devices/not-an-address", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/devices/not-an-address/records", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/devices/hl0000000000000000000000000000000000000000/records?limit=1001", HttpStatusCode.BadRequest, "FieldOutOfRange")]
+    [TestCase("/v1/transactions/00000000000000000000000000000000000000000000000000000000000000aa", HttpStatusCode.NotFound, "UnknownEntity")]
+    [TestCase("/v1/transactions/xyz", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/patients/hlzz/grants", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/patients/hl0000000000000000000000000000000000000000/records?limit=0", HttpStatusCode.BadRequest, "FieldOutOfRange")]
     [TestCase("/v1/patients/hl0000000000000000000000000000000000000000/records?after=%21%21", HttpStatusCode.BadRequest, "FieldOutOfRange")]

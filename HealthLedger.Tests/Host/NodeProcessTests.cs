@@ -69,6 +69,10 @@ public sealed class NodeProcessTests
         var c = await http.GetFromJsonAsync<BlockResponse>($"http://127.0.0.1:{apiBase + 2}/v1/blocks/{agreed}");
         Assert.That(c!.Hash, Is.EqualTo(a!.Hash), "the same final block on both");
 
+        // The node's meter in the Prometheus text format, on the API listener.
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{apiBase}/metrics");
+        Assert.That(metrics, Does.Contain("healthledger_chain_height").And.Contain("healthledger_chain_final_height").And.Contain("healthledger_peers"));
+
         foreach (var p in nodes)
         {
             p.Kill(entireProcessTree: true);

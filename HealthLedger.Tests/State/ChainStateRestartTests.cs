@@ -64,7 +64,7 @@ public sealed class ChainStateRestartTests
                 // Old blocks through the stores.
                 var old = chain.GetBestAt(5)!;
                 Assert.That(old.Hash, Is.EqualTo(oldBlock.Hash));
-                Assert.That(old.Block.Encode(), Is.EqualTo(oldBlock.Encode()));
+                Assert.That(old.Block.Encode().ToArray(), Is.EqualTo(oldBlock.Encode().ToArray()));
                 Assert.That(old.Parent!.Hash, Is.EqualTo(oldBlock.Header.PreviousHash));
                 Assert.That(chain.GetEntry(oldBlock.Hash)!.Height, Is.EqualTo(5UL));
                 Assert.That(chain.IsFinal(oldBlock.Hash), Is.True);

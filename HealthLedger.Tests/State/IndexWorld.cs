@@ -32,8 +32,15 @@ internal sealed class IndexWorld
 
     public KeyPair PatientOf(int device) => Patients[device % Patients.Length];
 
-    public Transaction Tx(KeyPair signer, LedgerState state, TransactionPayload payload) =>
-        Ledger.Tx(signer, state.GetNextSequence(signer.Address), payload);
+    /// <summary>Ids of every transaction this world built (any branch).</summary>
+    public HashSet<Hash256> Issued { get; } = [];
+
+    public Transaction Tx(KeyPair signer, LedgerState state, TransactionPayload payload)
+    {
+        var tx = Ledger.Tx(signer, state.GetNextSequence(signer.Address), payload);
+        Issued.Add(tx.Id);
+        return tx;
+    }
 
     public Transaction RegisterPatient(int i, LedgerState state) =>
         Tx(Patients[i], state, new PatientRegistration(Hash256.Sha256(System.Text.Encoding.UTF8.GetBytes($"mrn-{i}"))));
@@ -167,6 +174,24 @@ internal static class IndexOracle
         var state = tip.State;
         var at = new IndexTip(tip.Height, tip.Hash);
         Assert.That(index.Tip, Is.EqualTo(at), "index tip");
+
+        // Every transaction of the branch ending at the tip is located at its height and position; none of another branch is.
+        var onBranch = new HashSet<Hash256>();
+        for (var e = tip; e is not null; e = e.Parent)
+        {
+            for (var i = 0; i < e.Block.Transactions.Count; i++)
+            {
+                var id = e.Block.Transactions[i].Id;
+                onBranch.Add(id);
+                Assert.That(index.GetTransaction(id), Is.EqualTo(new TransactionLocation(id, e.Height, i)), $"location of {id.ToShortString()}");
+            }
+        }
+
+        foreach (var id in world.Issued.Where(id => !onBranch.Contains(id)))
+        {
+            Assert.That(index.GetTransaction(id), Is.Null, $"{id.ToShortString()} is not on the indexed branch");
+        }
+
         var all = state.Records.Values.ToList();
         foreach (var record in all)
         {

@@ -273,4 +273,29 @@ public sealed class LedgerIndexTests
         store.Write(new KeyValueBatch().Put([0x01, 0x02], [3]));
         Assert.Throws<LedgerIndexMismatchException>(() => LedgerIndex.Open(store, new BlockchainIndexSource(_chain)));
     }
+
+    [Test]
+    public void An_index_of_an_older_format_is_rebuilt_and_then_locates_every_transaction()
+    {
+        var w = _world;
+        Registered();
+        var tip = w.Add(_chain, _chain.Tip, s => w.Anchor(0, s, 1_000), s => w.Anchor(1, s, 2_000));
+        _store.Write(new KeyValueBatch().Put([0x00, (byte)'v'], [0, 0, 0, 1]));
+
+        var reopened = LedgerIndex.Open(_store, new BlockchainIndexSource(_chain));
+
+        Assert.That(reopened.OpenReport.Rebuilt, Is.True);
+        Assert.That(_store.Get([0x00, (byte)'v']), Is.EqualTo(new byte[] { 0, 0, 0, 2 }));
+        IndexOracle.AssertMatches(reopened, tip, w);
+    }
+
+    [Test]
+    public void An_index_of_a_newer_format_is_refused_without_change()
+    {
+        Registered();
+        _store.Write(new KeyValueBatch().Put([0x00, (byte)'v'], [0, 0, 0, 99]));
+        var before = _store.Scan([0], [0xFF]).ToList();
+        Assert.Throws<LedgerIndexMismatchException>(() => LedgerIndex.Open(_store, new BlockchainIndexSource(_chain)));
+        Assert.That(_store.Scan([0], [0xFF]).ToList(), Is.EqualTo(before));
+    }
 }
