@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HealthLedger.Api;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Records.Crypto;
@@ -119,11 +120,13 @@ internal sealed class DemoRecordsCheck(NodeApiClient[] nodes, RecordsHttp http, 
             var client = new RecordsClient(http.Clients[d % nodes.Length], people.ChainId);
             var sample = new[] { records[0], records[^1] }.Concat(records).Distinct().Take(perDevice).ToList();
             var transactions = new HashSet<string>(StringComparer.Ordinal);
+            var recordedAt = 0UL;
             foreach (var record in sample)
             {
-                if (await ReleaseAndOpenAsync(client, d, record, ct).ConfigureAwait(false) is { } tx)
+                if (await ReleaseAndOpenAsync(client, d, record, ct).ConfigureAwait(false) is { } release)
                 {
-                    transactions.Add(tx);
+                    transactions.Add(release.ReleaseTransactionId);
+                    recordedAt = Math.Max(recordedAt, release.RecordedAtHeight);
                     Interlocked.Increment(ref released);
                 }
             }
@@ -139,8 +142,16 @@ internal sealed class DemoRecordsCheck(NodeApiClient[] nodes, RecordsHttp http, 
                 Report($"device {d}: the never-granted provider was not refused with 403 AccessDenied: {(denied.IsSuccess ? "the key was released" : $"{denied.Error!.Status} {denied.Error.Title} {denied.Error.Detail}")}");
             }
 
-            // The patient's view: the provider's releases of its records, from the chain (the gateway's index).
+            // The patient's view: the provider's releases of its records, from the chain (the gateway's index). A release
+            // answers once its block is on the best chain; the index follows the chain asynchronously, so the listing is
+            // read at or above the height of the last release (for at most 30 s).
             var page = await client.GetReleasesAsync(people.Patients[d].Address, 1000, cancellationToken: ct).ConfigureAwait(false);
+            for (var wait = Stopwatch.StartNew(); page.Value is { } p && p.AtHeight < recordedAt && wait.Elapsed < TimeSpan.FromSeconds(30);)
+            {
+                await Task.Delay(200, ct).ConfigureAwait(false);
+                page = await client.GetReleasesAsync(people.Patients[d].Address, 1000, cancellationToken: ct).ConfigureAwait(false);
+            }
+
             var onChain = page.Value?.Items.Where(r => r.Recipient == people.Provider.Address.ToString() && transactions.Contains(r.TransactionId)).Count() ?? 0;
             if (onChain != transactions.Count)
             {
@@ -156,8 +167,8 @@ internal sealed class DemoRecordsCheck(NodeApiClient[] nodes, RecordsHttp http, 
         return new ReleaseReport(released, refused, listed, Volatile.Read(ref _errors) - errorsBefore);
     }
 
-    /// <summary>The release's transaction id when the key was released and the envelope decrypts to the FHIR bundle the device sent; null (reported) otherwise.</summary>
-    private async Task<string?> ReleaseAndOpenAsync(RecordsClient client, int device, StoredRecord record, CancellationToken ct)
+    /// <summary>The release when the key was released and the envelope decrypts to the FHIR bundle the device sent; null (reported) otherwise.</summary>
+    private async Task<KeyReleaseResponse?> ReleaseAndOpenAsync(RecordsClient client, int device, StoredRecord record, CancellationToken ct)
     {
         using var reply = EncryptionKeyPair.Generate(SystemRandomSource.Instance);
         var result = await client.ReleaseAsync(people.Provider, record.ContentAddress, record.CiphertextHash, reply.PublicKey, ct).ConfigureAwait(false);
@@ -191,7 +202,7 @@ internal sealed class DemoRecordsCheck(NodeApiClient[] nodes, RecordsHttp http, 
             return null;
         }
 
-        return release.ReleaseTransactionId;
+        return release;
     }
 
     /// <summary>Envelope files in a local store (<c>root/&lt;shard&gt;/&lt;cid&gt;</c>; not pin markers, not <c>.tmp</c>).</summary>
