@@ -15,7 +15,7 @@ internal sealed record StoredRecord(string ContentAddress, Hash256 CiphertextHas
 /// <summary>One <see cref="HttpClient"/> per node for the record endpoints (a longer timeout: a release waits for its block).</summary>
 internal sealed class RecordsHttp(int nodes) : IDisposable
 {
-    public HttpClient[] Clients { get; private set; } = new HttpClient[nodes];
+    public HttpClient[] Clients { get; } = new HttpClient[nodes];
 
     /// <summary>Points client i at the API on 127.0.0.1, port <paramref name="apiBase"/> + i.</summary>
     public void Connect(int apiBase)
