@@ -22,10 +22,11 @@ internal static class DemoCommand
         var inProcess = new Option<bool>("--in-process") { Description = "Run the scripted five-node consortium inside this process instead (in-memory transport; --dir, --difficulty, --rounds)." };
         var dir = new Option<string?>("--dir") { Description = "Directory for the network (must not exist; kept after the run). Default: a new temporary directory, removed afterwards." };
         var difficulty = new Option<int?>("--difficulty") { Description = "Initial difficulty level (leading zero hex digits); default 5 (4 with --in-process)." };
+        var ipfs = new Option<string?>("--ipfs") { Description = "Kubo RPC endpoint of an IPFS node (e.g. http://127.0.0.1:5001) for the encrypted records; default: each node's local store." };
         var rounds = new Option<int>("--rounds") { Description = "--in-process: blocks mined in each of the four phases.", DefaultValueFactory = _ => 5 };
-        var command = new Command("demo", "Run a local network: N node processes over TLS on loopback, WUSTL-EHMS-2020 device records through the ingestion gate, one node killed and restarted, a summary. --in-process: the scripted five-node consortium in one process.")
+        var command = new Command("demo", "Run a local network: N node processes over TLS on loopback, WUSTL-EHMS-2020 device records as encrypted FHIR records through the ingestion gate, key releases, one node killed and restarted, a summary. --in-process: the scripted five-node consortium in one process.")
         {
-            nodes, records, consensus, json, rate, keep, inProcess, dir, difficulty, rounds,
+            nodes, records, consensus, json, rate, keep, inProcess, dir, difficulty, rounds, ipfs,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,6 +46,7 @@ internal static class DemoCommand
                 Rate = parse.GetValue(rate),
                 Difficulty = parse.GetValue(difficulty) ?? 5,
                 Keep = parse.GetValue(keep),
+                Ipfs = parse.GetValue(ipfs),
             };
             try
             {

@@ -42,7 +42,8 @@ internal static class NetworkCommands
         var basePort = new Option<int>("--base-port") { Description = "Peer port of node 0 (node i uses base + i), on 127.0.0.1.", DefaultValueFactory = _ => 47_100 };
         var apiPort = new Option<int>("--api-port") { Description = "API port of node 0 (node i uses base + i), on 127.0.0.1.", DefaultValueFactory = _ => 47_200 };
         var chainId = new Option<uint>("--chain-id") { Description = "Chain id.", DefaultValueFactory = _ => 1 };
-        var command = new Command("init", "Create keys, a genesis and node configurations for a local network.") { nodes, dir, consensus, difficulty, interval, basePort, apiPort, chainId };
+        var ipfs = new Option<string?>("--ipfs") { Description = "Kubo RPC endpoint of an IPFS node for the encrypted records (e.g. http://127.0.0.1:5001); default: a local store under each node's data directory." };
+        var command = new Command("init", "Create keys, a genesis and node configurations for a local network.") { nodes, dir, consensus, difficulty, interval, basePort, apiPort, chainId, ipfs };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(dir)!;
@@ -53,6 +54,17 @@ internal static class NetworkCommands
             }
 
             var n = parse.GetValue(nodes);
+            var records = new RecordsFile { Directory = "data/records", Ipfs = parse.GetValue(ipfs) };
+            try
+            {
+                _ = records.ToOptions(root);
+            }
+            catch (InvalidDataException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+
             Directory.CreateDirectory(root);
             using var authority = KeyPair.Generate();
             NetworkFiles.WriteKey(Path.Combine(root, "authority.key"), authority);
@@ -85,6 +97,7 @@ internal static class NetworkCommands
                     Peers = [.. Enumerable.Range(0, i).Select(j => new PeerFile($"127.0.0.1:{parse.GetValue(basePort) + j}", Convert.ToHexStringLower(keys[j].PublicKey.ToArray())))],
                     Detector = new DetectorFile(),
                     OperatorTokenFile = "operator.token",
+                    Records = records,
                 });
                 NetworkFiles.WriteOperatorToken(Path.Combine(nodeDir, "operator.token"));
                 keys[i].Dispose();
@@ -127,6 +140,9 @@ internal static class NetworkCommands
             app.MapPrometheusScrapingEndpoint();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"node {options.NodeKey.Address} listening for peers on {options.ListenOn}, API on {api}");
+            Console.WriteLine(options.Records is not { } records
+                ? "records: off (no records section)"
+                : records.IpfsEndpoint is { } ipfs ? $"records: IPFS at {ipfs}" : $"records: local store {records.Directory ?? Path.Combine(options.DataDirectory, "records")}");
             Console.WriteLine(gate is null
                 ? "ingestion gate: off (detector.enabled is false)"
                 : string.Create(CultureInfo.InvariantCulture, $"ingestion gate: {gate.Detector.ModelId} from {gate.Source}, threshold {gate.Detector.Threshold:F4}{(loaded.File.Detector?.Threshold is null ? " (the model's operating points by history)" : " (fixed)")}"));

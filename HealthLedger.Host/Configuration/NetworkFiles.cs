@@ -91,6 +91,47 @@ internal sealed record NodeConfigFile
     /// to this file; null = operator endpoints refuse every request.
     /// </summary>
     public string? OperatorTokenFile { get; init; }
+
+    /// <summary>Health records (ingestion, encrypted envelopes, key release); null = the node keeps no records.</summary>
+    public RecordsFile? Records { get; init; }
+}
+
+/// <summary>
+/// A node configuration's <c>records</c> section: where the node keeps the encrypted envelopes of the records it
+/// ingests. An IPFS (Kubo RPC) endpoint when <see cref="Ipfs"/> is set, the local directory otherwise.
+/// </summary>
+internal sealed record RecordsFile
+{
+    /// <summary>The local store's directory, relative to the configuration file; null = <c>records</c> under the data directory.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>The Kubo RPC endpoint of an IPFS node (<c>http://127.0.0.1:5001</c>); null = the local store.</summary>
+    public string? Ipfs { get; init; }
+
+    /// <summary>The node's records options, paths resolved against <paramref name="configDirectory"/>.</summary>
+    /// <exception cref="InvalidDataException">The IPFS endpoint is not an absolute http or https URL, or the directory is blank.</exception>
+    public Node.Records.RecordsOptions ToOptions(string configDirectory)
+    {
+        Uri? ipfs = null;
+        if (Ipfs is { } text)
+        {
+            if (!Uri.TryCreate(text, UriKind.Absolute, out ipfs) || ipfs.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(ipfs.UserInfo) || ipfs.Query.Length > 0 || ipfs.Fragment.Length > 0)
+            {
+                throw new InvalidDataException($"records.ipfs must be an absolute http or https URL without credentials, query or fragment (the Kubo RPC endpoint, e.g. http://127.0.0.1:5001); got '{text}'.");
+            }
+        }
+
+        if (Directory is { } dir && string.IsNullOrWhiteSpace(dir))
+        {
+            throw new InvalidDataException("records.directory is blank; omit it for records/ under the data directory.");
+        }
+
+        return new Node.Records.RecordsOptions
+        {
+            IpfsEndpoint = ipfs,
+            Directory = Directory is null ? null : Path.GetFullPath(Path.Combine(configDirectory, Directory)),
+        };
+    }
 }
 
 /// <summary>A node's configuration file, read: the node's options, its API address, and what the host builds around it.</summary>
@@ -199,6 +240,7 @@ internal static class NetworkFiles
             Mine = config.Mine,
             Threshold = config.Threshold,
             MinBlockInterval = TimeSpan.FromMilliseconds(config.MinBlockIntervalMs),
+            Records = config.Records?.ToOptions(dir),
         };
         return new LoadedNode(options, config.Api, dir, config);
     }

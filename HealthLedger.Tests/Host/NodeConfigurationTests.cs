@@ -1,11 +1,13 @@
+using System.CommandLine;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Detection.Features;
 using HealthLedger.Detection.Runtime;
+using HealthLedger.Host.Commands;
 using HealthLedger.Host.Configuration;
 
 namespace HealthLedger.Tests.Host;
 
-/// <summary>What <c>node run</c> builds from a node's configuration: the ingestion gate and the operator token.</summary>
+/// <summary>What <c>init</c> writes and <c>node run</c> builds from a node's configuration: the ingestion gate, the operator token and the records store.</summary>
 [TestFixture]
 public sealed class NodeConfigurationTests
 {
@@ -82,4 +84,84 @@ public sealed class NodeConfigurationTests
     [Test]
     public void No_token_file_configured_means_no_token() =>
         Assert.That(new LoadedNode(null!, "", _dir, new NodeConfigFile { Genesis = "g", Key = "k", Data = "d", Listen = "", Api = "" }).ReadOperatorToken(), Is.Null);
+
+    [Test]
+    public void Init_gives_every_node_a_local_record_store_under_its_data_directory()
+    {
+        var net = Path.Combine(_dir, "net");
+        Assert.That(Init("--nodes", "2", "--dir", net), Is.Zero);
+        for (var i = 0; i < 2; i++)
+        {
+            var config = Path.Combine(net, $"node-{i}", "config.json");
+            var loaded = NetworkFiles.LoadNode(config);
+            using var key = loaded.Options.NodeKey;
+            Assert.Multiple(() =>
+            {
+                Assert.That(loaded.File.Records, Is.EqualTo(new RecordsFile { Directory = "data/records" }));
+                Assert.That(loaded.Options.Records, Is.Not.Null, "node run turns records on");
+                Assert.That(loaded.Options.Records!.IpfsEndpoint, Is.Null);
+                Assert.That(loaded.Options.Records.Directory, Is.EqualTo(Path.Combine(loaded.Options.DataDirectory, "records")));
+            });
+        }
+    }
+
+    [Test]
+    public void Init_with_an_ipfs_endpoint_writes_it_into_every_node_and_node_run_stores_there()
+    {
+        var net = Path.Combine(_dir, "net");
+        Assert.That(Init("--nodes", "2", "--dir", net, "--ipfs", "http://127.0.0.1:5001"), Is.Zero);
+        var loaded = NetworkFiles.LoadNode(Path.Combine(net, "node-1", "config.json"));
+        using var key = loaded.Options.NodeKey;
+        Assert.Multiple(() =>
+        {
+            Assert.That(loaded.File.Records!.Ipfs, Is.EqualTo("http://127.0.0.1:5001"));
+            Assert.That(loaded.Options.Records!.IpfsEndpoint, Is.EqualTo(new Uri("http://127.0.0.1:5001")));
+        });
+    }
+
+    [TestCase("127.0.0.1:5001")]
+    [TestCase("not a url")]
+    [TestCase("ftp://127.0.0.1:5001")]
+    [TestCase("file:///var/run/ipfs")]
+    [TestCase("http://user:secret@127.0.0.1:5001")]
+    [TestCase("http://127.0.0.1:5001/?arg=x")]
+    public void An_ipfs_endpoint_that_is_not_a_plain_http_url_is_refused(string endpoint)
+    {
+        Assert.That(() => new RecordsFile { Ipfs = endpoint }.ToOptions(_dir), Throws.TypeOf<InvalidDataException>());
+        var net = Path.Combine(_dir, "refused");
+        Assert.That(Init("--nodes", "2", "--dir", net, "--ipfs", endpoint), Is.EqualTo(2), "init refuses it");
+        Assert.That(Directory.Exists(net), Is.False, "and creates nothing");
+    }
+
+    [Test]
+    public void A_blank_record_directory_is_refused() =>
+        Assert.That(() => new RecordsFile { Directory = " " }.ToOptions(_dir), Throws.TypeOf<InvalidDataException>());
+
+    [Test]
+    public void A_record_directory_is_resolved_against_the_configuration_file() =>
+        Assert.That(new RecordsFile { Directory = "../envelopes" }.ToOptions(Path.Combine(_dir, "node-0")).Directory, Is.EqualTo(Path.Combine(_dir, "envelopes")));
+
+    [Test]
+    public void A_configuration_without_a_records_section_runs_the_node_without_records()
+    {
+        var net = Path.Combine(_dir, "net");
+        Assert.That(Init("--nodes", "2", "--dir", net), Is.Zero);
+        var config = Path.Combine(net, "node-0", "config.json");
+        var file = NetworkFiles.ReadJson<NodeConfigFile>(config);
+        NetworkFiles.WriteJson(config, file with { Records = null });
+        var loaded = NetworkFiles.LoadNode(config);
+        using var key = loaded.Options.NodeKey;
+        Assert.That(loaded.Options.Records, Is.Null);
+    }
+
+    private static int Init(params string[] args)
+    {
+        var root = new RootCommand();
+        foreach (var command in NetworkCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root.Parse(["init", .. args]).Invoke();
+    }
 }

@@ -6,7 +6,8 @@ namespace HealthLedger.Tests.Host;
 
 /// <summary>
 /// <c>healthledger demo</c> as a user runs it, small: four node processes over TLS on loopback, WUSTL-EHMS-2020
-/// test-split records through the ingestion gate, one node SIGKILLed and restarted, and its <c>--json</c> summary.
+/// test-split records stored as encrypted FHIR bundles through the ingestion gate, one node SIGKILLed and restarted,
+/// key releases to the granted provider and refusals to a never-granted one, and its <c>--json</c> summary.
 /// Without the dataset it fails under CI (CI=true) and is ignored elsewhere.
 /// </summary>
 [TestFixture]
@@ -29,7 +30,7 @@ public sealed class ProcessDemoTests
     }
 
     [Test]
-    public async Task The_demo_with_a_few_hundred_records_reaches_agreement_and_finality_and_the_gate_admits_benign_records_and_refuses_attacks()
+    public async Task The_demo_with_a_few_hundred_records_reaches_agreement_and_finality_stores_the_admitted_records_and_releases_keys_only_to_the_granted_provider()
     {
         var data = DetectionTestSupport.RequireDataDirectory();
         var json = Path.Combine(_dir, "summary.json");
@@ -70,6 +71,16 @@ public sealed class ProcessDemoTests
             Assert.That(root.GetProperty("records").GetInt32(), Is.EqualTo(240));
             Assert.That(root.GetProperty("benignAdmitted").GetInt32() + root.GetProperty("benignRefused").GetInt32() + root.GetProperty("attacksRefused").GetInt32() + root.GetProperty("attacksAdmitted").GetInt32(), Is.EqualTo(240), "every record classified");
             Assert.That(root.GetProperty("anchorsFinal").GetInt32(), Is.EqualTo(root.GetProperty("benignAdmitted").GetInt32() + root.GetProperty("attacksAdmitted").GetInt32()), "every admitted record final on every node");
+            Assert.That(root.GetProperty("recordsWithoutVitals").GetInt32(), Is.Zero, "every WUSTL row has a plausible vital sign");
+            Assert.That(root.GetProperty("recordsStored").GetInt32(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("recordsStored").GetInt32(), Is.EqualTo(root.GetProperty("benignAdmitted").GetInt32() + root.GetProperty("attacksAdmitted").GetInt32()),
+                "every admitted record's envelope is held by its custodian (attacks the gate let through are admitted records too)");
+            Assert.That(root.GetProperty("recordStore").GetString(), Is.EqualTo("local"));
+            Assert.That(root.GetProperty("ciphertextsWithoutAnchor").GetInt32(), Is.Zero, "refused records left no envelope in the local stores");
+            Assert.That(root.GetProperty("recordsReleased").GetInt32(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("releasesListed").GetInt32(), Is.EqualTo(root.GetProperty("recordsReleased").GetInt32()), "every release listed on-chain for its patient");
+            Assert.That(root.GetProperty("releasesRefused").GetInt32(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("releaseErrors").GetInt32(), Is.Zero);
             Assert.That(root.GetProperty("durationSeconds").GetDouble(), Is.GreaterThan(0));
         });
         TestContext.Out.WriteLine(text);

@@ -52,6 +52,30 @@ internal sealed record DemoSummary
     /// <summary>Anchors admitted whose records every node's index shows in a final block.</summary>
     public required int AnchorsFinal { get; init; }
 
+    /// <summary>Where the nodes keep the encrypted envelopes: <c>local</c> or <c>ipfs URL</c>.</summary>
+    public required string RecordStore { get; init; }
+
+    /// <summary>Rows with no vital sign in its plausible range (nothing to store; not submitted).</summary>
+    public required int RecordsWithoutVitals { get; init; }
+
+    /// <summary>Anchored records whose envelope the ingesting node serves and whose SHA-256 equals the anchor's ciphertext hash.</summary>
+    public required int RecordsStored { get; init; }
+
+    /// <summary>Envelopes in the nodes' local stores that no anchor names (null with IPFS, which the demo does not inventory).</summary>
+    public required int? CiphertextsWithoutAnchor { get; init; }
+
+    /// <summary>Record keys released to the granted provider whose envelope decrypted to the FHIR bundle the device sent.</summary>
+    public required int RecordsReleased { get; init; }
+
+    /// <summary>Release requests of the never-granted provider refused with 403 AccessDenied.</summary>
+    public required int ReleasesRefused { get; init; }
+
+    /// <summary>The provider's releases the patients list from the chain.</summary>
+    public required int ReleasesListed { get; init; }
+
+    /// <summary>Releases refused, undecryptable or unlisted, and refusals that did not happen.</summary>
+    public required int ReleaseErrors { get; init; }
+
     public required long? FinalityP50Ms { get; init; }
 
     public required long? FinalityP99Ms { get; init; }
@@ -67,7 +91,9 @@ internal sealed record DemoSummary
     public required string LoadAverage { get; init; }
 
     [JsonIgnore]
-    public bool Passed => Agreement && FinalizedHeight > 0 && Transactions == Submitted && AnchorsFinal == BenignAdmitted + AttacksAdmitted + UnlabelledAdmitted && OtherErrors == 0;
+    public bool Passed => Agreement && FinalizedHeight > 0 && Transactions == Submitted && AnchorsFinal == BenignAdmitted + AttacksAdmitted + UnlabelledAdmitted && OtherErrors == 0
+        && RecordsStored == AnchorsFinal && CiphertextsWithoutAnchor is null or 0
+        && RecordsReleased > 0 && ReleasesRefused > 0 && ReleasesListed == RecordsReleased && ReleaseErrors == 0;
 
     public string Table()
     {
@@ -92,6 +118,14 @@ internal sealed record DemoSummary
         }
 
         Row("record anchors final on every node", AnchorsFinal.ToString(inv));
+        Row($"records stored (encrypted FHIR, {(RecordStore == "local" ? "local" : "IPFS")})", RecordsStored.ToString(inv) + (CiphertextsWithoutAnchor is { } orphans ? $" ({orphans} envelopes without an anchor)" : ""));
+        if (RecordsWithoutVitals > 0)
+        {
+            Row("records without a plausible vital sign (skipped)", RecordsWithoutVitals.ToString(inv));
+        }
+
+        Row("keys released to provider / listed on-chain", $"{RecordsReleased} / {ReleasesListed} (decrypted and equal to the FHIR sent)");
+        Row("releases refused (never-granted provider)", ReleasesRefused.ToString(inv) + (ReleaseErrors > 0 ? $" ({ReleaseErrors} release ERRORS)" : ""));
         Row("other submission errors", OtherErrors.ToString(inv));
         Row("node killed with SIGKILL and restarted", KilledNode is null ? "none" : string.Create(inv, $"{KilledNode}: down {KilledForSeconds:F1} s, caught up {CatchUpSeconds:F1} s after restart"));
         Row("nodes in agreement (same tip, same last final)", Agreement ? "yes" : "NO");

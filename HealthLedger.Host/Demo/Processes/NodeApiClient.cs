@@ -66,8 +66,19 @@ internal sealed class NodeApiClient(HttpClient http, string baseUrl)
         return await SendAsync(() => http.PostAsync(baseUrl + "/v1/transactions", content, ct), ct).ConfigureAwait(false);
     }
 
-    public async Task<ApiOutcome> IngestAsync(IngestRequest request, CancellationToken ct) =>
-        await SendAsync(() => http.PostAsJsonAsync(baseUrl + "/v1/ingest", request, ct), ct).ConfigureAwait(false);
+    /// <summary>A record's envelope as the node serves it (GET /v1/records/{cid}/ciphertext), or null when it does not (or is unreachable).</summary>
+    public async Task<byte[]?> CiphertextAsync(string contentAddress, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await http.GetAsync($"{baseUrl}/v1/records/{Uri.EscapeDataString(contentAddress)}/ciphertext", ct).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
 
     private static async Task<ApiOutcome> SendAsync(Func<Task<HttpResponseMessage>> send, CancellationToken ct)
     {

@@ -35,6 +35,12 @@ internal sealed record ProcessDemoOptions
 
     /// <summary>Whether the network directory is kept after the run (always kept when <see cref="Directory"/> is given).</summary>
     public bool Keep { get; init; }
+
+    /// <summary>The Kubo RPC endpoint every node stores its records on; null = each node's local store.</summary>
+    public string? Ipfs { get; init; }
+
+    /// <summary>Admitted records per device whose key the provider asks to be released at the end (first and last first).</summary>
+    public int ReleasesPerDevice { get; init; } = 2;
 }
 
 /// <summary>
@@ -42,9 +48,12 @@ internal sealed record ProcessDemoOptions
 /// starts N <c>node run</c> processes of this same executable (TLS 1.3 peers bound to node keys, crash-safe stores,
 /// each with the DSAE+BiLSTM ingestion gate and the HTTP API), registers a provider, patients and their devices (each
 /// proving possession of its key) and the patients' grants through <c>POST /v1/transactions</c>, replays device
-/// records from the WUSTL-EHMS-2020 test split through <c>POST /v1/ingest</c> (each device to its own gateway node),
-/// kills one node with SIGKILL part-way and restarts it, waits until every admitted record is final on every node,
-/// and prints a summary. Child processes are killed on every exit path.
+/// records from the WUSTL-EHMS-2020 test split as FHIR vital-signs bundles through the records endpoints (each device
+/// to its own gateway node, which encrypts and stores the envelope and admits the device's signed anchor through the
+/// ingestion gate), kills one node with SIGKILL part-way and restarts it, waits until every admitted record is final
+/// on every node, checks that every anchored record's ciphertext is held by its custodian, has the provider obtain a
+/// sample of record keys (decrypted and compared with the original FHIR), has a never-granted provider refused, lists
+/// the patients' releases from the chain, and prints a summary. Child processes are killed on every exit path.
 /// </summary>
 internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions options)
 {
@@ -61,6 +70,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
     private int _unlabelledAdmitted;
     private int _unlabelledRefused;
     private int _otherErrors;
+    private int _withoutVitals;
     private string _phase = "starting";
 
     public async Task<int> RunAsync(CancellationToken ct)
@@ -95,9 +105,10 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         System.IO.Directory.CreateDirectory(logs);
         using var children = new ChildProcesses();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var records = new RecordsHttp(options.Nodes);
         try
         {
-            return await RunNetworkAsync(children, http, stream, net, logs, ct).ConfigureAwait(false);
+            return await RunNetworkAsync(children, http, records, stream, net, logs, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -109,7 +120,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         }
     }
 
-    private async Task<int> RunNetworkAsync(ChildProcesses children, HttpClient http, ReplayStream stream, string net, string logs, CancellationToken ct)
+    private async Task<int> RunNetworkAsync(ChildProcesses children, HttpClient http, RecordsHttp recordsHttp, ReplayStream stream, string net, string logs, CancellationToken ct)
     {
         var n = options.Nodes;
         var inv = CultureInfo.InvariantCulture;
@@ -117,11 +128,16 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         var apiBase = FreePortBlock(n, [.. Enumerable.Range(peerBase, n)]);
         output.WriteLine($"HealthLedger demo: {n} node processes on 127.0.0.1 (peers {peerBase}..{peerBase + n - 1} over TLS 1.3, API {apiBase}..{apiBase + n - 1}), {options.Consensus}, network in {net}");
         output.WriteLine($"Records: {stream.Description}");
+        output.WriteLine(options.Ipfs is null ? "Record store: each node's local store (data/records), encrypted envelopes" : $"Record store: IPFS at {options.Ipfs} (Kubo RPC), encrypted envelopes");
 
         _phase = "init";
-        var init = children.Start(Path.Combine(logs, "init.log"), "init", "--nodes", n.ToString(inv), "--dir", net, "--consensus", options.Consensus,
+        string[] initArgs =
+        [
+            "init", "--nodes", n.ToString(inv), "--dir", net, "--consensus", options.Consensus,
             "--difficulty", options.Difficulty.ToString(inv), "--block-interval-ms", options.BlockIntervalMs.ToString(inv),
-            "--base-port", peerBase.ToString(inv), "--api-port", apiBase.ToString(inv));
+            "--base-port", peerBase.ToString(inv), "--api-port", apiBase.ToString(inv), .. (options.Ipfs is null ? Array.Empty<string>() : ["--ipfs", options.Ipfs]),
+        ];
+        var init = children.Start(Path.Combine(logs, "init.log"), initArgs);
         using (var initTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             initTimeout.CancelAfter(StartTimeout);
@@ -141,19 +157,23 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         }
 
         var nodes = Enumerable.Range(0, n).Select(i => new NodeApiClient(http, $"http://127.0.0.1:{apiBase + i}")).ToArray();
+        recordsHttp.Connect(apiBase);
         _phase = "waiting for the nodes";
         await WaitAsync(async () => (await Task.WhenAll(nodes.Select(c => c.HealthAsync(ct))).ConfigureAwait(false)).All(h => h is not null && h.Peers >= n - 1), StartTimeout, "every node's API answers and it has all its peers", ct).ConfigureAwait(false);
         output.WriteLine($"[{Elapsed}] {n} nodes up, fully connected over TLS");
 
-        // Identities: the genesis authority registers a provider; patients register themselves and grant it access;
-        // the provider registers each patient's device, which proves possession of its key.
+        // Identities: the genesis authority registers a provider (and a second one no patient grants anything); patients
+        // register themselves and grant the first access; the provider registers each patient's device, which proves
+        // possession of its key.
         _phase = "registering";
         var genesis = NetworkFiles.ReadJson<GenesisFile>(Path.Combine(net, "genesis.json")).ToConfig();
         var chainId = genesis.ChainId;
         using var authority = NetworkFiles.ReadKey(Path.Combine(net, "authority.key"));
         using var provider = KeyPair.Generate();
+        using var stranger = KeyPair.Generate();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await SubmitUntilAdmittedAsync(nodes[0], Transaction.Create(authority, chainId, 0, now, new NodeRegistration(provider.PublicKey, NodeRoles.Provider, "st-mary-records")), ct).ConfigureAwait(false);
+        await SubmitUntilAdmittedAsync(nodes[0], Transaction.Create(authority, chainId, 1, now, new NodeRegistration(stranger.PublicKey, NodeRoles.Provider, "unrelated-clinic")), ct).ConfigureAwait(false);
         var deviceCount = stream.Devices.Count;
         var patients = Enumerable.Range(0, deviceCount).Select(_ => KeyPair.Generate()).ToArray();
         var devices = Enumerable.Range(0, deviceCount).Select(_ => KeyPair.Generate()).ToArray();
@@ -169,7 +189,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
                 await SubmitUntilAdmittedAsync(nodes[0], Transaction.Create(provider, chainId, (ulong)d, now, new DeviceRegistration(devices[d].PublicKey, patients[d].Address, d % 2 == 0 ? DeviceClass.Wearable : DeviceClass.BedsideMonitor, pop)), ct).ConfigureAwait(false);
             }
 
-            var registrations = 1 + 3 * deviceCount;
+            var registrations = 2 + 3 * deviceCount;
             await WaitAsync(async () =>
             {
                 foreach (var node in nodes)
@@ -185,9 +205,10 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
 
                 return true;
             }, StepTimeout, "every node knows every device", ct).ConfigureAwait(false);
-            output.WriteLine($"[{Elapsed}] {registrations} transactions admitted (a provider, {deviceCount} patients and their grants, {deviceCount} devices with proofs of possession); every node has every device in its chain");
+            output.WriteLine($"[{Elapsed}] {registrations} transactions admitted (two providers, {deviceCount} patients and their grants to the first, {deviceCount} devices with proofs of possession); every node has every device in its chain");
 
-            return await ReplayAndFinishAsync(nodes, processes, StartNode, stream, chainId, patients, devices, registrations, ct).ConfigureAwait(false);
+            var people = new DemoPeople(chainId, provider, stranger, patients, devices);
+            return await ReplayAndFinishAsync(nodes, recordsHttp, processes, StartNode, stream, people, registrations, net, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -198,8 +219,11 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         }
     }
 
-    private async Task<int> ReplayAndFinishAsync(NodeApiClient[] nodes, Process[] processes, Func<int, Process> startNode, ReplayStream stream, uint chainId, KeyPair[] patients, KeyPair[] devices, int registrations, CancellationToken ct)
+    private async Task<int> ReplayAndFinishAsync(NodeApiClient[] nodes, RecordsHttp recordsHttp, Process[] processes, Func<int, Process> startNode, ReplayStream stream, DemoPeople people, int registrations, string net, CancellationToken ct)
     {
+        var (chainId, patients, devices) = (people.ChainId, people.Patients, people.Devices);
+        var codec = new Records.Fhir.FhirRecordCodec();
+        var stored = Enumerable.Range(0, devices.Length).Select(_ => new List<StoredRecord>()).ToArray();
         var n = nodes.Length;
         var total = stream.Count;
         var victim = n - 1;
@@ -208,14 +232,15 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         var admitted = new int[devices.Length];
         var replayDone = new CancellationTokenSource();
         _phase = "replaying";
-        output.WriteLine($"[{Elapsed}] replaying {total} records from {devices.Length} devices through POST /v1/ingest (device i → node i mod {n}){(options.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $", {options.Rate:0.#} records/s per device") : "")}");
+        output.WriteLine($"[{Elapsed}] replaying {total} records from {devices.Length} devices as FHIR vital-signs bundles through POST /v1/records and /v1/records/{{cid}}/anchor (device i → node i mod {n}){(options.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $", {options.Rate:0.#} records/s per device") : "")}");
 
         async Task Device(int d)
         {
             var gateway = d % n;
             var interval = options.Rate > 0 ? TimeSpan.FromSeconds(1 / options.Rate) : TimeSpan.Zero;
-            var sequence = 0UL;
             var records = stream.Devices[d].Records;
+            var client = new RecordsClient(recordsHttp.Clients[gateway], chainId);
+            var lastMeasured = 0L;
             for (var i = 0; i < records.Count; i++)
             {
                 var next = Stopwatch.GetTimestamp();
@@ -226,6 +251,7 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
 
                 Interlocked.Increment(ref inFlight[gateway]);
                 ApiOutcome outcome;
+                StoredRecord? record = null;
                 try
                 {
                     if (Volatile.Read(ref paused[gateway]))
@@ -234,23 +260,22 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
                         continue;
                     }
 
-                    var measured = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                    var hash = Hash256.Sha256(RandomNumberGenerator.GetBytes(32)); // stands for the ciphertext's SHA-256; the ciphertext stays off-chain
-                    var anchor = new RecordAnchor($"local:{hash}", hash, RecordType.Vitals, measured);
-                    var tx = Transaction.Create(devices[d], chainId, sequence, measured, anchor);
-                    var request = new IngestRequest(Convert.ToBase64String(tx.Encode().Span), records[i].Fields, measured);
-                    outcome = await nodes[gateway].IngestAsync(request, ct).ConfigureAwait(false);
-
-                    // No answer (a timeout on a loaded machine): the node may have admitted it. The same request again is
-                    // refused as a duplicate (before the gate sees it) if it did; otherwise it is judged now.
-                    for (var retry = 0; retry < 3 && outcome.Status == 0; retry++)
+                    // Measurement times strictly increase per device: the time is how a lost answer is found again below.
+                    var measured = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), lastMeasured + 1);
+                    lastMeasured = measured;
+                    var at = DateTimeOffset.FromUnixTimeMilliseconds(measured);
+                    var fhir = ReplayVitals.BundleJson(codec, patients[d].Address, devices[d].Address, at, records[i].Fields);
+                    if (fhir is null)
                     {
-                        outcome = await nodes[gateway].IngestAsync(request, ct).ConfigureAwait(false);
-                        if (outcome.Status == 422 && outcome.Code is (int)Core.Validation.RejectionCode.DuplicateInMempool or (int)Core.Validation.RejectionCode.DuplicateTransaction
-                            or (int)Core.Validation.RejectionCode.AlreadyKnown or (int)Core.Validation.RejectionCode.AlreadyRegistered or (int)Core.Validation.RejectionCode.BadSequence)
-                        {
-                            outcome = new ApiOutcome(202, 0, "admitted by the attempt that timed out");
-                        }
+                        Interlocked.Increment(ref _withoutVitals);
+                        Interlocked.Increment(ref _submitted);
+                        continue;
+                    }
+
+                    (outcome, var anchored) = await IngestRecordAsync(client, nodes[gateway], devices[d], patients[d], at, fhir, records[i].Fields, ct).ConfigureAwait(false);
+                    if (anchored is not null)
+                    {
+                        record = new StoredRecord(anchored.ContentAddress, Hash256.Parse(anchored.CiphertextHash), measured, fhir);
                     }
                 }
                 finally
@@ -259,9 +284,9 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
                 }
 
                 Count(records[i].IsAttack, outcome, d);
-                if (outcome.Admitted)
+                if (outcome.Admitted && record is not null)
                 {
-                    sequence++;
+                    stored[d].Add(record);
                     Interlocked.Increment(ref admitted[d]);
                 }
 
@@ -394,8 +419,16 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
             registrationsFinal += grants is { Count: > 0 } && grants.All(g => g.GrantedAtHeight <= finalHeight) ? 1 : 0;
         }
 
-        registrationsFinal += registrationsFinal > 0 ? 1 : 0; // the provider
+        registrationsFinal += registrationsFinal > 0 ? 2 : 0; // the two providers
         var finality = await nodes[0].FinalityAsync(ct).ConfigureAwait(false);
+
+        // The records: every anchor's ciphertext held by its custodian, nothing else in the local stores, then key releases.
+        _phase = "records";
+        var check = new DemoRecordsCheck(nodes, recordsHttp, people, options.Ipfs is null ? net : null, Line);
+        var storage = await check.CheckStoredAsync(ct).ConfigureAwait(false);
+        Line($"{storage.Stored} of {storage.Anchored} anchored records' envelopes held by their custodian node and matching their anchors{(storage.WithoutAnchor is { } orphans ? $"; {orphans} envelope(s) in the local stores without an anchor" : "")}");
+        var releases = await check.ReleaseAsync(stored, options.ReleasesPerDevice, ct).ConfigureAwait(false);
+        Line($"provider: {releases.Released} record keys released, each envelope decrypted and equal to the FHIR sent; never-granted provider: {releases.Refused} refused; patients list {releases.Listed} releases on-chain{(releases.Errors > 0 ? $"; {releases.Errors} ERRORS" : "")}");
         var summary = new DemoSummary
         {
             Nodes = n,
@@ -417,6 +450,14 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
             UnlabelledRefused = _unlabelledRefused,
             OtherErrors = _otherErrors,
             AnchorsFinal = anchorsFinal,
+            RecordStore = options.Ipfs is null ? "local" : $"ipfs {options.Ipfs}",
+            RecordsWithoutVitals = _withoutVitals,
+            RecordsStored = storage.Stored,
+            CiphertextsWithoutAnchor = storage.WithoutAnchor,
+            RecordsReleased = releases.Released,
+            ReleasesRefused = releases.Refused,
+            ReleasesListed = releases.Listed,
+            ReleaseErrors = releases.Errors,
             FinalityP50Ms = finality?.P50Ms,
             FinalityP99Ms = finality?.P99Ms,
             KilledNode = $"node-{victim}",
@@ -442,6 +483,44 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
 
         output.WriteLine(summary.Passed ? "Demo completed: every admitted record is final on every node, and the nodes agree." : "Demo FAILED its own checks (see the table above).");
         return summary.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One record through <see cref="RecordsClient.IngestAsync"/>. When the node does not answer (a timeout on a loaded
+    /// machine) it may still have admitted the anchor: the device's records in the gateway's index are searched for the
+    /// measurement time (unique per device) for up to 20 s.
+    /// </summary>
+    private static async Task<(ApiOutcome Outcome, RecordAnchorResponse? Anchored)> IngestRecordAsync(RecordsClient client, NodeApiClient gateway, KeyPair device, KeyPair patient,
+        DateTimeOffset at, string fhir, IReadOnlyDictionary<string, JsonElement> fields, CancellationToken ct)
+    {
+        try
+        {
+            var result = await client.IngestAsync(device, RecordType.Vitals, at, fhir, fields, ct).ConfigureAwait(false);
+            if (result.Value is { } anchored)
+            {
+                return (new ApiOutcome(202, 0, null), anchored);
+            }
+
+            var e = result.Error!;
+            var code = e.CodeSet == "chain" && Enum.TryParse<Core.Validation.RejectionCode>(e.Title, out var c) ? (int)c : 0;
+            return (new ApiOutcome(e.Status, code, $"{e.Stage}: {e.Title}: {e.Detail}"), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                var found = (await gateway.PatientRecordsAsync(patient.Address.ToString(), ct).ConfigureAwait(false))?.FirstOrDefault(r => r.MeasuredAtMs == at.ToUnixTimeMilliseconds());
+                if (found is not null)
+                {
+                    return (new ApiOutcome(202, 0, "admitted by the attempt that timed out"), new RecordAnchorResponse(found.ContentAddress, found.CiphertextHash, "", "found in the index"));
+                }
+
+                await Task.Delay(500, ct).ConfigureAwait(false);
+            }
+
+            return (new ApiOutcome(0, 0, ex.Message), null);
+        }
     }
 
     private void Count(bool? attack, ApiOutcome outcome, int device)
