@@ -134,7 +134,7 @@ internal static class NetworkCommands
             builder.Services.AddHealthLedgerNode(options);
             builder.Services.AddHealthLedgerApi(new HealthLedgerApiOptions { OperatorToken = loaded.ReadOperatorToken() });
             // GET /metrics: the node's meter (head height, finality lag, peers, mempool, admissions by outcome, mining) for Prometheus.
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(LedgerNode.MeterName).AddPrometheusExporter());
+            builder.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(LedgerNode.MeterName).AddPrometheusExporter());
             await using var app = builder.Build();
             app.MapHealthLedgerApi();
             app.MapPrometheusScrapingEndpoint();
