@@ -113,27 +113,15 @@ public sealed class LedgerState : ILedgerStateView
 
     /// <summary>The state after a final block read back from a state store: the nodes in memory, the rest in <paramref name="stateBase"/>.</summary>
     internal static LedgerState ForBase(GenesisConfig genesis, ulong height, ImmutableSortedDictionary<Address, NodeInfo> nodes, ILedgerStateBase stateBase, long recordTotal) =>
-        new LedgerState(
-            height,
-            genesis.Authorities.Select(a => a.ToAddress()).ToImmutableHashSet(),
-            nodes,
-            ImmutableDictionary<Address, PatientInfo>.Empty,
-            ImmutableDictionary<Address, DeviceInfo>.Empty,
-            ImmutableDictionary<Address, ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>>.Empty,
-            ImmutableDictionary<Hash256, RecordInfo>.Empty,
-            ImmutableDictionary<Address, ulong>.Empty,
-            ImmutableDictionary<(Address, ulong), Hash256>.Empty,
-            ImmutableDictionary<Hash256, ImmutableHashSet<Address>>.Empty,
-            [],
-            stateBase,
-            recordTotal,
-            StateDelta.Empty);
+        EmptyOverlay(height, genesis.Authorities.Select(a => a.ToAddress()).ToImmutableHashSet(), nodes, stateBase, recordTotal);
 
     /// <summary>A state with this state's nodes and counts and no overlay, over <paramref name="stateBase"/> (which holds the rest).</summary>
-    internal LedgerState WithBase(ILedgerStateBase stateBase) => new(
-        Height,
-        Authorities,
-        NodesById,
+    internal LedgerState WithBase(ILedgerStateBase stateBase) => EmptyOverlay(Height, Authorities, NodesById, stateBase, RecordTotal);
+
+    private static LedgerState EmptyOverlay(ulong height, ImmutableHashSet<Address> authorities, ImmutableSortedDictionary<Address, NodeInfo> nodes, ILedgerStateBase stateBase, long recordTotal) => new(
+        height,
+        authorities,
+        nodes,
         ImmutableDictionary<Address, PatientInfo>.Empty,
         ImmutableDictionary<Address, DeviceInfo>.Empty,
         ImmutableDictionary<Address, ImmutableSortedDictionary<(Address, RecordType), AccessGrantInfo>>.Empty,
@@ -143,7 +131,7 @@ public sealed class LedgerState : ILedgerStateView
         ImmutableDictionary<Hash256, ImmutableHashSet<Address>>.Empty,
         [],
         stateBase,
-        RecordTotal,
+        recordTotal,
         StateDelta.Empty);
 
     /// <summary>

@@ -1,3 +1,6 @@
+using HealthLedger.Core.Blocks;
+using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Encoding;
 using HealthLedger.Core.Validation;
 
 namespace HealthLedger.Core.Network;
@@ -98,5 +101,40 @@ public static class BlockPenaltyPolicy
                 => (PeerOffence.WorklessBlock, options.WorklessBlockPenalty),
             _ => (PeerOffence.InvalidBlock, options.InvalidBlockPenalty),
         };
+    }
+
+    /// <summary>Refuses a block to the peer that sent it (a typed reject) and scores the peer, when the refusal is an offence.</summary>
+    internal static void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject, GossipOptions options)
+    {
+        if (Classify(refusal.Code, options) is not { } penalty)
+        {
+            return;
+        }
+
+        from.Send(new RejectMessage((ushort)refusal.Code, subject, GossipNode.Truncate(refusal.ToString())));
+        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
+    }
+
+    /// <summary>
+    /// Decodes a block a peer sent, within the genesis byte limit; an oversized or malformed one penalises the peer and
+    /// gives null. The hash covers the header only, so what the chain then says is the caller's to judge.
+    /// </summary>
+    internal static Block? Decode(PeerSession from, byte[] bytes, int limit, GossipOptions options)
+    {
+        if (bytes.Length > limit)
+        {
+            Penalise(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero, options);
+            return null;
+        }
+
+        try
+        {
+            return Block.Decode(bytes);
+        }
+        catch (LedgerFormatException ex)
+        {
+            Penalise(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero, options);
+            return null;
+        }
     }
 }

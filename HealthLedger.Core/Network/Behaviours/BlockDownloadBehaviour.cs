@@ -218,21 +218,8 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
     /// <summary>Checks one body of an answer and buffers it; returns its hash when it was one asked for.</summary>
     private Hash256? Receive(PeerSession from, byte[] bytes, HashSet<Hash256> wanted)
     {
-        var limit = node.Chain.Genesis.Limits.MaxBlockBytes;
-        if (bytes.Length > limit)
+        if (BlockPenaltyPolicy.Decode(from, bytes, node.Chain.Genesis.Limits.MaxBlockBytes, options) is not { } block)
         {
-            Penalise(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero);
-            return null;
-        }
-
-        Block block;
-        try
-        {
-            block = Block.Decode(bytes);
-        }
-        catch (LedgerFormatException ex)
-        {
-            Penalise(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero);
             return null;
         }
 
@@ -358,16 +345,8 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
         }
     }
 
-    private void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject)
-    {
-        if (BlockPenaltyPolicy.Classify(refusal.Code, options) is not { } penalty)
-        {
-            return;
-        }
-
-        from.Send(new RejectMessage((ushort)refusal.Code, subject, GossipNode.Truncate(refusal.ToString())));
-        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
-    }
+    private void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject) =>
+        BlockPenaltyPolicy.Penalise(from, refusal, subject, options);
 
     private sealed record Arrived(Block Block, PeerSession From);
 }

@@ -33,21 +33,8 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
     public Hash256? Accept(PeerSession from, byte[] bytes, bool relay)
     {
         var chain = node.Chain;
-        var limit = chain.Genesis.Limits.MaxBlockBytes;
-        if (bytes.Length > limit)
+        if (BlockPenaltyPolicy.Decode(from, bytes, chain.Genesis.Limits.MaxBlockBytes, options) is not { } block)
         {
-            Penalise(from, ValidationResult.Reject(RejectionCode.TooLarge, $"block is {bytes.Length} bytes, limit {limit}", bytes.Length, limit), Hash256.Zero);
-            return null;
-        }
-
-        Block block;
-        try
-        {
-            block = Block.Decode(bytes);
-        }
-        catch (LedgerFormatException ex)
-        {
-            Penalise(from, ValidationResult.Reject(RejectionCode.MalformedEncoding, ex.Message), Hash256.Zero);
             return null;
         }
 
@@ -82,14 +69,6 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
         return block.Hash;
     }
 
-    private void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject)
-    {
-        if (BlockPenaltyPolicy.Classify(refusal.Code, options) is not { } penalty)
-        {
-            return;
-        }
-
-        from.Send(new RejectMessage((ushort)refusal.Code, subject, GossipNode.Truncate(refusal.ToString())));
-        from.Penalise(penalty.Offence, penalty.Points, refusal.Code, refusal.ToString());
-    }
+    private void Penalise(PeerSession from, ValidationResult refusal, Hash256 subject) =>
+        BlockPenaltyPolicy.Penalise(from, refusal, subject, options);
 }
