@@ -99,6 +99,12 @@ public sealed class PeerSession
     /// <summary>The highest block the peer told us it has (its hello's height, then the headers it sent).</summary>
     public ulong BestKnownHeight { get; internal set; }
 
+    /// <summary>
+    /// The height the peer claimed in its hello or proved with checked headers (never raised by a block it merely sent):
+    /// up to one above it, its parentless relays are left unscored while we are behind.
+    /// </summary>
+    internal ulong AnnouncedHeight { get; set; }
+
     /// <summary>True while a header request to this peer is unanswered (at most one at a time).</summary>
     internal bool HeadersInFlight { get; set; }
 

@@ -54,6 +54,30 @@ public sealed class BlockPenaltyTests : GossipFixture
     }
 
     [Test]
+    public void A_peer_relaying_its_new_blocks_while_we_are_behind_it_is_not_scored_for_parentless_blocks()
+    {
+        // The peer's chain is 100 blocks ahead of ours (we restarted): it told us so in its hello, and relays the last 40
+        // of them, each parentless here, over twice the orphan budget in one window.
+        var source = _t.NewChain();
+        var ahead = _t.Extend(source, source.Tip, 100);
+        var a = NewNode("a");
+        using var peer = new RawPeer(_net, a, "ahead");
+        peer.Send(RawPeer.HelloFor(a) with { Height = 100, TipHash = ahead.Hash });
+        _net.Pump();
+        for (var h = 61UL; h <= 100; h++)
+        {
+            peer.Send(new NewBlockMessage(source.GetBestAt(h)!.Block.Encode().ToArray()));
+        }
+
+        _net.Pump();
+
+        Assert.That(peer.Session.Penalties, Is.Empty, "an honest peer ahead of us is not scored for relaying its tip");
+        Assert.That(peer.Link.IsOpen, Is.True);
+        Assert.That(a.Chain.OrphanCount, Is.LessThanOrEqualTo(new GossipOptions().MaxOrphansPerWindow), "what it relayed beyond the budget is not held");
+        Assert.That(ahead.Height, Is.EqualTo(100UL));
+    }
+
+    [Test]
     public void Five_thousand_parentless_blocks_without_work_are_bounded_and_cost_the_sender_its_connection()
     {
         var a = NewNode("a");

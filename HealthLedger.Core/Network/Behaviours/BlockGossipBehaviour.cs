@@ -41,6 +41,15 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
         // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
         if (chain.GetEntry(block.Header.PreviousHash) is null && chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
         {
+            if (block.Header.Height > chain.Height + 1 && block.Header.Height <= from.AnnouncedHeight + 1)
+            {
+                // We are behind a peer that told us of its higher chain (hello, headers): it relays its new blocks while
+                // we catch up, and each is parentless here. Dropped unscored and unheld (the orphan pool is not
+                // touched); sync fetches the gap, and the new-block budget bounds what decoding them costs us.
+                catchUp.CatchUp(from);
+                return block.Hash;
+            }
+
             from.Penalise(PeerOffence.OrphanFlood, options.FloodPenalty, RejectionCode.UnknownParent, $"more than {from.Orphans.Limit} parentless blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
             return block.Hash;
         }
