@@ -2,6 +2,7 @@ using System.Globalization;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Storage;
 using HealthLedger.Core.Validation;
 using HealthLedger.Node;
 using Microsoft.AspNetCore.Builder;
@@ -134,9 +135,19 @@ public static class HealthLedgerApi
         }
 
         var h = entry.Header;
+        Block body;
+        try
+        {
+            body = entry.Block;
+        }
+        catch (BlockPrunedException ex)
+        {
+            return Problem(StatusCodes.Status410Gone, RejectionCode.BlockPruned, ex.Message);
+        }
+
         return TypedResults.Ok(new BlockResponse(
             h.Height, h.Hash.ToString(), h.PreviousHash.ToString(), h.MerkleRoot.ToString(), h.TimestampMs, h.TargetBits, h.Threshold,
-            h.MinerAddress.ToString(), chain.IsFinal(h.Hash), [.. entry.Block.Transactions.Select(t => t.Id.ToString())]));
+            h.MinerAddress.ToString(), chain.IsFinal(h.Hash), [.. body.Transactions.Select(t => t.Id.ToString())]));
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext http, LedgerNode node)
@@ -267,13 +278,23 @@ public static class HealthLedgerApi
         var chain = node.Chain;
         var record = chain.State.GetRecord(hash);
         var entry = record is null ? null : chain.GetBestAt(record.Height);
-        var index = entry is null ? -1 : entry.Block.Transactions.ToList().FindIndex(t => t.Id == record!.TransactionId);
-        if (record is null || entry is null || index < 0)
+        Block? body;
+        try
+        {
+            body = entry?.Block;
+        }
+        catch (BlockPrunedException ex)
+        {
+            return Problem(StatusCodes.Status410Gone, RejectionCode.BlockPruned, $"record {ciphertextHash} is anchored in a block whose body this node pruned, so it cannot give its Merkle proof: {ex.Message}");
+        }
+
+        var index = body is null ? -1 : body.Transactions.ToList().FindIndex(t => t.Id == record!.TransactionId);
+        if (record is null || entry is null || body is null || index < 0)
         {
             return Problem(StatusCodes.Status404NotFound, RejectionCode.UnknownEntity, $"no record {ciphertextHash}");
         }
 
-        var proof = entry.Block.CreateProof(index);
+        var proof = body.CreateProof(index);
         return TypedResults.Ok(new RecordResponse(
             record.CiphertextHash.ToString(), record.ContentAddress, record.Patient.ToString(), record.Device.ToString(), record.RecordType.ToString(),
             record.MeasuredAtMs, Ref(entry), record.TransactionId.ToString(), index, [.. proof.Path.Select(p => p.ToString())],

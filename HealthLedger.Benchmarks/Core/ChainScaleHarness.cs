@@ -65,7 +65,8 @@ internal static class ChainScaleHarness
                 Directory.Delete(dir, recursive: true);
             }
 
-            var (p50, p99, buildRss, buildHeap, anchors) = Build(dir, size);
+            var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
+            var (p50, p99, buildRss, buildHeap, anchors) = Build(dir, size, keepBodies);
             var disk = new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             var open = RunChild(dir);
             Console.WriteLine($"| {size:N0} | {anchors:N0} | {p50:F2} ms | {p99:F2} ms | {buildRss / 1e6:F0} MB / {buildHeap / 1e6:F0} MB | {disk / 1e6:F0} MB | {(double)disk / anchors:F0} B | {open} | {File.ReadAllText("/proc/loadavg").Split(' ')[0]} |");
@@ -79,11 +80,11 @@ internal static class ChainScaleHarness
         return 0;
     }
 
-    private static (double P50, double P99, long Rss, long Heap, long Anchors) Build(string dir, int blocks)
+    private static (double P50, double P99, long Rss, long Heap, long Anchors) Build(string dir, int blocks, long? keepBodies)
     {
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), Fsync = FsyncPolicy.Batched });
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"), new RocksDbStoreOptions { SyncWrites = false });
-        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: new AcceptAll(), stateStore: kv);
+        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: new AcceptAll(), options: new ChainOptions { KeepRecentBodies = keepBodies }, stateStore: kv);
         var patients = Enumerable.Range(0, Patients).Select(i => Key($"patient-{i}")).ToArray();
         var devices = Enumerable.Range(0, Devices).Select(i => Key($"device-{i}")).ToArray();
         var deviceSequence = new ulong[Devices];
@@ -192,9 +193,26 @@ internal static class ChainScaleHarness
 
         var perQuery = q.Elapsed.TotalMicroseconds / Queries;
         var oldBlock = Stopwatch.StartNew();
-        var old = chain.GetBestAt(chain.Tip.Height / 2)!.Block;
-        var oldMs = oldBlock.Elapsed.TotalMilliseconds;
-        Console.WriteLine($"{open.TotalMilliseconds:F0} ms (block store {storeOpen.TotalMilliseconds:F0} ms) | {chain.LastReplay.Blocks} above final #{chain.LastReplay.FromHeight} | {rss / 1e6:F0} MB / {heap / 1e6:F0} MB | record+device+sequence {perQuery:F0} µs; old block ({old.Transactions.Count} tx) {oldMs:F1} ms");
+        string oldText;
+        try
+        {
+            var old = chain.GetBestAt(chain.Tip.Height / 2)!.Block;
+            oldText = $"old block ({old.Transactions.Count} tx) {oldBlock.Elapsed.TotalMilliseconds:F1} ms";
+        }
+        catch (BlockPrunedException)
+        {
+            oldText = $"old block pruned (typed refusal in {oldBlock.Elapsed.TotalMilliseconds:F1} ms)";
+        }
+
+        // The first lookup of an unknown hash (every new block's duplicate check) loads the sealed segments' Bloom filters.
+        var miss = Stopwatch.StartNew();
+        _ = store.Contains(Hash256.Sha256("not stored"u8));
+        var firstMiss = miss.Elapsed.TotalMilliseconds;
+        miss.Restart();
+        _ = store.Contains(Hash256.Sha256("not stored either"u8));
+        var nextMiss = miss.Elapsed.TotalMicroseconds;
+        var rssAfterMiss = Process.GetCurrentProcess().WorkingSet64;
+        Console.WriteLine($"{open.TotalMilliseconds:F0} ms (block store {storeOpen.TotalMilliseconds:F0} ms: {store.OpenCost.SegmentsScanned} of {store.OpenReport.SegmentCount} segments scanned, {store.OpenCost.SegmentBytesScanned / 1e6:F1} MB) | {chain.LastReplay.Blocks} above final #{chain.LastReplay.FromHeight} | {rss / 1e6:F0} MB / {heap / 1e6:F0} MB | record+device+sequence {perQuery:F0} µs; {oldText}; first unknown-hash lookup {firstMiss:F0} ms (Bloom filters of {store.IndexFilesLoaded} index files), next {nextMiss:F0} µs; RSS then {rssAfterMiss / 1e6:F0} MB");
         return 0;
     }
 

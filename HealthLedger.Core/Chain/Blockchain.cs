@@ -41,6 +41,14 @@ public sealed record ChainOptions
     /// (median time past reads 11, the ePoW credit window up to 512); older ones are read from the stores on demand, more slowly. At least 1.
     /// </summary>
     public int RetainedFinalHeaders { get; init; } = 1_024;
+
+    /// <summary>
+    /// Pruning (needs a chain state store): when set, the block store may delete the bodies of blocks below
+    /// min(last final, tip − this many) (whole segment files at a time; every header stays in the state store). A pruned
+    /// node cannot serve old bodies (<see cref="Storage.BlockPrunedException"/>), rebuild its state from genesis or run
+    /// <c>chain verify</c> (docs/storage.md, "Pruning"). Null (the default) keeps every body. At least 1 when set.
+    /// </summary>
+    public long? KeepRecentBodies { get; init; }
 }
 
 /// <summary>What replaying the block store on open did.</summary>
@@ -132,6 +140,11 @@ public sealed class Blockchain
         _invalid = new InvalidBlockCache(_options.MaxKnownInvalid);
         var genesisBlock = CreateGenesisBlock(genesis);
         var retention = (ulong)Math.Max(0, _options.JustifiedRetentionDepth);
+        if (_options.KeepRecentBodies is { } keep && (keep < 1 || stateStore is null))
+        {
+            throw new ArgumentException("KeepRecentBodies needs a chain state store and must be at least 1.", nameof(options));
+        }
+
         if (stateStore is null)
         {
             var root = new ChainEntry(genesisBlock, null, BigInteger.Zero, LedgerState.CreateGenesis(genesis));
@@ -901,11 +914,45 @@ public sealed class Blockchain
                 e.DropBody(_stateStore.BodyLoader!);
             }
         }
+
+        Prune(final);
+    }
+
+    // Lets the block store delete what was appended before the best block at min(final, tip − keep). Every block on the
+    // best chain above that block descends from it and was appended after it (parents are appended first), so no body
+    // above the prune point is ever removed; everything appended before it is final history or a branch that left the
+    // final chain.
+    private void Prune(ChainEntry final)
+    {
+        if (_options.KeepRecentBodies is not { } keep)
+        {
+            return;
+        }
+
+        var tip = _tree.Tip.Height;
+        if (tip <= (ulong)keep)
+        {
+            return;
+        }
+
+        var height = Math.Min(final.Height, tip - (ulong)keep);
+        if (height == 0 || _tree.BestAt(height) is not { } point || _store.GetSequence(point.Hash) is not { } sequence)
+        {
+            return;
+        }
+
+        var removed = _store.PruneBefore(sequence);
+        if (removed > 0)
+        {
+            _logger.LogInformation("Pruned {Files} block files below #{Height} (block number {Sequence})", removed, height, sequence);
+        }
     }
 
     private Block LoadBody(Hash256 hash)
     {
-        var bytes = _store.TryGet(hash) ?? throw new InvalidOperationException($"Block {hash.ToShortString()} is not in the block store (pruned?).");
+        var bytes = _store.TryGet(hash) ?? throw (_store.FirstRetainedSequence > 0
+            ? new Storage.BlockPrunedException(hash, $"Block {hash.ToShortString()} was pruned: this node keeps only recent block bodies.")
+            : new InvalidOperationException($"Block {hash.ToShortString()} is final but not in the block store."));
         return Block.DecodeTrusted(bytes);
     }
 

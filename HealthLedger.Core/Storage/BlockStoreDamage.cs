@@ -45,7 +45,8 @@ public enum BlockStoreDamage
     /// <summary>The same block hash is stored twice. Always an error.</summary>
     DuplicateHash,
 
-    /// <summary>A record read after open no longer matches what was verified on open (the file changed underneath).</summary>
+    /// <summary>A record read after open does not match its checksum or its index: the file changed underneath, or a
+    /// sealed segment (which open does not read; its index file says where its records are) is damaged.</summary>
     ChangedAfterOpen,
 
     /// <summary>The store directory, a segment, <c>LOCK</c> or <c>MANIFEST</c> is a symbolic link. Always an error:
@@ -54,4 +55,8 @@ public enum BlockStoreDamage
 
     /// <summary>The <c>MANIFEST</c> file has the wrong size, magic, version or checksum. Always an error.</summary>
     BadManifest,
+
+    /// <summary>A sealed segment's index file (<c>blocks-NNNNNN.idx</c>) or the <c>SEGMENTS</c> checkpoint is damaged, or
+    /// disagrees with the segment it describes (length, sequence numbers, checksum). Always an error.</summary>
+    BadIndex,
 }

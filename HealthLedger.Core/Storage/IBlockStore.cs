@@ -52,6 +52,18 @@ public interface IBlockStore : IDisposable
     /// <remarks>The default skips through <see cref="ReadAll"/>; both stores in the box seek directly.</remarks>
     IEnumerable<StoredBlock> ReadFrom(long sequence) => ReadAll().Where(s => s.Sequence >= sequence);
 
+    /// <summary>
+    /// The append position of the first block still stored: 0 unless blocks were pruned (<see cref="PruneBefore"/>).
+    /// Positions below it are gone: <see cref="ReadFrom"/> below it throws <see cref="BlockPrunedException"/>.
+    /// </summary>
+    long FirstRetainedSequence => 0;
+
+    /// <summary>
+    /// Lets the store delete blocks appended before position <paramref name="sequence"/> (whole files at a time: it may
+    /// keep more, never less). Returns how many files were deleted; the default (a store that never prunes) returns 0.
+    /// </summary>
+    int PruneBefore(long sequence) => 0;
+
     /// <summary>Forces everything appended so far to stable storage.</summary>
     void Flush();
 }

@@ -105,4 +105,9 @@ public enum RejectionCode
     RefusedByGate = 503,
     /// <summary>The transaction's mempool priority class already holds its share of the pool (in transactions or bytes).</summary>
     PriorityClassFull = 504,
+
+    // ---- Serving (6xx) ----
+
+    /// <summary>The node pruned the block body asked for (it keeps every header but only recent bodies; HTTP 410).</summary>
+    BlockPruned = 600,
 }

@@ -16,8 +16,8 @@ internal sealed class ChainStateWorld(IndexWorld world)
 {
     public IndexWorld World { get; } = world;
 
-    public Blockchain Open(IBlockStore blocks, IKeyValueStore state, int window) =>
-        new(World.Ledger.Genesis, new TestEngine(), blocks, World.Ledger.Time, options: new ChainOptions { RetainedFinalHeaders = window }, stateStore: state);
+    public Blockchain Open(IBlockStore blocks, IKeyValueStore state, int window, long? keepRecentBodies = null) =>
+        new(World.Ledger.Genesis, new TestEngine(), blocks, World.Ledger.Time, options: new ChainOptions { RetainedFinalHeaders = window, KeepRecentBodies = keepRecentBodies }, stateStore: state);
 
     /// <summary>A random block on <paramref name="parent"/>, with votes for the parent from four validators when <paramref name="vote"/>.</summary>
     public Block NextBlock(Blockchain chain, ChainEntry parent, Random rng, bool vote)

@@ -50,8 +50,19 @@ internal static class TestBlocks
     }
 
     /// <summary>Writes the blocks to a fresh store in <paramref name="directory"/> and returns each record's (segment, offset).</summary>
-    public static List<(int Segment, long Offset)> Write(string directory, IEnumerable<(Hash256 Hash, byte[] Payload)> blocks, FileBlockStoreOptions? options = null)
+    public static List<(int Segment, long Offset)> Write(string directory, IEnumerable<(Hash256 Hash, byte[] Payload)> blocks, FileBlockStoreOptions? options = null, bool fresh = true)
     {
+        if (!fresh)
+        {
+            using var existing = FileBlockStore.Open(directory, options);
+            foreach (var (hash, payload) in blocks)
+            {
+                existing.Append(hash, payload);
+            }
+
+            return [];
+        }
+
         var locations = new List<(int, long)>();
         var segment = 0;
         long offset = SegmentFormat.HeaderSize;

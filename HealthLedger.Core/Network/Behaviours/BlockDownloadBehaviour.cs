@@ -2,6 +2,7 @@ using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Encoding;
+using HealthLedger.Core.Storage;
 using HealthLedger.Core.Validation;
 
 namespace HealthLedger.Core.Network.Behaviours;
@@ -51,12 +52,14 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
         var bodyBytes = MessageCodec.BlocksBodySize([]);
         foreach (var hash in get.Hashes)
         {
-            if (node.Chain.GetEntry(hash) is not { } e)
+            if (node.Chain.GetEntry(hash) is not { } e || TryBody(e) is not { } block)
             {
+                // Unknown, or a body this node pruned: left out. The asker retries elsewhere (a header whose body
+                // does not arrive three times is dropped); leaving out is never a reason to penalise the server.
                 continue;
             }
 
-            var encoded = e.Block.EncodedArray();
+            var encoded = block.EncodedArray();
             var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (blocks.Count == 15 ? 2 : 0);
             if (blocks.Count > 0 && bodyBytes + added > options.SyncResponseBytes)
             {
@@ -342,6 +345,18 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
             {
                 _failures.Remove(hash);
             }
+        }
+    }
+
+    private static Block? TryBody(ChainEntry entry)
+    {
+        try
+        {
+            return entry.Block;
+        }
+        catch (BlockPrunedException)
+        {
+            return null;
         }
     }
 

@@ -1,4 +1,5 @@
 using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Storage;
 using HealthLedger.Core.Validation;
 
 namespace HealthLedger.Core.Network.Behaviours;
@@ -143,7 +144,17 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
                 break;
             }
 
-            var encoded = e.Block.EncodedArray();
+            byte[] encoded;
+            try
+            {
+                encoded = e.Block.EncodedArray();
+            }
+            catch (BlockPrunedException)
+            {
+                // A pruned node serves only recent bodies: the batch ends here (empty when the asker is far behind,
+                // which the asker treats as "nothing from this peer", not as misbehaviour).
+                break;
+            }
 
             // The batch's array header grows from 1 to 3 bytes at the 16th block.
             var added = MessageCodec.BinHeaderSize(encoded.Length) + encoded.Length + (result.Count == 15 ? 2 : 0);
