@@ -497,7 +497,9 @@ public sealed class TransactionPool
             var mined = new HashSet<Hash256>(update.Connected.SelectMany(b => b.Transactions).Select(t => t.Id));
             var readmit = update.Disconnected.Reverse().SelectMany(b => b.Transactions).Where(t => !mined.Contains(t.Id));
             var candidates = readmit.Concat(_pending.Select(e => e.Tx).Where(t => !mined.Contains(t.Id))).ToList();
-            _tip = _chain.GetEntry(update.Connected[^1].Hash)!;
+            // Events are raised after the chain's lock is released: by now the chain may have moved on, and a block of a
+            // branch that left the final chain is forgotten (state on disk). Then rebuild on the chain's tip.
+            _tip = _chain.GetEntry(update.Connected[^1].Hash) ?? _chain.Tip;
             Rebuild(candidates, _tip);
         }
     }

@@ -101,7 +101,7 @@ public sealed class PeerSession
 
     /// <summary>
     /// The height the peer claimed in its hello or proved with checked headers (never raised by a block it merely sent):
-    /// up to one above it, its parentless relays are left unscored while we are behind.
+    /// while it is above our tip, its parentless relays beyond the orphan budget are dropped unscored.
     /// </summary>
     internal ulong AnnouncedHeight { get; set; }
 

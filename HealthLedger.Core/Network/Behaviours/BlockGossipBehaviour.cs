@@ -41,12 +41,13 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
         // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
         if (chain.GetEntry(block.Header.PreviousHash) is null && chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
         {
-            if (block.Header.Height > chain.Height + 1 && block.Header.Height <= from.AnnouncedHeight + 1)
+            if (block.Header.Height > chain.Height + 1)
             {
-                // We are behind a peer that told us of its higher chain (hello, headers): it relays its new blocks while
-                // we catch up, and each is parentless here. Dropped unscored and unheld (the orphan pool is not
-                // touched); sync fetches the gap, and the new-block budget bounds what decoding them costs us.
-                catchUp.CatchUp(from);
+                // A block above our tip + 1 is parentless here when we are behind (a restart, a partition): honest
+                // peers relay their new blocks while we catch up. Dropped unscored and unheld (the orphan pool is not
+                // touched); sync fetches the gap, and the new-block budget (a flood penalty beyond 4×) bounds what
+                // decoding such blocks costs us, also when the height is a lie. No request here: the sync under way
+                // asks within the peer's request budget.
                 return block.Hash;
             }
 
