@@ -48,14 +48,13 @@ Console.WriteLine($"block {chain.Height}: {added.Status}, {txs.Count} transactio
 var folder = Directory.CreateTempSubdirectory("healthledger-records-");
 try
 {
-    using var patientKey = EncryptionKeyPair.Generate(random);
     using var hospitalKey = EncryptionKeyPair.Generate(random);
     using var clinicKey = EncryptionKeyPair.Generate(random);
     var vault = new RecordVault(chainId, new FileSystemContentStore(new FileSystemContentStoreOptions { RootDirectory = folder.FullName }),
         new RecordCustodian(hospital.Address, hospitalKey), new FhirRecordCodec(), random);
     var measuredAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs - 1_000);
     var bundle = VitalSignsBundle.Build(patient.Address, device.Address, measuredAt, [new(VitalSign.HeartRate, 72m), new(VitalSign.OxygenSaturation, 97m)], random);
-    var ingested = await vault.IngestAsync(new RecordSubmission(device.Address, EncryptionKeyBinding.Create(patient, patientKey.PublicKey, chainId), RecordType.Vitals, measuredAt, bundle), CancellationToken.None);
+    var ingested = await vault.IngestAsync(new RecordSubmission(device.Address, patient.PublicKey, RecordType.Vitals, measuredAt, bundle), CancellationToken.None);
     if (!ingested.IsSuccess)
     {
         throw new InvalidOperationException($"ingest failed: {ingested.Error}");
@@ -67,9 +66,9 @@ try
 
     // 3. Key release, checked against the grants on the chain.
     var release = new KeyReleaseService(vault, new ChainGrants(chain), TimeProvider.System);
-    var wrap = await release.ReleaseAsync(KeyReleaseRequest.Create(clinic, chainId, anchor.ContentAddress, clinicKey.PublicKey, nowMs), anchor, CancellationToken.None);
-    var opened = await vault.OpenAsync(anchor, clinic.Address, clinicKey, wrap.Value, CancellationToken.None);
-    var refused = await release.ReleaseAsync(KeyReleaseRequest.Create(stranger, chainId, anchor.ContentAddress, clinicKey.PublicKey, nowMs), anchor, CancellationToken.None);
+    var wrap = await release.ReleaseAsync(KeyReleaseRequest.Create(clinic, chainId, anchor.ContentAddress, anchor.CiphertextHash, clinicKey.PublicKey, nowMs, random), anchor, CancellationToken.None);
+    var opened = await vault.OpenAsync(anchor, clinic.Address, clinicKey, wrap.Value.Wrap, CancellationToken.None);
+    var refused = await release.ReleaseAsync(KeyReleaseRequest.Create(stranger, chainId, anchor.ContentAddress, anchor.CiphertextHash, clinicKey.PublicKey, nowMs, random), anchor, CancellationToken.None);
     Console.WriteLine($"clinic opened the record: {opened.IsSuccess}; stranger refused: {refused.Error?.Code}");
     if (!opened.IsSuccess || refused.IsSuccess)
     {
@@ -92,11 +91,11 @@ static void Require(AdmissionResult result)
 /// <summary>Answers key release's one question from the chain's current state (grants by patient, provider and type).</summary>
 internal sealed class ChainGrants(Blockchain chain) : IGrantOracle
 {
-    public ValueTask<GrantStatus> CheckAsync(Address patient, Address provider, RecordType type, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public ValueTask<GrantCheck> CheckAsync(Address patient, Address provider, RecordType type, DateTimeOffset at, CancellationToken cancellationToken) =>
         ValueTask.FromResult(chain.State.GetGrant(patient, provider, type) switch
         {
-            null => GrantStatus.NotGranted,
-            var grant when grant.ExpiresAtMs <= at.ToUnixTimeMilliseconds() => GrantStatus.Expired,
-            _ => GrantStatus.Active,
+            null => new GrantCheck(GrantStatus.NotGranted),
+            var grant when grant.ExpiresAtMs <= at.ToUnixTimeMilliseconds() => new GrantCheck(GrantStatus.Expired),
+            var grant => new GrantCheck(GrantStatus.Active, grant.GrantedAtHeight),
         });
 }
