@@ -152,44 +152,17 @@ public static class HealthLedgerApi
 
     private static async Task<IResult> SubmitAsync(HttpContext http, LedgerNode node)
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-
         var max = node.Chain.Genesis.Limits.MaxTransactionBytes;
-        if (http.Request.ContentLength > max)
+        var (body, problem) = await ReadBodyAsync(http, MaxBodyBytes, max, $"a transaction is at most {max} bytes").ConfigureAwait(false);
+        if (problem is not null)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"a transaction is at most {max} bytes");
-        }
-
-        byte[] body;
-        try
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[4096];
-            int n;
-            while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + n > max)
-                {
-                    return Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"a transaction is at most {max} bytes");
-                }
-
-                buffer.Write(chunk, 0, n);
-            }
-
-            body = buffer.ToArray();
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return Problem(ex.StatusCode, RejectionCode.TooLarge, ex.Message);
+            return problem;
         }
 
         Core.Transactions.Transaction tx;
         try
         {
-            tx = Core.Transactions.Transaction.Decode(body);
+            tx = Core.Transactions.Transaction.Decode(body!);
         }
         catch (Core.Encoding.LedgerFormatException ex)
         {
@@ -200,6 +173,46 @@ public static class HealthLedgerApi
         return result.Accepted
             ? TypedResults.Accepted($"/v1/transactions/{tx.Id}", new SubmitResponse(tx.Id.ToString(), "admitted"))
             : Problem(StatusCodes.Status422UnprocessableEntity, result.Validation.Code, result.Validation.Message ?? result.Validation.Code.ToString(), result.Filter);
+    }
+
+    /// <summary>
+    /// Reads a request body of at most <paramref name="max"/> bytes (the server's own limit set to
+    /// <paramref name="serverLimit"/>), or gives the 413 problem to answer: a declared length over the bound is refused
+    /// before reading, an undeclared one as soon as the bytes read pass it.
+    /// </summary>
+    internal static async Task<(byte[]? Bytes, IResult? Problem)> ReadBodyAsync(HttpContext http, long serverLimit, int max, string tooLarge)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = serverLimit;
+        }
+
+        if (http.Request.ContentLength > max)
+        {
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, tooLarge, null, http.Request.ContentLength, max));
+        }
+
+        try
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int n;
+            while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + n > max)
+                {
+                    return (null, Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, tooLarge, null, buffer.Length + n, max));
+                }
+
+                buffer.Write(chunk, 0, n);
+            }
+
+            return (buffer.ToArray(), null);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return (null, Problem(ex.StatusCode, RejectionCode.TooLarge, ex.Message));
+        }
     }
 
     private static async Task<IResult> IngestAsync(HttpContext http, LedgerNode node, IngestionSwitch ingestion, IngestRequest request)

@@ -44,19 +44,10 @@ internal static class RecordsApi
         {
             return NoRecords();
         }
-        var body = await ReadBodyAsync(http, records.MaxFhirBytes + EnvelopeAllowance).ConfigureAwait(false);
-        if (body.Problem is not null)
+        var (request, problem) = await ReadJsonAsync<RecordPrepareRequest>(http, records.MaxFhirBytes + EnvelopeAllowance, "a record request").ConfigureAwait(false);
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-        RecordPrepareRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize<RecordPrepareRequest>(body.Bytes!, JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            return HealthLedgerApi.Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, "the body is not a record request: " + ex.Message);
+            return problem;
         }
         if (request is null || request.Device is null || request.Fhir.ValueKind != JsonValueKind.Object)
         {
@@ -92,19 +83,10 @@ internal static class RecordsApi
         {
             return NoRecords();
         }
-        var body = await ReadBodyAsync(http, HealthLedgerApi.MaxBodyBytes).ConfigureAwait(false);
-        if (body.Problem is not null)
+        var (request, problem) = await ReadJsonAsync<RecordAnchorRequest>(http, HealthLedgerApi.MaxBodyBytes, "an anchor request").ConfigureAwait(false);
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-        RecordAnchorRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize<RecordAnchorRequest>(body.Bytes!, JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            return HealthLedgerApi.Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, "the body is not an anchor request: " + ex.Message);
+            return problem;
         }
         if (request?.Transaction is null || request.Transaction.Length > 4 * node.Chain.Genesis.Limits.MaxTransactionBytes || request.Fields is { Count: > 256 })
         {
@@ -146,19 +128,10 @@ internal static class RecordsApi
         {
             return NoRecords();
         }
-        var body = await ReadBodyAsync(http, 4096).ConfigureAwait(false);
-        if (body.Problem is not null)
+        var (b, problem) = await ReadJsonAsync<KeyReleaseRequestBody>(http, 4096, "a release request").ConfigureAwait(false);
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-        KeyReleaseRequestBody? b;
-        try
-        {
-            b = JsonSerializer.Deserialize<KeyReleaseRequestBody>(body.Bytes!, JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            return HealthLedgerApi.Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, "the body is not a release request: " + ex.Message);
+            return problem;
         }
         if (b is null || !Hex(b.Requester, 32, out var requester) || !Hex(b.CiphertextHash, 32, out var hash) || !Hex(b.ReplyKey, 32, out var reply)
             || !Hex(b.Nonce, 16, out var nonce) || !Hex(b.Signature, 64, out var signature) || cid.Length > KeyReleaseRequest.MaxContentAddressBytes)
@@ -216,34 +189,22 @@ internal static class RecordsApi
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { MaxDepth = 64 };
 
-    private static async Task<(byte[]? Bytes, IResult? Problem)> ReadBodyAsync(HttpContext http, int max)
+    // A JSON body of at most `max` bytes, or the problem to answer (413 over the bound, 400 when it is not JSON of T).
+    private static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, int max, string what)
+        where T : class
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        var body = await HealthLedgerApi.ReadBodyAsync(http, max, max, $"the body is at most {max} bytes").ConfigureAwait(false);
+        if (body.Problem is not null)
         {
-            feature.MaxRequestBodySize = max;
-        }
-        if (http.Request.ContentLength > max)
-        {
-            return (null, HealthLedgerApi.Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"the body is at most {max} bytes", null, http.Request.ContentLength, max));
+            return (null, body.Problem);
         }
         try
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int n;
-            while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + n > max)
-                {
-                    return (null, HealthLedgerApi.Problem(StatusCodes.Status413PayloadTooLarge, RejectionCode.TooLarge, $"the body is at most {max} bytes", null, buffer.Length + n, max));
-                }
-                buffer.Write(chunk, 0, n);
-            }
-            return (buffer.ToArray(), null);
+            return (JsonSerializer.Deserialize<T>(body.Bytes!, JsonOptions), null);
         }
-        catch (BadHttpRequestException ex)
+        catch (JsonException ex)
         {
-            return (null, HealthLedgerApi.Problem(ex.StatusCode, RejectionCode.TooLarge, ex.Message));
+            return (null, HealthLedgerApi.Problem(StatusCodes.Status400BadRequest, RejectionCode.MalformedEncoding, $"the body is not {what}: " + ex.Message));
         }
     }
 
