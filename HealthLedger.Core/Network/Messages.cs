@@ -50,7 +50,7 @@ public abstract record NetworkMessage
 /// <param name="ProtocolVersion">Protocol version (1).</param>
 /// <param name="ChainId">Chain id.</param>
 /// <param name="GenesisHash">Genesis block hash: peers on another genesis are refused.</param>
-/// <param name="Height">Sender's best height (a claim: used only to decide whether to ask for blocks, and, while it is above our tip, to leave unscored the parentless blocks it relays beyond the orphan budget).</param>
+/// <param name="Height">Sender's best height (a claim: used only to decide whether to ask for blocks).</param>
 /// <param name="TipHash">Sender's tip (a claim, like the height).</param>
 /// <param name="Nonce">
 /// A random number drawn per connection: a node that receives its own nonce is talking to itself and refuses; the

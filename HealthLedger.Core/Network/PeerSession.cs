@@ -99,12 +99,6 @@ public sealed class PeerSession
     /// <summary>The highest block the peer told us it has (its hello's height, then the headers it sent).</summary>
     public ulong BestKnownHeight { get; internal set; }
 
-    /// <summary>
-    /// The height the peer claimed in its hello or proved with checked headers (never raised by a block it merely sent):
-    /// while it is above our tip, its parentless relays beyond the orphan budget are dropped unscored.
-    /// </summary>
-    internal ulong AnnouncedHeight { get; set; }
-
     /// <summary>True while a header request to this peer is unanswered (at most one at a time).</summary>
     internal bool HeadersInFlight { get; set; }
 

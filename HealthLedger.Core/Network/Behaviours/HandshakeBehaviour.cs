@@ -42,7 +42,6 @@ internal sealed class HandshakeBehaviour(GossipNode node, GossipOptions options,
             from.RemoteHello = hello;
             from.RemoteHeight = hello.Height;
             from.BestKnownHeight = hello.Height;
-            from.AnnouncedHeight = hello.Height;
             if (hello.Height > chain.Height || chain.GetEntry(hello.TipHash) is null)
             {
                 catchUp.CatchUp(from);

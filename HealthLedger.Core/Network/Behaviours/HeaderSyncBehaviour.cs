@@ -101,7 +101,6 @@ internal sealed class HeaderSyncBehaviour(GossipNode node, GossipOptions options
 
         var last = headers[^1];
         from.BestKnownHeight = Math.Max(from.BestKnownHeight, last.Height);
-        from.AnnouncedHeight = Math.Max(from.AnnouncedHeight, last.Height);
         var chain = node.Chain;
         var added = 0;
         foreach (var h in headers)
