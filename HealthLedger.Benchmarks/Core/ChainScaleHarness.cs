@@ -52,35 +52,90 @@ internal static class ChainScaleHarness
             return Open(openDir);
         }
 
+        var root = Report.ReportCommand.FindRepositoryRoot();
+        var results = Arg(args, "--results", Path.Combine(root, "docs", "data", "chain-scale"));
+        var doc = Arg(args, "--doc", Path.Combine(root, "docs", "benchmarks.md"));
+        if (args is ["render", ..])
+        {
+            ChainScaleResults.Render(results, doc);
+            return 0;
+        }
+
+        if (args is ["reopen", var existing, ..])
+        {
+            // Re-measures the restart of a directory kept by an earlier run (--keep) with this build, and updates its result.
+            var file = ChainScaleResults.FileFor(results, existing);
+            var earlier = ChainScaleResults.Read(file) ?? throw new InvalidOperationException($"no result {file} for {existing}");
+            var reopened = earlier with { Restart = Restarts(existing, int.Parse(Arg(args, "--restarts", "3"), CultureInfo.InvariantCulture)), RestartCommit = Report.RunInfo.Commit(root), RestartLoad = Report.RunInfo.LoadAverage(), RestartDate = DateTimeOffset.UtcNow };
+            ChainScaleResults.Write(file, reopened);
+            ChainScaleResults.Render(results, doc);
+            Console.WriteLine(File.ReadAllText(file));
+            return 0;
+        }
+
         var sizes = Arg(args, "--blocks", "10000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-        var root = Arg(args, "--dir", Path.Combine(Environment.GetEnvironmentVariable("HEALTHLEDGER_BENCH_DIR") ?? Path.GetTempPath(), "hl-scale"));
-        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} cores; dir {root}");
-        Console.WriteLine("| blocks | anchors | append p50 | append p99 | build RSS / heap | disk | disk per anchor | cold start | replayed | RSS / heap after open | point queries | load |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        var dirRoot = Arg(args, "--dir", Path.Combine(Environment.GetEnvironmentVariable("HEALTHLEDGER_BENCH_DIR") ?? Path.GetTempPath(), "hl-scale"));
+        var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
+        var restarts = int.Parse(Arg(args, "--restarts", "3"), CultureInfo.InvariantCulture);
+        Console.WriteLine($"load before: {Report.RunInfo.LoadAverage()}; {Environment.ProcessorCount} cores; dir {dirRoot}; results {results}");
         foreach (var size in sizes)
         {
-            var dir = Path.Combine(root, size.ToString(CultureInfo.InvariantCulture));
+            var dir = Path.Combine(dirRoot, size.ToString(CultureInfo.InvariantCulture) + (keepBodies is { } k ? $"-keep{k}" : string.Empty));
             if (Directory.Exists(dir))
             {
                 Directory.Delete(dir, recursive: true);
             }
 
-            var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
-            var (p50, p99, buildRss, buildHeap, anchors) = Build(dir, size, keepBodies);
+            var started = DateTimeOffset.UtcNow;
+            var loadBefore = Report.RunInfo.LoadAverage();
+            var build = Build(dir, size, keepBodies);
             var disk = new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-            var open = RunChild(dir);
-            Console.WriteLine($"| {size:N0} | {anchors:N0} | {p50:F2} ms | {p99:F2} ms | {buildRss / 1e6:F0} MB / {buildHeap / 1e6:F0} MB | {disk / 1e6:F0} MB | {(double)disk / anchors:F0} B | {open} | {File.ReadAllText("/proc/loadavg").Split(' ')[0]} |");
+            var result = new ChainScaleResult
+            {
+                Blocks = size,
+                KeepRecentBodies = keepBodies,
+                Directory = dir,
+                Command = $"dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks {size}{(keepBodies is { } kb ? $" --keep-bodies {kb}" : string.Empty)}",
+                Date = started,
+                Commit = Report.RunInfo.Commit(root),
+                Machine = Report.RunInfo.Machine(),
+                LoadBefore = loadBefore,
+                LoadAfterBuild = Report.RunInfo.LoadAverage(),
+                BuildSeconds = (DateTimeOffset.UtcNow - started).TotalSeconds,
+                Build = build,
+                DiskBytes = disk,
+                Restart = Restarts(dir, restarts),
+                RestartCommit = null,
+                RestartLoad = Report.RunInfo.LoadAverage(),
+                RestartDate = DateTimeOffset.UtcNow,
+            };
+            var file = ChainScaleResults.FileFor(results, dir);
+            ChainScaleResults.Write(file, result);
+            Console.WriteLine(File.ReadAllText(file));
             if (!args.Contains("--keep"))
             {
                 Directory.Delete(dir, recursive: true);
             }
         }
 
-        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        ChainScaleResults.Render(results, doc);
+        Console.WriteLine($"load after: {Report.RunInfo.LoadAverage()}; section chain-scale-results of {doc} rewritten from {results}");
         return 0;
     }
 
-    private static (double P50, double P99, long Rss, long Heap, long Anchors) Build(string dir, int blocks, long? keepBodies)
+    /// <summary>Restarts the chain <paramref name="count"/> times, each in a fresh process so its memory is its own.</summary>
+    private static ChainScaleRestarts Restarts(string dir, int count)
+    {
+        var runs = new List<ChainScaleOpen>();
+        for (var i = 0; i < count; i++)
+        {
+            runs.Add(RunChild(dir));
+        }
+
+        return new ChainScaleRestarts(runs);
+    }
+
+    private static ChainScaleBuild Build(string dir, int blocks, long? keepBodies)
     {
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), Fsync = FsyncPolicy.Batched });
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"), new RocksDbStoreOptions { SyncWrites = false });
@@ -89,6 +144,7 @@ internal static class ChainScaleHarness
         var devices = Enumerable.Range(0, Devices).Select(i => Key($"device-{i}")).ToArray();
         var deviceSequence = new ulong[Devices];
         var times = new List<double>(blocks);
+        var slices = new List<ChainScaleSlice>();
         long anchors = 0;
         long counter = 0;
         for (var b = 1; b <= blocks; b++)
@@ -135,7 +191,9 @@ internal static class ChainScaleHarness
             if (b % 5_000 == 0)
             {
                 var recent = times.Skip(times.Count - 5_000).Order().ToList();
-                Console.Error.WriteLine($"  {b:N0} blocks, final #{chain.LastFinal.Height}, last 5,000 appends p50 {recent[recent.Count / 2]:F2} ms, {GC.GetTotalMemory(forceFullCollection: true) / 1e6:F0} MB heap after GC, RSS {Process.GetCurrentProcess().WorkingSet64 / 1e6:F0} MB, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                var slice = new ChainScaleSlice(b, recent[recent.Count / 2], recent[(int)(recent.Count * 0.99)], GC.GetTotalMemory(forceFullCollection: true), Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage());
+                slices.Add(slice);
+                Console.Error.WriteLine($"  {b:N0} blocks, final #{chain.LastFinal.Height}, last 5,000 appends p50 {slice.P50Ms:F2} ms, {slice.HeapBytes / 1e6:F0} MB heap after GC, RSS {slice.RssBytes / 1e6:F0} MB, load {slice.Load}");
             }
         }
 
@@ -144,11 +202,11 @@ internal static class ChainScaleHarness
         var rss = Process.GetCurrentProcess().WorkingSet64;
         GC.KeepAlive(chain); // measured while the chain is alive
         times.Sort();
-        return (times[times.Count / 2], times[(int)(times.Count * 0.99)], rss, heap, anchors);
+        return new ChainScaleBuild(anchors, times[times.Count / 2], times[(int)(times.Count * 0.99)], rss, heap, slices);
     }
 
     /// <summary>The cold start, in a fresh process so its memory is its own.</summary>
-    private static string RunChild(string dir)
+    private static ChainScaleOpen RunChild(string dir)
     {
         var host = Environment.ProcessPath!;
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -163,7 +221,12 @@ internal static class ChainScaleHarness
         using var child = Process.Start(info)!;
         var output = child.StandardOutput.ReadToEnd().Trim();
         child.WaitForExit();
-        return child.ExitCode == 0 ? output : $"child failed ({child.ExitCode}): {output}";
+        if (child.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the restart failed ({child.ExitCode}): {output}");
+        }
+
+        return ChainScaleResults.ParseOpen(output);
     }
 
     private static int Open(string dir)
@@ -193,16 +256,18 @@ internal static class ChainScaleHarness
 
         var perQuery = q.Elapsed.TotalMicroseconds / Queries;
         var oldBlock = Stopwatch.StartNew();
-        string oldText;
+        bool oldPruned;
         try
         {
-            var old = chain.GetBestAt(chain.Tip.Height / 2)!.Block;
-            oldText = $"old block ({old.Transactions.Count} tx) {oldBlock.Elapsed.TotalMilliseconds:F1} ms";
+            _ = chain.GetBestAt(chain.Tip.Height / 2)!.Block;
+            oldPruned = false;
         }
         catch (BlockPrunedException)
         {
-            oldText = $"old block pruned (typed refusal in {oldBlock.Elapsed.TotalMilliseconds:F1} ms)";
+            oldPruned = true;
         }
+
+        var oldMs = oldBlock.Elapsed.TotalMilliseconds;
 
         // The first lookup of an unknown hash (every new block's duplicate check) loads the sealed segments' Bloom filters.
         var miss = Stopwatch.StartNew();
@@ -211,8 +276,11 @@ internal static class ChainScaleHarness
         miss.Restart();
         _ = store.Contains(Hash256.Sha256("not stored either"u8));
         var nextMiss = miss.Elapsed.TotalMicroseconds;
-        var rssAfterMiss = Process.GetCurrentProcess().WorkingSet64;
-        Console.WriteLine($"{open.TotalMilliseconds:F0} ms (block store {storeOpen.TotalMilliseconds:F0} ms: {store.OpenCost.SegmentsScanned} of {store.OpenReport.SegmentCount} segments scanned, {store.OpenCost.SegmentBytesScanned / 1e6:F1} MB) | {chain.LastReplay.Blocks} above final #{chain.LastReplay.FromHeight} | {rss / 1e6:F0} MB / {heap / 1e6:F0} MB | record+device+sequence {perQuery:F0} µs; {oldText}; first unknown-hash lookup {firstMiss:F0} ms (Bloom filters of {store.IndexFilesLoaded} index files), next {nextMiss:F0} µs; RSS then {rssAfterMiss / 1e6:F0} MB");
+        var result = new ChainScaleOpen(
+            open.TotalMilliseconds, storeOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
+            chain.LastReplay.Blocks, chain.LastReplay.FromHeight, chain.Tip.Height, rss, heap, perQuery, oldMs, oldPruned, firstMiss, store.IndexFilesLoaded, nextMiss,
+            Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage());
+        Console.WriteLine(ChainScaleResults.FormatOpen(result));
         return 0;
     }
 

@@ -43,7 +43,8 @@ internal static class NetworkCommands
         var apiPort = new Option<int>("--api-port") { Description = "API port of node 0 (node i uses base + i), on 127.0.0.1.", DefaultValueFactory = _ => 47_200 };
         var chainId = new Option<uint>("--chain-id") { Description = "Chain id.", DefaultValueFactory = _ => 1 };
         var ipfs = new Option<string?>("--ipfs") { Description = "Kubo RPC endpoint of an IPFS node for the encrypted records (e.g. http://127.0.0.1:5001); default: a local store under each node's data directory." };
-        var command = new Command("init", "Create keys, a genesis and node configurations for a local network.") { nodes, dir, consensus, difficulty, interval, basePort, apiPort, chainId, ipfs };
+        var keepBodies = new Option<long?>("--keep-recent-bodies") { Description = "Pruning: each node keeps the bodies of only this many recent blocks (every header stays); default: every body." };
+        var command = new Command("init", "Create keys, a genesis and node configurations for a local network.") { nodes, dir, consensus, difficulty, interval, basePort, apiPort, chainId, ipfs, keepBodies };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(dir)!;
@@ -54,6 +55,12 @@ internal static class NetworkCommands
             }
 
             var n = parse.GetValue(nodes);
+            if (parse.GetValue(keepBodies) is < 1)
+            {
+                Console.Error.WriteLine("--keep-recent-bodies must be at least 1.");
+                return 2;
+            }
+
             var records = new RecordsFile { Directory = "data/records", Ipfs = parse.GetValue(ipfs) };
             try
             {
@@ -98,6 +105,7 @@ internal static class NetworkCommands
                     Detector = new DetectorFile(),
                     OperatorTokenFile = "operator.token",
                     Records = records,
+                    KeepRecentBodies = parse.GetValue(keepBodies),
                 });
                 NetworkFiles.WriteOperatorToken(Path.Combine(nodeDir, "operator.token"));
                 keys[i].Dispose();
@@ -197,6 +205,12 @@ internal static class NetworkCommands
         {
             var options = NetworkFiles.LoadNode(parse.GetValue(config)!).Options;
             using var store = FileBlockStore.Open(Path.Combine(options.DataDirectory, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(options.Genesis) });
+            if (store.FirstRetainedSequence > 0)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"This node is pruned: the bodies of its first {store.FirstRetainedSequence} stored blocks are gone, so its chain cannot be re-validated from genesis. Verify a node that keeps every body (no keepRecentBodies in its configuration)."));
+                return 2;
+            }
+
             var report = ChainVerifier.Verify(options.Genesis, ConsensusEngines.Create(options.Genesis), store);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Blocks} stored blocks read in {report.Elapsed.TotalSeconds:0.00} s; tip #{report.Tip.Height} {report.Tip.Hash}, last final #{report.LastFinal.Height}"));
             if (report.Valid)

@@ -83,6 +83,13 @@ internal sealed record NodeConfigFile
 
     public int MinBlockIntervalMs { get; init; }
 
+    /// <summary>
+    /// Pruning: keep the bodies of only this many blocks below the tip (and every header); null keeps every body. A pruned
+    /// node cannot serve old blocks to syncing peers, rebuild its state from genesis or run <c>chain verify</c>
+    /// (docs/storage.md, "Pruning").
+    /// </summary>
+    public long? KeepRecentBodies { get; init; }
+
     /// <summary>The ingestion gate (the embedded DSAE+BiLSTM with its own operating points when absent).</summary>
     public DetectorFile? Detector { get; init; }
 
@@ -230,6 +237,11 @@ internal static class NetworkFiles
         var dir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
         var config = ReadJson<NodeConfigFile>(configPath);
         var genesis = ReadJson<GenesisFile>(Path.Combine(dir, config.Genesis)).ToConfig();
+        if (config.KeepRecentBodies is < 1)
+        {
+            throw new InvalidDataException($"keepRecentBodies must be at least 1 (or absent to keep every body), got {config.KeepRecentBodies}.");
+        }
+
         var options = new Node.LedgerNodeOptions
         {
             Genesis = genesis,
@@ -241,6 +253,7 @@ internal static class NetworkFiles
             Threshold = config.Threshold,
             MinBlockInterval = TimeSpan.FromMilliseconds(config.MinBlockIntervalMs),
             Records = config.Records?.ToOptions(dir),
+            Chain = new ChainOptions { KeepRecentBodies = config.KeepRecentBodies },
         };
         return new LoadedNode(options, config.Api, dir, config);
     }

@@ -154,6 +154,40 @@ public sealed class NodeConfigurationTests
         Assert.That(loaded.Options.Records, Is.Null);
     }
 
+    [Test]
+    public void Init_with_keep_recent_bodies_writes_a_pruning_node_configuration()
+    {
+        var net = Path.Combine(_dir, "pruned");
+        Assert.That(Init("--nodes", "2", "--dir", net, "--keep-recent-bodies", "5000"), Is.Zero);
+        var loaded = NetworkFiles.LoadNode(Path.Combine(net, "node-1", "config.json"));
+        using var key = loaded.Options.NodeKey;
+        Assert.That(loaded.Options.Chain.KeepRecentBodies, Is.EqualTo(5000));
+    }
+
+    [Test]
+    public void A_node_configuration_without_keep_recent_bodies_keeps_every_body()
+    {
+        var net = Path.Combine(_dir, "unpruned");
+        Assert.That(Init("--nodes", "2", "--dir", net), Is.Zero);
+        var loaded = NetworkFiles.LoadNode(Path.Combine(net, "node-0", "config.json"));
+        using var key = loaded.Options.NodeKey;
+        Assert.That(loaded.Options.Chain.KeepRecentBodies, Is.Null);
+    }
+
+    [TestCase(0L)]
+    [TestCase(-3L)]
+    public void Keeping_fewer_than_one_recent_body_is_refused_by_init_and_by_the_loader(long keep)
+    {
+        var net = Path.Combine(_dir, "bad-prune");
+        Assert.That(Init("--nodes", "2", "--dir", net, "--keep-recent-bodies", keep.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(2));
+        Assert.That(Directory.Exists(net), Is.False, "init creates nothing");
+        var good = Path.Combine(_dir, "good");
+        Assert.That(Init("--nodes", "2", "--dir", good), Is.Zero);
+        var config = Path.Combine(good, "node-0", "config.json");
+        NetworkFiles.WriteJson(config, NetworkFiles.ReadJson<NodeConfigFile>(config) with { KeepRecentBodies = keep });
+        Assert.That(() => NetworkFiles.LoadNode(config), Throws.TypeOf<InvalidDataException>());
+    }
+
     private static int Init(params string[] args)
     {
         var root = new RootCommand();
