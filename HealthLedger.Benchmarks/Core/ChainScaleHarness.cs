@@ -18,7 +18,7 @@ namespace HealthLedger.Benchmarks.Core;
 /// bytes per anchor, cold start time and blocks replayed, and point queries on the state.
 /// </summary>
 /// <remarks>
-/// Run: <c>dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks 10000,100000 [--dir path] [--keep]</c>.
+/// Run: <c>dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks 10000,100000 [--anchors 55] [--keep-bodies N] [--dir path] [--keep]</c>.
 /// Signatures are "pre-checked": the chain is given a signature scheme that accepts every signature, so only the
 /// ledger's own costs show (Ed25519 costs are measured elsewhere). Proof of work at difficulty level 1.
 /// The block store fsyncs in batches and RocksDB writes without fsync while building (a durable node pays one fsync
@@ -29,7 +29,7 @@ internal static class ChainScaleHarness
     private const uint ChainId = 44;
     private const int Devices = 1_000;
     private const int Patients = 100;
-    private const int AnchorsPerBlock = 55;
+    private const int DefaultAnchorsPerBlock = 55;
 
     private static readonly PublicKey Provider = Key("provider");
     private static readonly PublicKey[] Validators = [.. Enumerable.Range(0, 5).Select(i => Key($"validator-{i}"))];
@@ -77,10 +77,11 @@ internal static class ChainScaleHarness
         var dirRoot = Arg(args, "--dir", Path.Combine(Environment.GetEnvironmentVariable("HEALTHLEDGER_BENCH_DIR") ?? Path.GetTempPath(), "hl-scale"));
         var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
         var restarts = int.Parse(Arg(args, "--restarts", "3"), CultureInfo.InvariantCulture);
+        var anchorsPerBlock = int.Parse(Arg(args, "--anchors", DefaultAnchorsPerBlock.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         Console.WriteLine($"load before: {Report.RunInfo.LoadAverage()}; {Environment.ProcessorCount} cores; dir {dirRoot}; results {results}");
         foreach (var size in sizes)
         {
-            var dir = Path.Combine(dirRoot, size.ToString(CultureInfo.InvariantCulture) + (keepBodies is { } k ? $"-keep{k}" : string.Empty));
+            var dir = Path.Combine(dirRoot, size.ToString(CultureInfo.InvariantCulture) + (keepBodies is { } k ? $"-keep{k}" : string.Empty) + (anchorsPerBlock != DefaultAnchorsPerBlock ? $"-a{anchorsPerBlock}" : string.Empty));
             if (Directory.Exists(dir))
             {
                 Directory.Delete(dir, recursive: true);
@@ -88,14 +89,15 @@ internal static class ChainScaleHarness
 
             var started = DateTimeOffset.UtcNow;
             var loadBefore = Report.RunInfo.LoadAverage();
-            var build = Build(dir, size, keepBodies);
+            var build = Build(dir, size, keepBodies, anchorsPerBlock);
             var disk = new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             var result = new ChainScaleResult
             {
                 Blocks = size,
                 KeepRecentBodies = keepBodies,
                 Directory = dir,
-                Command = $"dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks {size}{(keepBodies is { } kb ? $" --keep-bodies {kb}" : string.Empty)}",
+                Command = $"dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks {size}{(keepBodies is { } kb ? $" --keep-bodies {kb}" : string.Empty)}{(anchorsPerBlock != DefaultAnchorsPerBlock ? $" --anchors {anchorsPerBlock}" : string.Empty)}",
+                AnchorsPerBlock = anchorsPerBlock,
                 Date = started,
                 Commit = Report.RunInfo.Commit(root),
                 Machine = Report.RunInfo.Machine(),
@@ -135,7 +137,7 @@ internal static class ChainScaleHarness
         return new ChainScaleRestarts(runs);
     }
 
-    private static ChainScaleBuild Build(string dir, int blocks, long? keepBodies)
+    private static ChainScaleBuild Build(string dir, int blocks, long? keepBodies, int anchorsPerBlock)
     {
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), Fsync = FsyncPolicy.Batched });
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"), new RocksDbStoreOptions { SyncWrites = false });
@@ -151,7 +153,7 @@ internal static class ChainScaleHarness
         {
             var tip = chain.Tip;
             var ts = tip.Header.TimestampMs + 1000;
-            var txs = new List<Transaction>(AnchorsPerBlock + 4);
+            var txs = new List<Transaction>(anchorsPerBlock + 4);
             if (b == 1)
             {
                 txs.AddRange(patients.Select((p, i) => Tx(p, 0, ts, new PatientRegistration(Hash256.Sha256(BitConverter.GetBytes(i))))));
@@ -162,14 +164,14 @@ internal static class ChainScaleHarness
             }
             else
             {
-                for (var k = 0; k < AnchorsPerBlock; k++, counter++)
+                for (var k = 0; k < anchorsPerBlock; k++, counter++)
                 {
                     var d = (int)(counter % Devices);
                     var hash = Hash256.Sha256(BitConverter.GetBytes(counter));
                     txs.Add(Tx(devices[d], deviceSequence[d]++, ts, new RecordAnchor("bafkrei" + hash.ToString()[..52], hash, (RecordType)(1 + (counter % 7)), ts - 500)));
                 }
 
-                anchors += AnchorsPerBlock;
+                anchors += anchorsPerBlock;
             }
 
             if (tip.Height >= 1)
@@ -235,6 +237,7 @@ internal static class ChainScaleHarness
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis) });
         var storeOpen = sw.Elapsed;
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"));
+        var stateOpen = sw.Elapsed - storeOpen;
         var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: new AcceptAll(), stateStore: kv);
         var open = sw.Elapsed;
         var heap = GC.GetTotalMemory(forceFullCollection: true);
@@ -277,7 +280,7 @@ internal static class ChainScaleHarness
         _ = store.Contains(Hash256.Sha256("not stored either"u8));
         var nextMiss = miss.Elapsed.TotalMicroseconds;
         var result = new ChainScaleOpen(
-            open.TotalMilliseconds, storeOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
+            open.TotalMilliseconds, storeOpen.TotalMilliseconds, stateOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
             chain.LastReplay.Blocks, chain.LastReplay.FromHeight, chain.Tip.Height, rss, heap, perQuery, oldMs, oldPruned, firstMiss, store.IndexFilesLoaded, nextMiss,
             Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage());
         Console.WriteLine(ChainScaleResults.FormatOpen(result));

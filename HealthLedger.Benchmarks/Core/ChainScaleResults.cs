@@ -15,6 +15,7 @@ internal sealed record ChainScaleBuild(long Anchors, double AppendP50Ms, double 
 internal sealed record ChainScaleOpen(
     double OpenMs,
     double BlockStoreOpenMs,
+    double StateStoreOpenMs,
     int SegmentsScanned,
     int Segments,
     long SegmentBytesScanned,
@@ -35,6 +36,7 @@ internal sealed record ChainScaleOpen(
 /// <summary>The restarts of one chain (each in its own process).</summary>
 internal sealed record ChainScaleRestarts(IReadOnlyList<ChainScaleOpen> Runs)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public ChainScaleOpen Median => Runs.OrderBy(r => r.OpenMs).ElementAt(Runs.Count / 2);
 }
 
@@ -44,6 +46,9 @@ internal sealed record ChainScaleResult
     public required int Blocks { get; init; }
 
     public required long? KeepRecentBodies { get; init; }
+
+    /// <summary>Record anchors per block (55 unless the run said otherwise).</summary>
+    public int AnchorsPerBlock { get; init; } = 55;
 
     public required string Directory { get; init; }
 
@@ -107,7 +112,7 @@ internal static class ChainScaleResults
     public static void Render(string resultsDirectory, string documentPath)
     {
         var results = System.IO.Directory.Exists(resultsDirectory)
-            ? System.IO.Directory.EnumerateFiles(resultsDirectory, "*.json").Select(f => Read(f)!).OrderBy(r => r.Blocks).ThenBy(r => r.KeepRecentBodies ?? long.MaxValue).ToList()
+            ? System.IO.Directory.EnumerateFiles(resultsDirectory, "*.json").Select(f => Read(f)!).OrderBy(r => r.Blocks).ThenBy(r => r.AnchorsPerBlock).ThenBy(r => r.KeepRecentBodies ?? long.MaxValue).ToList()
             : [];
         var figures = Path.Combine(Path.GetDirectoryName(documentPath)!, "figures");
         var body = Markdown(results, figures);
@@ -125,15 +130,15 @@ internal static class ChainScaleResults
             return sb.ToString();
         }
 
-        sb.Append("| blocks | anchors | pruning | append p50 / p99 | heap / RSS while following (min–max over 5,000-block slices) | disk (per anchor) | restart: open, median of runs (max) | of it: block store open (segments scanned) | replayed above final | RSS / heap after open | point lookup (record + device + sequence) | old block body | first / next unknown-hash lookup |\n");
+        sb.Append("| blocks | anchors (per block) | pruning | append p50 / p99 | heap / RSS while following (min–max over 5,000-block slices) | disk (per anchor) | restart: open, median of runs (max) | of it: block store open (segments scanned); state store open | replayed above final | RSS / heap after open | point lookup (record + device + sequence) | old block body | first / next unknown-hash lookup |\n");
         sb.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results)
         {
             var m = r.Restart.Median;
             var slices = r.Build.Slices;
             var heap = slices.Count > 0 ? $"{slices.Min(s => s.HeapBytes) / 1e6:F0}–{slices.Max(s => s.HeapBytes) / 1e6:F0} MB / {slices.Min(s => s.RssBytes) / 1e6:F0}–{slices.Max(s => s.RssBytes) / 1e6:F0} MB" : $"{r.Build.HeapBytes / 1e6:F0} MB / {r.Build.RssBytes / 1e6:F0} MB";
-            sb.Append(c, $"| {r.Blocks:N0} | {r.Build.Anchors:N0} | {(r.KeepRecentBodies is { } k ? $"keep {k:N0} bodies" : "off")} | {r.Build.AppendP50Ms:F2} / {r.Build.AppendP99Ms:F1} ms | {heap} | {Bytes(r.DiskBytes)} ({(double)r.DiskBytes / Math.Max(1, r.Build.Anchors):F0} B) | ");
-            sb.Append(c, $"**{m.OpenMs:F0} ms** ({r.Restart.Runs.Max(o => o.OpenMs):F0} ms; {r.Restart.Runs.Count} runs) | {m.BlockStoreOpenMs:F0} ms ({m.SegmentsScanned} of {m.Segments}, {m.SegmentBytesScanned / 1e6:F1} MB) | {m.ReplayedBlocks} (final #{m.ReplayedFromHeight:N0}, tip #{m.TipHeight:N0}) | ");
+            sb.Append(c, $"| {r.Blocks:N0} | {r.Build.Anchors:N0} ({r.AnchorsPerBlock}) | {(r.KeepRecentBodies is { } k ? $"keep {k:N0} bodies" : "off")} | {r.Build.AppendP50Ms:F2} / {r.Build.AppendP99Ms:F1} ms | {heap} | {Bytes(r.DiskBytes)} ({(double)r.DiskBytes / Math.Max(1, r.Build.Anchors):F0} B) | ");
+            sb.Append(c, $"**{m.OpenMs:F0} ms** ({r.Restart.Runs.Max(o => o.OpenMs):F0} ms; {r.Restart.Runs.Count} runs) | {m.BlockStoreOpenMs:F0} ms ({m.SegmentsScanned} of {m.Segments}, {m.SegmentBytesScanned / 1e6:F1} MB); {m.StateStoreOpenMs:F0} ms | {m.ReplayedBlocks} (final #{m.ReplayedFromHeight:N0}, tip #{m.TipHeight:N0}) | ");
             sb.Append(c, $"{m.RssAfterOpenBytes / 1e6:F0} MB / {m.HeapAfterOpenBytes / 1e6:F1} MB | {m.PointLookupMicroseconds:F0} µs | {(m.OldBlockPruned ? $"pruned: typed refusal ({m.OldBlockMs:F1} ms)" : $"{m.OldBlockMs:F1} ms")} | {m.FirstUnknownHashMs:F1} ms ({m.IndexFilesLoaded} index files) / {m.NextUnknownHashMicroseconds:F0} µs |\n");
         }
 
@@ -152,19 +157,27 @@ internal static class ChainScaleResults
             sb.Append(c, $"\nFrom {small.Blocks:N0} to {large.Blocks:N0} blocks ({(double)large.Blocks / small.Blocks:F0}× the chain): restart {small.Restart.Median.OpenMs:F0} → {large.Restart.Median.OpenMs:F0} ms, RSS after open {small.Restart.Median.RssAfterOpenBytes / 1e6:F0} → {large.Restart.Median.RssAfterOpenBytes / 1e6:F0} MB, heap after open {small.Restart.Median.HeapAfterOpenBytes / 1e6:F1} → {large.Restart.Median.HeapAfterOpenBytes / 1e6:F1} MB, append p50 {small.Build.AppendP50Ms:F2} → {large.Build.AppendP50Ms:F2} ms, point lookup {small.Restart.Median.PointLookupMicroseconds:F0} → {large.Restart.Median.PointLookupMicroseconds:F0} µs (load averages as listed above).\n");
         }
 
+        foreach (var r in results.Where(r => r.KeepRecentBodies is not null && r.Build.Anchors > 0))
+        {
+            // The issue's load: 10,000 devices, one anchor a minute each = 14.4 M anchors a day, for a year.
+            const double AnchorsPerYear = 14.4e6 * 365;
+            var perAnchor = (double)r.DiskBytes / r.Build.Anchors;
+            sb.Append(c, $"\nDisk for 14.4 M anchors a day for a year (5.26 G anchors) at the {r.Blocks:N0}-block pruned run's {perAnchor:F0} B per anchor (its state plus the {r.KeepRecentBodies:N0} kept bodies, which do not grow): about {AnchorsPerYear * perAnchor / 1e12:F2} TB, a linear extrapolation of what this run measured.\n");
+        }
+
         var withSlices = results.Where(r => r.Build.Slices.Count > 1).ToList();
         if (withSlices.Count > 0)
         {
             System.IO.Directory.CreateDirectory(figures);
             var series = withSlices.Select(r => new Series(
-                $"{r.Blocks:N0} blocks{(r.KeepRecentBodies is { } k ? $", keep {k:N0}" : string.Empty)}",
+                $"{r.Blocks:N0} blocks of {r.AnchorsPerBlock} anchors{(r.KeepRecentBodies is { } k ? $", keep {k:N0}" : string.Empty)}",
                 [.. r.Build.Slices.Select(s => (double)s.Blocks)],
                 [.. r.Build.Slices.Select(s => s.P50Ms)],
                 [.. r.Build.Slices.Select(s => s.P50Ms)],
                 [.. r.Build.Slices.Select(s => s.P99Ms)])).ToList();
             Figures.Lines(Path.Combine(figures, "chain-scale.png"), "Append time per block as the chain grows (p50, bar to p99, per 5,000 blocks)", "chain length (blocks)", "append time (ms)", series, logY: true);
             var heapSeries = withSlices.Select(r => new Series(
-                $"{r.Blocks:N0} blocks{(r.KeepRecentBodies is { } k ? $", keep {k:N0}" : string.Empty)}",
+                $"{r.Blocks:N0} blocks of {r.AnchorsPerBlock} anchors{(r.KeepRecentBodies is { } k ? $", keep {k:N0}" : string.Empty)}",
                 [.. r.Build.Slices.Select(s => (double)s.Blocks)],
                 [.. r.Build.Slices.Select(s => s.HeapBytes / 1e6)],
                 [.. r.Build.Slices.Select(s => s.HeapBytes / 1e6)],
