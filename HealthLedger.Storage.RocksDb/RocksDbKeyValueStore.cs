@@ -71,8 +71,18 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
         var table = new BlockBasedTableOptions()
             .SetBlockCache(cache)
             .SetFilterPolicy(BloomFilterPolicy.Create(options.BloomBitsPerKey, false))
+            .SetIndexType(BlockBasedTableIndexType.TwoLevelIndex)
             .SetCacheIndexAndFilterBlocks(true)
             .SetPinL0FilterAndIndexBlocksInCache(true);
+
+        // Partitioned filters and a two-level index: a table file's filter and index are split into 4 KiB partitions
+        // cached one by one, under a small pinned top level. Without this, a table file of tens of MB has one filter
+        // block of megabytes that cannot stay in a shard of the LRU cache, so every point lookup of a missing key
+        // (each new record, vote and sequence) read it again: measured at 9 MB read per block at 85,000 blocks.
+        Native.Instance.rocksdb_block_based_options_set_partition_filters(table.Handle, 1);
+        Native.Instance.rocksdb_block_based_options_set_metadata_block_size(table.Handle, 4096);
+        Native.Instance.rocksdb_block_based_options_set_pin_top_level_index_and_filter(table.Handle, 1);
+        Native.Instance.rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(table.Handle, 1);
         var dbOptions = new DbOptions()
             .SetCreateIfMissing(true)
             .SetParanoidChecks(true)

@@ -52,6 +52,11 @@ internal static class ChainScaleHarness
             return Open(openDir);
         }
 
+        if (args is ["crash-child", var crashDir, .. var crashArgs])
+        {
+            return CrashChild(crashDir, crashArgs);
+        }
+
         var root = Report.ReportCommand.FindRepositoryRoot();
         var results = Arg(args, "--results", Path.Combine(root, "docs", "data", "chain-scale"));
         var doc = Arg(args, "--doc", Path.Combine(root, "docs", "benchmarks.md"));
@@ -141,47 +146,15 @@ internal static class ChainScaleHarness
     {
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), Fsync = FsyncPolicy.Batched });
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"), new RocksDbStoreOptions { SyncWrites = false });
-        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: new AcceptAll(), options: new ChainOptions { KeepRecentBodies = keepBodies }, stateStore: kv);
-        var patients = Enumerable.Range(0, Patients).Select(i => Key($"patient-{i}")).ToArray();
-        var devices = Enumerable.Range(0, Devices).Select(i => Key($"device-{i}")).ToArray();
-        var deviceSequence = new ulong[Devices];
+        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: AcceptAll.Instance, options: new ChainOptions { KeepRecentBodies = keepBodies }, stateStore: kv);
+        var source = new ScaleBlockSource(chain, anchorsPerBlock);
         var times = new List<double>(blocks);
         var slices = new List<ChainScaleSlice>();
         long anchors = 0;
-        long counter = 0;
         for (var b = 1; b <= blocks; b++)
         {
-            var tip = chain.Tip;
-            var ts = tip.Header.TimestampMs + 1000;
-            var txs = new List<Transaction>(anchorsPerBlock + 4);
-            if (b == 1)
-            {
-                txs.AddRange(patients.Select((p, i) => Tx(p, 0, ts, new PatientRegistration(Hash256.Sha256(BitConverter.GetBytes(i))))));
-            }
-            else if (b == 2)
-            {
-                txs.AddRange(devices.Select((d, i) => Tx(Provider, (ulong)i, ts, new DeviceRegistration(d, patients[i % Patients].ToAddress(), DeviceClass.Wearable, Signature.Empty))));
-            }
-            else
-            {
-                for (var k = 0; k < anchorsPerBlock; k++, counter++)
-                {
-                    var d = (int)(counter % Devices);
-                    var hash = Hash256.Sha256(BitConverter.GetBytes(counter));
-                    txs.Add(Tx(devices[d], deviceSequence[d]++, ts, new RecordAnchor("bafkrei" + hash.ToString()[..52], hash, (RecordType)(1 + (counter % 7)), ts - 500)));
-                }
-
-                anchors += anchorsPerBlock;
-            }
-
-            if (tip.Height >= 1)
-            {
-                // Votes for the parent from four of the five validators, from the grandparent (justified by the parent's votes).
-                var source = tip.Parent!;
-                txs.AddRange(Validators.Take(4).Select(v => Tx(v, 0, ts, new Attestation(tip.Hash, tip.Height, source.Hash, source.Height))));
-            }
-
-            var block = Mine(tip, txs, ts);
+            var (block, blockAnchors) = source.Next(chain);
+            anchors += blockAnchors;
             var start = Stopwatch.GetTimestamp();
             var r = chain.AddBlock(block);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -233,12 +206,22 @@ internal static class ChainScaleHarness
 
     private static int Open(string dir)
     {
+        // Once per process, whatever the chain: load RocksDB's native library (and JIT its bindings) on an empty store,
+        // so the timings below are the stores' own; the load is reported beside them.
+        var load = Stopwatch.StartNew();
+        var empty = Path.Combine(Path.GetTempPath(), "hl-scale-warmup-" + Environment.ProcessId);
+        using (RocksDbKeyValueStore.Open(empty, new RocksDbStoreOptions { SyncWrites = false }))
+        {
+        }
+
+        Directory.Delete(empty, recursive: true);
+        var nativeLoad = load.Elapsed;
         var sw = Stopwatch.StartNew();
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis) });
         var storeOpen = sw.Elapsed;
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"));
         var stateOpen = sw.Elapsed - storeOpen;
-        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: new AcceptAll(), stateStore: kv);
+        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: AcceptAll.Instance, stateStore: kv);
         var open = sw.Elapsed;
         var heap = GC.GetTotalMemory(forceFullCollection: true);
         var rss = Process.GetCurrentProcess().WorkingSet64;
@@ -280,11 +263,118 @@ internal static class ChainScaleHarness
         _ = store.Contains(Hash256.Sha256("not stored either"u8));
         var nextMiss = miss.Elapsed.TotalMicroseconds;
         var result = new ChainScaleOpen(
-            open.TotalMilliseconds, storeOpen.TotalMilliseconds, stateOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
+            nativeLoad.TotalMilliseconds, open.TotalMilliseconds, storeOpen.TotalMilliseconds, stateOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
             chain.LastReplay.Blocks, chain.LastReplay.FromHeight, chain.Tip.Height, rss, heap, perQuery, oldMs, oldPruned, firstMiss, store.IndexFilesLoaded, nextMiss,
             Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage());
         Console.WriteLine(ChainScaleResults.FormatOpen(result));
         return 0;
+    }
+
+    /// <summary>
+    /// <c>scale crash-child DIR [--anchors N] [--keep-bodies K] [--segment-size BYTES]</c>: opens (or creates) the chain in
+    /// DIR with durable settings (the block store fsyncs every append, RocksDB every batch: a node's defaults), prints
+    /// <c>OPEN &lt;tip&gt; &lt;final&gt;</c>, then appends blocks for ever, printing <c>ACK &lt;height&gt; &lt;hash&gt;</c> after
+    /// each <see cref="Blockchain.AddBlock"/> returns. The crash tests kill it with SIGKILL and reopen the directory.
+    /// </summary>
+    private static int CrashChild(string dir, string[] args)
+    {
+        var anchorsPerBlock = int.Parse(Arg(args, "--anchors", "5"), CultureInfo.InvariantCulture);
+        var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
+        var segmentSize = long.Parse(Arg(args, "--segment-size", (64L * 1024 * 1024).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), SegmentSizeLimit = segmentSize });
+        using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"));
+        var chain = OpenChain(store, kv, keepBodies);
+        Console.Out.WriteLine($"OPEN {chain.Tip.Height} {chain.LastFinal.Height}");
+        Console.Out.Flush();
+        var source = new ScaleBlockSource(chain, anchorsPerBlock);
+        while (true)
+        {
+            var (block, _) = source.Next(chain);
+            var r = chain.AddBlock(block);
+            if (!r.IsAccepted)
+            {
+                Console.Error.WriteLine($"block #{block.Header.Height} refused: {r.Validation}");
+                return 1;
+            }
+
+            Console.Out.WriteLine($"ACK {block.Header.Height} {block.Hash}");
+            Console.Out.Flush();
+        }
+    }
+
+    /// <summary>The harness's chain over the given stores (signatures pre-checked, PoW).</summary>
+    internal static Blockchain OpenChain(IBlockStore store, global::HealthLedger.Core.State.IKeyValueStore? state, long? keepBodies = null) =>
+        new(Genesis, ProofOfWorkEngine.Instance, store, scheme: AcceptAll.Instance, options: new ChainOptions { KeepRecentBodies = keepBodies }, stateStore: state);
+
+    /// <summary>The devices of the harness's chain (1,000; device <c>i</c> belongs to patient <c>i mod 100</c>).</summary>
+    internal static IReadOnlyList<PublicKey> DeviceKeys { get; } = [.. Enumerable.Range(0, Devices).Select(i => Key($"device-{i}"))];
+
+    /// <summary>The patients of the harness's chain.</summary>
+    internal static IReadOnlyList<PublicKey> PatientKeys { get; } = [.. Enumerable.Range(0, Patients).Select(i => Key($"patient-{i}"))];
+
+    /// <summary>
+    /// The harness's linear chain, block by block: block 1 registers the patients, block 2 the devices, every later block
+    /// carries <c>anchorsPerBlock</c> record anchors (anchor <c>n</c> from device <c>n mod 1000</c>, ciphertext hash
+    /// SHA-256 of <c>n</c>) and the votes of four validators for its parent. Deterministic: it resumes from any tip of
+    /// the same chain (anchors so far = <c>anchorsPerBlock × (tip − 2)</c>).
+    /// </summary>
+    internal sealed class ScaleBlockSource
+    {
+        private readonly int _anchorsPerBlock;
+        private readonly ulong[] _deviceSequence = new ulong[Devices];
+        private long _counter;
+
+        public ScaleBlockSource(Blockchain chain, int anchorsPerBlock)
+        {
+            _anchorsPerBlock = anchorsPerBlock;
+            _counter = AnchorsBefore(chain.Tip.Height + 1, anchorsPerBlock);
+            for (var d = 0; d < Devices; d++)
+            {
+                _deviceSequence[d] = chain.State.GetNextSequence(DeviceKeys[d].ToAddress());
+            }
+        }
+
+        /// <summary>Record anchors in the blocks below <paramref name="height"/>.</summary>
+        public static long AnchorsBefore(ulong height, int anchorsPerBlock) => height > 3 ? (long)(height - 3) * anchorsPerBlock : 0;
+
+        public (Block Block, int Anchors) Next(Blockchain chain)
+        {
+            var tip = chain.Tip;
+            var ts = tip.Header.TimestampMs + 1000;
+            var txs = new List<Transaction>(_anchorsPerBlock + 4);
+            var anchors = 0;
+            if (tip.Height == 0)
+            {
+                txs.AddRange(PatientKeys.Select((p, i) => Tx(p, 0, ts, new PatientRegistration(Hash256.Sha256(BitConverter.GetBytes(i))))));
+            }
+            else if (tip.Height == 1)
+            {
+                txs.AddRange(DeviceKeys.Select((d, i) => Tx(Provider, (ulong)i, ts, new DeviceRegistration(d, PatientKeys[i % Patients].ToAddress(), DeviceClass.Wearable, Signature.Empty))));
+            }
+            else
+            {
+                for (var k = 0; k < _anchorsPerBlock; k++, _counter++)
+                {
+                    var d = (int)(_counter % Devices);
+                    var hash = AnchorHash(_counter);
+                    txs.Add(Tx(DeviceKeys[d], _deviceSequence[d]++, ts, new RecordAnchor("bafkrei" + hash.ToString()[..52], hash, (RecordType)(1 + (_counter % 7)), ts - 500)));
+                }
+
+                anchors = _anchorsPerBlock;
+            }
+
+            if (tip.Height >= 1)
+            {
+                // Votes for the parent from four of the five validators, from the grandparent (justified by the parent's votes).
+                var source = tip.Parent ?? chain.GetEntry(tip.Header.PreviousHash)!;
+                txs.AddRange(Validators.Take(4).Select(v => Tx(v, 0, ts, new Attestation(tip.Hash, tip.Height, source.Hash, source.Height))));
+            }
+
+            return (Mine(tip, txs, ts), anchors);
+        }
+
+        /// <summary>The ciphertext hash of anchor <paramref name="n"/>.</summary>
+        public static Hash256 AnchorHash(long n) => Hash256.Sha256(BitConverter.GetBytes(n));
     }
 
     private static Block Mine(ChainEntry parent, IReadOnlyList<Transaction> txs, long ts)
@@ -310,6 +400,8 @@ internal static class ChainScaleHarness
     /// <summary>Signatures "pre-checked": every signature verifies (the harness measures the ledger, not Ed25519).</summary>
     private sealed class AcceptAll : ISignatureScheme
     {
+        public static readonly AcceptAll Instance = new();
+
         public Signature Sign(ReadOnlySpan<byte> privateSeed, ReadOnlySpan<byte> message) => Signature.Empty;
 
         public bool Verify(in PublicKey key, ReadOnlySpan<byte> message, in Signature signature) => true;
