@@ -45,6 +45,9 @@ internal sealed class BdnSuitesExperiment : IReportExperiment
             "Blocks published at one `GossipNode` of a full mesh of four over the in-memory network (announce, fetch, full validation with cold signature caches, relay) until all four have connected each, against connecting the same blocks on one chain with no peers. Sockets and TLS: the \"Network\" section."),
     ];
 
+    /// <summary>Classes too slow to set up for a quick or smoke run.</summary>
+    private static readonly HashSet<Type> FullOnly = [typeof(ReplayBenchmarks)];
+
     public string Id => "bdn-suites";
 
     public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context)
@@ -74,10 +77,20 @@ internal sealed class BdnSuitesExperiment : IReportExperiment
             var classes = context.Scale == ReportScale.Tiny ? [suite.Tiny] : suite.Classes;
             foreach (var type in classes)
             {
+                if (context.Scale != ReportScale.Full && FullOnly.Contains(type))
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"`{type.Name}` — full run only (its setup builds and validates a whole chain): `dotnet run -c Release --project HealthLedger.Benchmarks -- report --only {Id}`, or out of process `dotnet run -c Release --project HealthLedger.Benchmarks -- --filter '*.{type.Name}.*'`.").AppendLine();
+                    continue;
+                }
+
                 context.Log.WriteLine($"  bdn {type.Name}");
                 var summary = RunClass(type, job, context, ipfs);
                 md.AppendLine(CultureInfo.InvariantCulture, $"`{type.Name}` — out of process: `dotnet run -c Release --project HealthLedger.Benchmarks -- --filter '*.{type.Name}.*' --job short`").AppendLine();
                 md.Append(Table(summary)).AppendLine();
+                if (Interpret(summary) is { } reading)
+                {
+                    md.AppendLine(reading).AppendLine();
+                }
             }
         }
 
@@ -142,6 +155,28 @@ internal sealed class BdnSuitesExperiment : IReportExperiment
         }
 
         return table;
+    }
+
+    /// <summary>A sentence read from the run's own medians, for the classes whose cases compare two ways of doing the same work.</summary>
+    internal static string? Interpret(Summary summary)
+    {
+        double? Median(string method) => summary.Reports.FirstOrDefault(r => r.Success && r.ResultStatistics is not null && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method)?.ResultStatistics!.Median;
+        if (Median(nameof(ValidationBenchmarks.Block1000ColdSignatureCache)) is { } cold && Median(nameof(ValidationBenchmarks.Block1000WarmSignatureCache)) is { } warm && cold > 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Read from this run: the warm-cache block took {100 * warm / cold:F0} % of the cold one, so signature checks were about {100 * (1 - (warm / cold)):F0} % of validating a block from the network.");
+        }
+
+        if (Median(nameof(ReplayBenchmarks.ValidateFromNetwork)) is { } network && Median(nameof(ReplayBenchmarks.ReplayFromDisk)) is { } replay && replay > 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Read from this run: replaying the chain from its file store was {network / replay:F1}× faster than validating it from the network.");
+        }
+
+        if (Median(nameof(BlockPropagationBenchmarks.ConnectOnOneNode)) is { } alone && Median(nameof(BlockPropagationBenchmarks.PropagateToFourNodes)) is { } four && alone > 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Read from this run (first parameter set): reaching all four nodes cost {four / alone:F1}× connecting on one, against the 4× of four validations in one process: the rest is gossip.");
+        }
+
+        return null;
     }
 
     /// <summary>Nanoseconds in the largest unit that keeps the value at least 1.</summary>
