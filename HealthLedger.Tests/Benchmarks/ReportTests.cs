@@ -58,6 +58,20 @@ public sealed partial class ReportTests
         Assert.That((s.Median, s.P25, s.P75), Is.EqualTo((median, p25, p75)));
     }
 
+    [TestCase(512, "512 ns")]
+    [TestCase(1_500, "1.5 µs")]
+    [TestCase(2_500_000, "2.5 ms")]
+    [TestCase(3e9, "3 s")]
+    [TestCase(double.NaN, "—")]
+    public void A_benchmark_time_is_printed_in_the_largest_unit_that_keeps_it_at_least_one(double nanoseconds, string printed) =>
+        Assert.That(HealthLedger.Benchmarks.Report.Experiments.BdnSuitesExperiment.Time(nanoseconds), Is.EqualTo(printed));
+
+    [TestCase(2L, "2 B")]
+    [TestCase(2_048L, "2 KB")]
+    [TestCase(3L * 1024 * 1024, "3 MB")]
+    public void Allocations_are_printed_in_1024_based_units_like_BenchmarkDotNet(long bytes, string printed) =>
+        Assert.That(HealthLedger.Benchmarks.Report.Experiments.BdnSuitesExperiment.Bytes(bytes), Is.EqualTo(printed));
+
     [TestCase(RejectionCode.InvalidSignature, "signature")]
     [TestCase(RejectionCode.InvalidProofOfPossession, "signature")]
     [TestCase(RejectionCode.InsufficientProofOfWork, "consensus")]
