@@ -29,7 +29,7 @@ internal sealed class NetworkExperiment : IReportExperiment
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Block propagation**: 4 `LedgerNode`s (file block stores, TLS 1.3 `PeerHost`s on 127.0.0.1 in a full mesh), every one mining proof of work at difficulty level {level} and voting; for each block that reached all four, the time from its first connection on any node (its miner) to its connection on the last of the four. The blocks carry only the validators' finality votes: a block's transactions were already in the receivers' pools (gossiped first), so this is header, seal and vote validation plus relay.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Catch-up sync**: in the same network, validator 3 is stopped, the other three mine on, and it is started again on its store; the rate is the blocks it was behind at restart over the time until its chain reached that height (headers first from its peers, then bodies, each block fully validated), while the others keep mining.").AppendLine();
         var (path, link) = context.Figure("network.png");
-        md.AppendLine(CultureInfo.InvariantCulture, $"![Network]({link})").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"![Ed25519 verification per scheme]({link})").AppendLine();
 
         var table = new MarkdownTable("Measure", "Samples", "Median (p25–p75)", "Rate");
         table.Row("Ed25519 verify, BouncyCastle", verify[0].Count.ToString(CultureInfo.InvariantCulture), verify[0].Format("F1", " µs"), Rate(1e6 / verify[0].Median, "verifications/s"));
@@ -38,9 +38,9 @@ internal sealed class NetworkExperiment : IReportExperiment
         table.Row("Catch-up sync, 1 node from 3 peers", sync.Blocks.ToString(CultureInfo.InvariantCulture) + " blocks", string.Create(CultureInfo.InvariantCulture, $"{sync.Seconds:F2} s"), sync.Seconds > 0 ? Rate(sync.Blocks / sync.Seconds, "blocks/s") : "—");
         md.Append(table);
 
-        Figures.Bars(path, "Network costs", "median (p25–p75)", ["verify, BouncyCastle (µs)", "verify, libsodium (µs)", "propagation to 4 nodes (ms)"],
+        Figures.Bars(path, "Ed25519 verification, one thread", "µs per verification (median, p25–p75)", ["BouncyCastle (default)", "libsodium (HealthLedger.Crypto.Sodium)"],
         [
-            new BarSeries("median", [verify[0].Median, verify[1].Median, propagation.Median], [verify[0].P25, verify[1].P25, propagation.P25], [verify[0].P75, verify[1].P75, propagation.P75]),
+            new BarSeries("µs per verification", [verify[0].Median, verify[1].Median], [verify[0].P25, verify[1].P25], [verify[0].P75, verify[1].P75]),
         ]);
         return (md.ToString(), [path]);
     }
