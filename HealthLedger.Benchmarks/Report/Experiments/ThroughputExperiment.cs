@@ -27,7 +27,7 @@ internal sealed class ThroughputExperiment : IReportExperiment
 
     private async Task<(string, IReadOnlyList<string>)> RunAsync(ReportContext context)
     {
-        int[] nodeCounts = context.Scale.Pick<int[]>([2], [2, 4], [2, 4, 6, 8]);
+        int[] nodeCounts = context.Scale.Pick<int[]>([2], [1, 2, 4], [1, 2, 4, 6, 8]);
         var anchors = context.Scale.Pick(40, 1_000, 4_000);
         var timeout = TimeSpan.FromSeconds(context.Scale.Pick(30, 60, 120));
         var results = new List<(int Nodes, double Throughput, Spread Inclusion, Spread Final, int Missing, double Seconds)>();
