@@ -158,7 +158,7 @@ internal static class ChainScaleResults
             sb.Append(c, $"\nFrom {small.Blocks:N0} to {large.Blocks:N0} blocks ({(double)large.Blocks / small.Blocks:F0}× the chain): restart {small.Restart.Median.OpenMs:F0} → {large.Restart.Median.OpenMs:F0} ms, RSS after open {small.Restart.Median.RssAfterOpenBytes / 1e6:F0} → {large.Restart.Median.RssAfterOpenBytes / 1e6:F0} MB, heap after open {small.Restart.Median.HeapAfterOpenBytes / 1e6:F1} → {large.Restart.Median.HeapAfterOpenBytes / 1e6:F1} MB, append p50 {small.Build.AppendP50Ms:F2} → {large.Build.AppendP50Ms:F2} ms, point lookup {small.Restart.Median.PointLookupMicroseconds:F0} → {large.Restart.Median.PointLookupMicroseconds:F0} µs (load averages as listed above).\n");
         }
 
-        foreach (var r in results.Where(r => r.KeepRecentBodies is not null && r.Build.Anchors > 0))
+        foreach (var r in results.Where(r => r.KeepRecentBodies is not null && r.Build.Anchors > 0).OrderByDescending(r => r.Build.Anchors).Take(1))
         {
             // The load: 10,000 devices, one anchor a minute each = 14.4 M anchors a day, for a year.
             const double AnchorsPerYear = 14.4e6 * 365;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using HealthLedger.Benchmarks.Report;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
@@ -27,6 +28,15 @@ namespace HealthLedger.Benchmarks.Records;
 /// One proof-of-work node at difficulty level 4 with no minimum block interval: a release waits for the next block, so
 /// retrieval latency includes the block time the chain needs to record it.
 /// </remarks>
+/// <summary>What one <see cref="RecordNodeHarness.MeasureAsync"/> run measured.</summary>
+/// <param name="Store">"local" or "IPFS".</param>
+/// <param name="KiB">Target size of each record's FHIR JSON.</param>
+/// <param name="Records">Records ingested and retrieved.</param>
+/// <param name="IngestMs">Per record: one <c>NodeRecords.IngestAsync</c>, milliseconds.</param>
+/// <param name="ReleaseMs">Per record: release request to parsed FHIR, the release mined, milliseconds.</param>
+/// <param name="Flagged">Submissions the detector would have refused (counted, not enforced).</param>
+internal sealed record RecordNodeResult(string Store, int KiB, int Records, IReadOnlyList<double> IngestMs, IReadOnlyList<double> ReleaseMs, int Flagged);
+
 internal static class RecordNodeHarness
 {
     private const uint ChainId = 47;
@@ -42,7 +52,9 @@ internal static class RecordNodeHarness
         {
             foreach (var kib in new[] { 1, 64, 1024 })
             {
-                MeasureAsync(store, kib, kib >= 1024 ? Math.Max(3, records / 5) : records).GetAwaiter().GetResult();
+                var r = MeasureAsync(store, kib, kib >= 1024 ? Math.Max(3, records / 5) : records, Path.GetTempPath()).GetAwaiter().GetResult();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {r.Store} | {r.KiB} KiB | {r.Records} | {r.IngestMs.Average():F1} ms | {1000 / r.IngestMs.Average():F1} | {r.Flagged} | {r.ReleaseMs.Average():F1} ms | {Spread.Of(r.ReleaseMs).Median:F1} ms | {r.ReleaseMs.Max():F1} ms |"));
             }
         }
 
@@ -50,9 +62,14 @@ internal static class RecordNodeHarness
         return 0;
     }
 
-    private static async Task MeasureAsync(string? ipfs, int kib, int count)
+    /// <summary>
+    /// Ingests <paramref name="count"/> records of about <paramref name="kib"/> KiB of FHIR JSON one after another
+    /// through a fresh mining node (on IPFS at <paramref name="ipfs"/> when given, else the file store under
+    /// <paramref name="workDirectory"/>), then releases and retrieves each as the patient.
+    /// </summary>
+    public static async Task<RecordNodeResult> MeasureAsync(string? ipfs, int kib, int count, string workDirectory)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "hl-records-node-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(workDirectory, "hl-records-node-" + Guid.NewGuid().ToString("N"));
         using var hospital = KeyPair.FromLabel("rn-hospital");
         using var patient = KeyPair.FromLabel("rn-patient");
         using var device = KeyPair.FromLabel("rn-device");
@@ -101,16 +118,18 @@ internal static class RecordNodeHarness
             var codec = new FhirRecordCodec(fhirLimits);
             var readings = Readings(codec, patient.Address, device.Address, kib);
             var ingested = new List<AnchoredIngestion>();
-            var ingest = Stopwatch.StartNew();
+            var ingestMs = new List<double>();
             for (var i = 0; i < count; i++)
             {
                 var at = DateTimeOffset.FromUnixTimeMilliseconds(now - 60_000 + (i * 1000));
                 var bundle = VitalSignsBundle.Build(patient.Address, device.Address, at, readings, SystemRandomSource.Instance);
                 var submission = submissions[i] with { Device = device.Address, Timestamp = at };
+                var started = Stopwatch.GetTimestamp();
                 var outcome = await node.Records!.IngestAsync(device.Address, RecordType.Vitals, at, bundle,
                     (anchor, seq) => Transaction.Create(device, ChainId, seq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), anchor), submission, CancellationToken.None);
                 if (outcome.IsSuccess)
                 {
+                    ingestMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     ingested.Add(outcome.Value);
                 }
                 else
@@ -119,7 +138,6 @@ internal static class RecordNodeHarness
                 }
             }
 
-            ingest.Stop();
             await WaitUntil(() => ingested.All(r => node.Chain.State.GetRecord(r.Record.CiphertextHash) is not null));
 
             using var reply = EncryptionKeyPair.Generate(SystemRandomSource.Instance);
@@ -140,10 +158,7 @@ internal static class RecordNodeHarness
                 latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
 
-            latencies.Sort();
-            var perRecord = ingest.Elapsed.TotalMilliseconds / count;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {(ipfs is null ? "local" : "IPFS")} | {kib} KiB | {count} | {perRecord:F1} ms | {1000 / perRecord:F1} | {flagged} | {latencies.Average():F1} ms | {latencies[latencies.Count / 2]:F1} ms | {latencies[^1]:F1} ms |"));
+            return new RecordNodeResult(ipfs is null ? "local" : "IPFS", kib, count, ingestMs, latencies, flagged);
         }
         finally
         {

@@ -81,7 +81,7 @@ public class RecordVaultBenchmarks : IDisposable
     }
 
     /// <summary>Build FHIR, validate, encrypt, store and pin one record.</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public async Task<IngestedRecord> Ingest() => (await _vault.IngestAsync(Submission(), CancellationToken.None).ConfigureAwait(false)).Value;
 
     /// <summary>Fetch, verify, decrypt and parse one record as the patient.</summary>

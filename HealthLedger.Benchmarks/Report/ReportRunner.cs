@@ -26,6 +26,9 @@ internal static class ReportRunner
         new FaultToleranceExperiment(),
         new HashRateExperiment(),
         new ThroughputExperiment(),
+        new RecordsExperiment(),
+        new NetworkExperiment(),
+        new BdnSuitesExperiment(),
     ];
 
     public static IReadOnlyList<ReportSection> Run(ReportOptions options, TextWriter log)

@@ -22,4 +22,7 @@ internal static class ScaleExtensions
         ReportScale.Quick => quick,
         _ => full,
     };
+
+    /// <summary>Proof-of-work level of the report's node networks: 6, or 5 in a smoke run (blocks in tens of milliseconds).</summary>
+    public static int NodeDifficulty(this ReportScale scale) => scale.Pick(5, 6, 6);
 }

@@ -117,7 +117,7 @@ public class FileBlockStoreReplayBenchmarks
     [GlobalCleanup]
     public void Cleanup() => BenchDirectory.Delete(_directory);
 
-    [Benchmark(Description = "Open (scan + index) 10k blocks")]
+    [Benchmark(Baseline = true, Description = "Open (scan + index) 10k blocks")]
     public long Open()
     {
         using var store = FileBlockStore.Open(_directory);

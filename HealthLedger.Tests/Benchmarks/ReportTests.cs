@@ -9,7 +9,14 @@ namespace HealthLedger.Tests.Benchmarks;
 [TestFixture]
 public sealed partial class ReportTests
 {
-    private static readonly string[] Ids = ["run", "registration-time", "transmission-security", "mining-time", "detector-accuracy", "fault-tolerance", "hash-rate", "throughput"];
+    private static readonly string[] Ids = ["run", "registration-time", "transmission-security", "mining-time", "detector-accuracy", "fault-tolerance", "hash-rate", "throughput", "records", "network", "bdn-suites"];
+
+    /// <summary>Every figure the report draws (the BenchmarkDotNet section is tables only).</summary>
+    private static readonly string[] FigureNames =
+    [
+        "registration-time.png", "transmission-security.png", "mining-time.png", "detector-accuracy.png", "fault-tolerance.png",
+        "hash-rate.png", "throughput.png", "throughput-latency.png", "records.png", "network.png",
+    ];
 
     [Test]
     public void Merge_replaces_a_marked_section_and_keeps_hand_written_text_byte_for_byte()
@@ -50,6 +57,20 @@ public sealed partial class ReportTests
         var s = Spread.Of(samples);
         Assert.That((s.Median, s.P25, s.P75), Is.EqualTo((median, p25, p75)));
     }
+
+    [TestCase(512, "512 ns")]
+    [TestCase(1_500, "1.5 µs")]
+    [TestCase(2_500_000, "2.5 ms")]
+    [TestCase(3e9, "3 s")]
+    [TestCase(double.NaN, "—")]
+    public void A_benchmark_time_is_printed_in_the_largest_unit_that_keeps_it_at_least_one(double nanoseconds, string printed) =>
+        Assert.That(HealthLedger.Benchmarks.Report.Experiments.BdnSuitesExperiment.Time(nanoseconds), Is.EqualTo(printed));
+
+    [TestCase(2L, "2 B")]
+    [TestCase(2_048L, "2 KB")]
+    [TestCase(3L * 1024 * 1024, "3 MB")]
+    public void Allocations_are_printed_in_1024_based_units_like_BenchmarkDotNet(long bytes, string printed) =>
+        Assert.That(HealthLedger.Benchmarks.Report.Experiments.BdnSuitesExperiment.Bytes(bytes), Is.EqualTo(printed));
 
     [TestCase(RejectionCode.InvalidSignature, "signature")]
     [TestCase(RejectionCode.InvalidProofOfPossession, "signature")]
@@ -95,7 +116,7 @@ public sealed partial class ReportTests
                 {
                     Assert.That(NumericRow().IsMatch(section.Markdown), Is.True, $"{section.Id} has a table row with a number");
                     Assert.That(section.Markdown, Does.Contain("Command: `dotnet run"), section.Id);
-                    Assert.That(section.Figures, Is.Not.Empty, section.Id);
+                    Assert.That(section.Figures, section.Id == "bdn-suites" ? Is.Empty : Is.Not.Empty, section.Id);
                     foreach (var figure in section.Figures)
                     {
                         var bytes = File.ReadAllBytes(figure);
@@ -105,7 +126,8 @@ public sealed partial class ReportTests
                     }
                 }
 
-                Assert.That(Directory.GetFiles(Path.Combine(dir, "figures"), "*.png"), Has.Length.EqualTo(8));
+                Assert.That(Directory.GetFiles(Path.Combine(dir, "figures"), "*.png").Select(Path.GetFileName), Is.EquivalentTo(FigureNames));
+                Assert.That(text, Does.Contain("#### Ledger core").And.Contain("#### Block store").And.Contain("#### Detection runtime").And.Contain("#### Records").And.Contain("#### Network"), "every BenchmarkDotNet suite has its table");
             });
         }
         finally

@@ -18,8 +18,8 @@ internal sealed class HashRateExperiment : IReportExperiment
 
     public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context)
     {
-        var trials = context.Scale.Pick(3, 5, 9);
-        var seconds = context.Scale.Pick(0.1, 0.4, 1.0);
+        var trials = context.Scale.Pick(2, 5, 9);
+        var seconds = context.Scale.Pick(0.05, 0.4, 1.0);
         var input = new byte[136];
         new Random(42).NextBytes(input);
 

@@ -29,6 +29,7 @@ internal sealed class NodeCluster : IAsyncDisposable
     private readonly ConcurrentDictionary<Hash256, long> _final = new();
     private readonly Dictionary<Address, ulong> _sequences = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly PeerAddress?[] _endpoints;
     private Task? _finalityWatch;
 
     private NodeCluster(ClusterSpec spec, string directory)
@@ -54,6 +55,7 @@ internal sealed class NodeCluster : IAsyncDisposable
             MaxThreshold = (ushort)spec.Validators,
         };
         Nodes = new LedgerNode?[spec.Validators];
+        _endpoints = new PeerAddress?[spec.Validators];
     }
 
     public ClusterSpec Spec { get; }
@@ -79,24 +81,9 @@ internal sealed class NodeCluster : IAsyncDisposable
         var cluster = new NodeCluster(spec, Path.Combine(workDirectory, spec.Label + "-" + Guid.NewGuid().ToString("N")[..8]));
         try
         {
-            var endpoints = new List<PeerAddress>();
             for (var i = 0; i < spec.Validators; i++)
             {
-                var node = LedgerNode.Create(new LedgerNodeOptions
-                {
-                    Genesis = cluster.Genesis,
-                    NodeKey = cluster.ValidatorKeys[i],
-                    DataDirectory = Path.Combine(cluster.Directory, $"node-{i}"),
-                    ListenOn = new IPEndPoint(IPAddress.Loopback, 0),
-                    Peers = [.. endpoints],
-                    Threshold = spec.Threshold,
-                    Index = false,
-                    PeerHost = new PeerHostOptions { MinReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
-                });
-                cluster.Nodes[i] = node;
-                node.Chain.BlockConnected += cluster.OnConnected;
-                await node.StartAsync().ConfigureAwait(false);
-                endpoints.Add(new PeerAddress(node.ListenEndPoint!, cluster.ValidatorKeys[i].PublicKey));
+                await cluster.StartNodeAsync(i, [.. cluster._endpoints.Take(i).OfType<PeerAddress>()]).ConfigureAwait(false);
             }
 
             cluster._finalityWatch = Task.Run(cluster.WatchFinalityAsync);
@@ -109,7 +96,34 @@ internal sealed class NodeCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops node <paramref name="index"/> (its store stays; it does not come back in this run).</summary>
+    /// <summary>Starts node <paramref name="index"/> again on its store, dialling every other live node; returns it.</summary>
+    public async Task<LedgerNode> RestartAsync(int index)
+    {
+        var peers = _endpoints.Where((e, i) => i != index && e is not null && Nodes[i] is not null).OfType<PeerAddress>().ToList();
+        return await StartNodeAsync(index, peers).ConfigureAwait(false);
+    }
+
+    private async Task<LedgerNode> StartNodeAsync(int i, IReadOnlyList<PeerAddress> peers)
+    {
+        var node = LedgerNode.Create(new LedgerNodeOptions
+        {
+            Genesis = Genesis,
+            NodeKey = ValidatorKeys[i],
+            DataDirectory = Path.Combine(Directory, $"node-{i}"),
+            ListenOn = new IPEndPoint(IPAddress.Loopback, 0),
+            Peers = [.. peers],
+            Threshold = Spec.Threshold,
+            Index = false,
+            PeerHost = new PeerHostOptions { MinReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
+        });
+        Nodes[i] = node;
+        node.Chain.BlockConnected += OnConnected;
+        await node.StartAsync().ConfigureAwait(false);
+        _endpoints[i] = new PeerAddress(node.ListenEndPoint!, ValidatorKeys[i].PublicKey);
+        return node;
+    }
+
+    /// <summary>Stops node <paramref name="index"/> (its store stays; <see cref="RestartAsync"/> brings it back).</summary>
     public async Task CrashAsync(int index)
     {
         if (Nodes[index] is { } node)

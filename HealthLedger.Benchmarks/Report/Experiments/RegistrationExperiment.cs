@@ -15,11 +15,16 @@ namespace HealthLedger.Benchmarks.Report.Experiments;
 internal sealed class RegistrationExperiment : IReportExperiment
 {
     private const int Validators = 4;
-    private const int Difficulty = 6;
+    /// <summary>The proof-of-work level of the nodes: 6, or 5 in a smoke run (so that it takes seconds).</summary>
+    private int Difficulty { get; set; } = 6;
 
     public string Id => "registration-time";
 
-    public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context) => RunAsync(context).GetAwaiter().GetResult();
+    public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context)
+    {
+        Difficulty = context.Scale.NodeDifficulty();
+        return RunAsync(context).GetAwaiter().GetResult();
+    }
 
     private async Task<(string, IReadOnlyList<string>)> RunAsync(ReportContext context)
     {

@@ -13,16 +13,21 @@ namespace HealthLedger.Benchmarks.Report.Experiments;
 /// </summary>
 internal sealed class ThroughputExperiment : IReportExperiment
 {
-    private const int Difficulty = 6;
+    /// <summary>The proof-of-work level of the nodes: 6, or 5 in a smoke run (so that it takes seconds).</summary>
+    private int Difficulty { get; set; } = 6;
     private const int Devices = 20;
 
     public string Id => "throughput";
 
-    public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context) => RunAsync(context).GetAwaiter().GetResult();
+    public (string Markdown, IReadOnlyList<string> Figures) Run(ReportContext context)
+    {
+        Difficulty = context.Scale.NodeDifficulty();
+        return RunAsync(context).GetAwaiter().GetResult();
+    }
 
     private async Task<(string, IReadOnlyList<string>)> RunAsync(ReportContext context)
     {
-        int[] nodeCounts = context.Scale.Pick<int[]>([2], [2, 4], [2, 4, 6, 8]);
+        int[] nodeCounts = context.Scale.Pick<int[]>([2], [1, 2, 4], [1, 2, 4, 6, 8]);
         var anchors = context.Scale.Pick(40, 1_000, 4_000);
         var timeout = TimeSpan.FromSeconds(context.Scale.Pick(30, 60, 120));
         var results = new List<(int Nodes, double Throughput, Spread Inclusion, Spread Final, int Missing, double Seconds)>();
