@@ -1,0 +1,110 @@
+using HealthLedger.Core.Encoding;
+using MessagePack;
+
+namespace HealthLedger.Core.Transactions;
+
+/// <summary>
+/// A payload type's one field-order description: visiting its fields in order with a visitor, by name,
+/// kind, limit and accessor, and building the payload from the returned values when <c>V.Reads</c> (returning null
+/// otherwise). Its hash input, MessagePack encoding and decoding all follow from it (<see cref="PayloadLayout{T}"/>).
+/// </summary>
+/// <typeparam name="TSelf">The payload type.</typeparam>
+internal interface IPayloadFields<TSelf>
+    where TSelf : TransactionPayload, IPayloadFields<TSelf>
+{
+    static abstract TSelf? Fields<V>(ref V v)
+        where V : IPayloadFieldVisitor<TSelf>, allows ref struct;
+}
+
+/// <summary>Hash input, encoding and decoding of one payload kind, as its description gives them.</summary>
+internal abstract class PayloadLayout
+{
+    private static readonly PayloadLayout?[] ByKind = Register(
+        (TransactionKind.NodeRegistration, PayloadLayout<NodeRegistration>.Instance),
+        (TransactionKind.NodeRevocation, PayloadLayout<NodeRevocation>.Instance),
+        (TransactionKind.PatientRegistration, PayloadLayout<PatientRegistration>.Instance),
+        (TransactionKind.DeviceRegistration, PayloadLayout<DeviceRegistration>.Instance),
+        (TransactionKind.DeviceRevocation, PayloadLayout<DeviceRevocation>.Instance),
+        (TransactionKind.RecordAnchor, PayloadLayout<RecordAnchor>.Instance),
+        (TransactionKind.AccessGrant, PayloadLayout<AccessGrant>.Instance),
+        (TransactionKind.AccessRevoke, PayloadLayout<AccessRevoke>.Instance),
+        (TransactionKind.Attestation, PayloadLayout<Attestation>.Instance),
+        (TransactionKind.MisbehaviourEvidence, PayloadLayout<MisbehaviourEvidence>.Instance),
+        (TransactionKind.IntrusionReport, PayloadLayout<IntrusionReport>.Instance),
+        (TransactionKind.KeyRelease, PayloadLayout<KeyRelease>.Instance));
+
+    private protected PayloadLayout(IReadOnlyList<FieldInfo> fields) => Fields = fields;
+
+    /// <summary>The fields, in order.</summary>
+    public IReadOnlyList<FieldInfo> Fields { get; }
+
+    /// <summary>Every registered kind and its layout, in kind order.</summary>
+    public static IEnumerable<(TransactionKind Kind, PayloadLayout Layout)> All =>
+        ByKind.Select((layout, kind) => ((TransactionKind)kind, layout)).Where(e => e.layout is not null).Select(e => (e.Item1, e.layout!));
+
+    /// <summary>The layout of <paramref name="kind"/>; an unknown kind is a format error (a peer sent it).</summary>
+    public static PayloadLayout For(TransactionKind kind) =>
+        (byte)kind < ByKind.Length && ByKind[(byte)kind] is { } layout ? layout
+        : throw new LedgerFormatException("kind", $"unknown transaction kind {(byte)kind}");
+
+    public abstract void WriteHashInput(TransactionPayload payload, HashInputWriter writer);
+
+    /// <summary>The MessagePack array of the fields.</summary>
+    public abstract void Encode(TransactionPayload payload, ref MessagePackWriter writer);
+
+    /// <summary>Reads the array written by <see cref="Encode"/>: exactly as many elements as fields, each within its limit.</summary>
+    public abstract TransactionPayload Decode(ref MessagePackReader reader);
+
+    private static PayloadLayout?[] Register(params (TransactionKind Kind, PayloadLayout Layout)[] layouts)
+    {
+        var byKind = new PayloadLayout?[layouts.Max(l => (int)l.Kind) + 1];
+        foreach (var (kind, layout) in layouts)
+        {
+            byKind[(int)kind] = layout;
+        }
+
+        return byKind;
+    }
+}
+
+/// <inheritdoc />
+internal sealed class PayloadLayout<T> : PayloadLayout
+    where T : TransactionPayload, IPayloadFields<T>
+{
+    public static readonly PayloadLayout<T> Instance = new(List());
+
+    private PayloadLayout(List<FieldInfo> fields)
+        : base(fields) => Count = fields.Count;
+
+    private int Count { get; }
+
+    public override void WriteHashInput(TransactionPayload payload, HashInputWriter writer)
+    {
+        var v = new HashInputFields<T>((T)payload, writer);
+        T.Fields(ref v);
+    }
+
+    public override void Encode(TransactionPayload payload, ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(Count);
+        var v = new MsgPackFieldWriter<T>((T)payload, writer);
+        T.Fields(ref v);
+        writer = v.Writer;
+    }
+
+    public override TransactionPayload Decode(ref MessagePackReader reader)
+    {
+        MsgPack.ReadArrayHeader(ref reader, "payload", Count);
+        var v = new MsgPackFieldReader<T>(reader);
+        var payload = T.Fields(ref v)!;
+        reader = v.Reader;
+        return payload;
+    }
+
+    private static List<FieldInfo> List()
+    {
+        var lister = new FieldLister<T>();
+        T.Fields(ref lister);
+        return lister.Fields;
+    }
+}
