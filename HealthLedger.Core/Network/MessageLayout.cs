@@ -1,0 +1,108 @@
+using HealthLedger.Core.Encoding;
+using MessagePack;
+
+namespace HealthLedger.Core.Network;
+
+/// <summary>
+/// A message type's one field-order description: visiting its fields after the type tag in order, by name, kind,
+/// limit and accessor, and building the message from the returned values when <c>V.Reads</c> (returning null
+/// otherwise). Its encoding and decoding follow from it (<see cref="MessageLayout{T}"/>).
+/// </summary>
+/// <typeparam name="TSelf">The message type.</typeparam>
+internal interface IMessageFields<TSelf>
+    where TSelf : NetworkMessage, IMessageFields<TSelf>
+{
+    static abstract TSelf? Fields<V>(ref V v)
+        where V : IMessageFieldVisitor<TSelf>, allows ref struct;
+}
+
+/// <summary>The MessagePack array <c>[type, fields...]</c> of one message type, as its description gives it.</summary>
+internal abstract class MessageLayout
+{
+    private static readonly MessageLayout?[] ByType = Register(
+        (MessageType.Hello, MessageLayout<HelloMessage>.Instance),
+        (MessageType.Ping, MessageLayout<PingMessage>.Instance),
+        (MessageType.Pong, MessageLayout<PongMessage>.Instance),
+        (MessageType.GetBlocks, MessageLayout<GetBlocksMessage>.Instance),
+        (MessageType.Blocks, MessageLayout<BlocksMessage>.Instance),
+        (MessageType.NewBlock, MessageLayout<NewBlockMessage>.Instance),
+        (MessageType.NewTransaction, MessageLayout<NewTransactionMessage>.Instance),
+        (MessageType.Reject, MessageLayout<RejectMessage>.Instance),
+        (MessageType.GetHeaders, MessageLayout<GetHeadersMessage>.Instance),
+        (MessageType.Headers, MessageLayout<HeadersMessage>.Instance),
+        (MessageType.GetBlockData, MessageLayout<GetBlockDataMessage>.Instance),
+        (MessageType.BlockData, MessageLayout<BlockDataMessage>.Instance));
+
+    private protected MessageLayout(IReadOnlyList<FieldInfo> fields) => Fields = fields;
+
+    /// <summary>The most elements a message array has (the type tag and the longest message's fields).</summary>
+    public static int MaxElements { get; } = ByType.Max(l => l is null ? 0 : l.Fields.Count + 1);
+
+    /// <summary>The fields after the type tag, in order.</summary>
+    public IReadOnlyList<FieldInfo> Fields { get; }
+
+    /// <summary>The prefix of the field names in format errors (<c>hello</c>, <c>getBlocks</c>, ...).</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>Every registered type and its layout, in type order.</summary>
+    public static IEnumerable<(MessageType Type, MessageLayout Layout)> All =>
+        ByType.Select((layout, type) => ((MessageType)type, layout)).Where(e => e.layout is not null).Select(e => (e.Item1, e.layout!));
+
+    /// <summary>The layout of <paramref name="type"/>, or null for a type this protocol does not have.</summary>
+    public static MessageLayout? For(MessageType type) => (byte)type < ByType.Length ? ByType[(byte)type] : null;
+
+    /// <summary>The array <c>[type, fields...]</c>.</summary>
+    public abstract void Encode(NetworkMessage message, ref MessagePackWriter writer);
+
+    /// <summary>Reads the fields after the type tag, each within its limit (the caller has read the array header and the tag).</summary>
+    public abstract NetworkMessage Decode(ref MessagePackReader reader);
+
+    private static MessageLayout?[] Register(params (MessageType Type, MessageLayout Layout)[] layouts)
+    {
+        var byType = new MessageLayout?[layouts.Max(l => (int)l.Type) + 1];
+        foreach (var (type, layout) in layouts)
+        {
+            var name = type.ToString();
+            layout.Name = char.ToLowerInvariant(name[0]) + name[1..];
+            byType[(int)type] = layout;
+        }
+
+        return byType;
+    }
+}
+
+/// <inheritdoc />
+internal sealed class MessageLayout<T> : MessageLayout
+    where T : NetworkMessage, IMessageFields<T>
+{
+    public static readonly MessageLayout<T> Instance = new(List());
+
+    private MessageLayout(List<FieldInfo> fields)
+        : base(fields) => Count = fields.Count;
+
+    private int Count { get; }
+
+    public override void Encode(NetworkMessage message, ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(Count + 1);
+        writer.Write((byte)message.Type);
+        var v = new MsgPackFieldWriter<T>((T)message, writer);
+        T.Fields(ref v);
+        writer = v.Writer;
+    }
+
+    public override NetworkMessage Decode(ref MessagePackReader reader)
+    {
+        var v = new MsgPackFieldReader<T>(reader);
+        var message = T.Fields(ref v)!;
+        reader = v.Reader;
+        return message;
+    }
+
+    private static List<FieldInfo> List()
+    {
+        var lister = new FieldLister<T>();
+        T.Fields(ref lister);
+        return lister.Fields;
+    }
+}
