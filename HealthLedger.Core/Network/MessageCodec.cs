@@ -165,7 +165,7 @@ public static class MessageCodec
         }
         catch (LedgerFormatException ex)
         {
-            throw new LedgerFormatException($"{layout.Name}.{ex.Field}", ex.Reason, ex);
+            throw new LedgerFormatException($"{type}.{ex.Field}", ex.Reason, ex);
         }
     }
 

@@ -17,9 +17,9 @@ internal interface IMessageFields<TSelf>
 }
 
 /// <summary>The MessagePack array <c>[type, fields...]</c> of one message type, as its description gives it.</summary>
-internal abstract class MessageLayout
+internal abstract class MessageLayout(IReadOnlyList<FieldInfo> fields) : FieldLayout(fields)
 {
-    private static readonly MessageLayout?[] ByType = Register(
+    private static readonly MessageLayout?[] ByType = Table<MessageType, MessageLayout>(
         (MessageType.Hello, MessageLayout<HelloMessage>.Instance),
         (MessageType.Ping, MessageLayout<PingMessage>.Instance),
         (MessageType.Pong, MessageLayout<PongMessage>.Instance),
@@ -33,20 +33,11 @@ internal abstract class MessageLayout
         (MessageType.GetBlockData, MessageLayout<GetBlockDataMessage>.Instance),
         (MessageType.BlockData, MessageLayout<BlockDataMessage>.Instance));
 
-    private protected MessageLayout(IReadOnlyList<FieldInfo> fields) => Fields = fields;
-
     /// <summary>The most elements a message array has (the type tag and the longest message's fields).</summary>
     public static int MaxElements { get; } = ByType.Max(l => l is null ? 0 : l.Fields.Count + 1);
 
-    /// <summary>The fields after the type tag, in order.</summary>
-    public IReadOnlyList<FieldInfo> Fields { get; }
-
-    /// <summary>The prefix of the field names in format errors (<c>hello</c>, <c>getBlocks</c>, ...).</summary>
-    public string Name { get; private set; } = "";
-
     /// <summary>Every registered type and its layout, in type order.</summary>
-    public static IEnumerable<(MessageType Type, MessageLayout Layout)> All =>
-        ByType.Select((layout, type) => ((MessageType)type, layout)).Where(e => e.layout is not null).Select(e => (e.Item1, e.layout!));
+    public static IEnumerable<(MessageType Type, MessageLayout Layout)> All => Entries<MessageType, MessageLayout>(ByType);
 
     /// <summary>The layout of <paramref name="type"/>, or null for a type this protocol does not have.</summary>
     public static MessageLayout? For(MessageType type) => (byte)type < ByType.Length ? ByType[(byte)type] : null;
@@ -56,19 +47,6 @@ internal abstract class MessageLayout
 
     /// <summary>Reads the fields after the type tag, each within its limit (the caller has read the array header and the tag).</summary>
     public abstract NetworkMessage Decode(ref MessagePackReader reader);
-
-    private static MessageLayout?[] Register(params (MessageType Type, MessageLayout Layout)[] layouts)
-    {
-        var byType = new MessageLayout?[layouts.Max(l => (int)l.Type) + 1];
-        foreach (var (type, layout) in layouts)
-        {
-            var name = type.ToString();
-            layout.Name = char.ToLowerInvariant(name[0]) + name[1..];
-            byType[(int)type] = layout;
-        }
-
-        return byType;
-    }
 }
 
 /// <inheritdoc />
@@ -77,14 +55,14 @@ internal sealed class MessageLayout<T> : MessageLayout
 {
     public static readonly MessageLayout<T> Instance = new(List());
 
-    private MessageLayout(List<FieldInfo> fields)
-        : base(fields) => Count = fields.Count;
+    private readonly int _count;
 
-    private int Count { get; }
+    private MessageLayout(List<FieldInfo> fields)
+        : base(fields) => _count = fields.Count;
 
     public override void Encode(NetworkMessage message, ref MessagePackWriter writer)
     {
-        writer.WriteArrayHeader(Count + 1);
+        writer.WriteArrayHeader(_count + 1);
         writer.Write((byte)message.Type);
         var v = new MsgPackFieldWriter<T>((T)message, writer);
         T.Fields(ref v);

@@ -17,9 +17,9 @@ internal interface IPayloadFields<TSelf>
 }
 
 /// <summary>Hash input, encoding and decoding of one payload kind, as its description gives them.</summary>
-internal abstract class PayloadLayout
+internal abstract class PayloadLayout(IReadOnlyList<FieldInfo> fields) : FieldLayout(fields)
 {
-    private static readonly PayloadLayout?[] ByKind = Register(
+    private static readonly PayloadLayout?[] ByKind = Table<TransactionKind, PayloadLayout>(
         (TransactionKind.NodeRegistration, PayloadLayout<NodeRegistration>.Instance),
         (TransactionKind.NodeRevocation, PayloadLayout<NodeRevocation>.Instance),
         (TransactionKind.PatientRegistration, PayloadLayout<PatientRegistration>.Instance),
@@ -33,14 +33,8 @@ internal abstract class PayloadLayout
         (TransactionKind.IntrusionReport, PayloadLayout<IntrusionReport>.Instance),
         (TransactionKind.KeyRelease, PayloadLayout<KeyRelease>.Instance));
 
-    private protected PayloadLayout(IReadOnlyList<FieldInfo> fields) => Fields = fields;
-
-    /// <summary>The fields, in order.</summary>
-    public IReadOnlyList<FieldInfo> Fields { get; }
-
     /// <summary>Every registered kind and its layout, in kind order.</summary>
-    public static IEnumerable<(TransactionKind Kind, PayloadLayout Layout)> All =>
-        ByKind.Select((layout, kind) => ((TransactionKind)kind, layout)).Where(e => e.layout is not null).Select(e => (e.Item1, e.layout!));
+    public static IEnumerable<(TransactionKind Kind, PayloadLayout Layout)> All => Entries<TransactionKind, PayloadLayout>(ByKind);
 
     /// <summary>The layout of <paramref name="kind"/>; an unknown kind is a format error (a peer sent it).</summary>
     public static PayloadLayout For(TransactionKind kind) =>
@@ -54,17 +48,6 @@ internal abstract class PayloadLayout
 
     /// <summary>Reads the array written by <see cref="Encode"/>: exactly as many elements as fields, each within its limit.</summary>
     public abstract TransactionPayload Decode(ref MessagePackReader reader);
-
-    private static PayloadLayout?[] Register(params (TransactionKind Kind, PayloadLayout Layout)[] layouts)
-    {
-        var byKind = new PayloadLayout?[layouts.Max(l => (int)l.Kind) + 1];
-        foreach (var (kind, layout) in layouts)
-        {
-            byKind[(int)kind] = layout;
-        }
-
-        return byKind;
-    }
 }
 
 /// <inheritdoc />
@@ -73,10 +56,10 @@ internal sealed class PayloadLayout<T> : PayloadLayout
 {
     public static readonly PayloadLayout<T> Instance = new(List());
 
-    private PayloadLayout(List<FieldInfo> fields)
-        : base(fields) => Count = fields.Count;
+    private readonly int _count;
 
-    private int Count { get; }
+    private PayloadLayout(List<FieldInfo> fields)
+        : base(fields) => _count = fields.Count;
 
     public override void WriteHashInput(TransactionPayload payload, HashInputWriter writer)
     {
@@ -86,7 +69,7 @@ internal sealed class PayloadLayout<T> : PayloadLayout
 
     public override void Encode(TransactionPayload payload, ref MessagePackWriter writer)
     {
-        writer.WriteArrayHeader(Count);
+        writer.WriteArrayHeader(_count);
         var v = new MsgPackFieldWriter<T>((T)payload, writer);
         T.Fields(ref v);
         writer = v.Writer;
@@ -94,7 +77,7 @@ internal sealed class PayloadLayout<T> : PayloadLayout
 
     public override TransactionPayload Decode(ref MessagePackReader reader)
     {
-        MsgPack.ReadArrayHeader(ref reader, "payload", Count);
+        MsgPack.ReadArrayHeader(ref reader, "payload", _count);
         var v = new MsgPackFieldReader<T>(reader);
         var payload = T.Fields(ref v)!;
         reader = v.Reader;
