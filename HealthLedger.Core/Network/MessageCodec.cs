@@ -1,16 +1,15 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Encoding;
-using HealthLedger.Core.Transactions;
 using MessagePack;
 
 namespace HealthLedger.Core.Network;
 
 /// <summary>
 /// Frames and encodes peer messages: a frame is a u32 little-endian body length followed by the body, a MessagePack
-/// array <c>[type, fields...]</c>. Limits are checked before anything is allocated; only canonical bodies decode; any
-/// problem raises <see cref="LedgerFormatException"/> (a peer that sends one is disconnected).
+/// array <c>[type, fields...]</c> whose fields, their order and their limits come from the message type's one
+/// description (<see cref="IMessageFields{TSelf}"/>, through <see cref="MessageLayout"/>). Limits are checked before
+/// anything is allocated; only canonical bodies decode; any problem raises <see cref="LedgerFormatException"/> (a peer that sends one is disconnected).
 /// </summary>
 public static class MessageCodec
 {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Encoding;
@@ -7,8 +6,9 @@ using MessagePack;
 namespace HealthLedger.Core.Transactions;
 
 /// <summary>
-/// The kind-specific part of a transaction. Each payload writes its own fixed hash-input layout and its own
-/// MessagePack array; both are documented in docs/format.md.
+/// The kind-specific part of a transaction. Each payload type describes its fields once (name, kind, limit, accessor,
+/// in order: <see cref="IPayloadFields{TSelf}"/>), and its fixed hash-input layout, its MessagePack array and its
+/// decoder all follow from that description (<see cref="PayloadLayout{T}"/>); the layouts are tabled in docs/format.md.
 /// </summary>
 public abstract record TransactionPayload
 {

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Encoding;
 using HealthLedger.Core.Network;
 using HealthLedger.Core.Transactions;
@@ -91,6 +93,61 @@ public sealed class LayoutVectorTests
             Assert.That(Convert.ToHexStringLower(MessageCodec.EncodeBody(message)), Is.EqualTo(pinned));
             Assert.That(decoded.GetType(), Is.EqualTo(message.GetType()));
             Assert.That(Convert.ToHexStringLower(MessageCodec.EncodeBody(decoded)), Is.EqualTo(pinned));
+        });
+    }
+
+    private static IEnumerable<TestCaseData> OverLimitPayloads()
+    {
+        var key = KeyPair.FromLabel("other").PublicKey;
+        var h = Hash256.Sha256("one"u8);
+        yield return Case("name", 64, n => new NodeRegistration(key, NodeRoles.Validator, new string('a', n)));
+        yield return Case("contentAddress", 128, n => new RecordAnchor(new string('b', n), h, RecordType.Ecg, 1));
+        yield return Case("first", 2048, n => new MisbehaviourEvidence(EvidenceKind.ConflictingHeaders, new byte[n], [1]));
+        yield return Case("second", 2048, n => new MisbehaviourEvidence(EvidenceKind.ConflictingHeaders, [1], new byte[n]));
+
+        static TestCaseData Case(string field, int limit, Func<int, TransactionPayload> make) =>
+            new TestCaseData(field, limit, make).SetArgDisplayNames(field, limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [TestCaseSource(nameof(OverLimitPayloads))]
+    public void A_payload_field_one_byte_over_its_limit_is_refused_by_name_and_at_its_limit_decodes(string field, int limit, Func<int, TransactionPayload> make)
+    {
+        var signer = KeyPair.FromLabel("encoder");
+        var atLimit = Transaction.Create(signer, 7, 1, 1_800_000_000_000, make(limit));
+        var over = Transaction.Create(signer, 7, 1, 1_800_000_000_000, make(limit + 1));
+        var ex = Assert.Throws<LedgerFormatException>(() => Transaction.Decode(over.Encode()));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Field, Is.EqualTo(field));
+            Assert.That(ex.Reason, Does.Contain($"exceeds the limit of {limit}"));
+            Assert.That(Transaction.Decode(atLimit.Encode()).Id, Is.EqualTo(atLimit.Id));
+        });
+    }
+
+    [TestCase("98010700", 0, TestName = "A_transaction_of_kind_0_is_refused")]
+    [TestCase("9801070d", 0, TestName = "A_transaction_of_kind_13_is_refused")]
+    [TestCase("51c893c420", 2, TestName = "A_payload_array_with_a_field_missing_is_refused")]
+    [TestCase("51c893c420", 4, TestName = "A_payload_array_with_a_field_too_many_is_refused")]
+    public void A_payload_of_the_wrong_kind_or_arity_is_refused(string find, int arity)
+    {
+        var pinned = PinnedTransactions["NodeRegistration"].Encoding;
+        var hostile = arity == 0 ? find + pinned[find.Length..] : pinned.Replace(find, $"51c89{arity}c420", StringComparison.Ordinal);
+        Assert.That(hostile, Is.Not.EqualTo(pinned));
+        var ex = Assert.Throws<LedgerFormatException>(() => Transaction.Decode(Convert.FromHexString(hostile)));
+        Assert.That(ex!.Field, Is.EqualTo(arity == 0 ? "kind" : "payload"));
+    }
+
+    [Test]
+    public void A_message_field_over_its_limit_is_refused_naming_the_message_and_field()
+    {
+        var hello = MessageCodec.EncodeBody(new HelloMessage(1, 7, default, 0, default, 1) { NodeAuth = new byte[MessageCodec.MaxNodeAuthBytes + 1] });
+        var reject = MessageCodec.EncodeBody(new RejectMessage(400, default, new string('r', MessageCodec.MaxReasonBytes + 1)));
+        var locator = MessageCodec.EncodeBody(new GetBlocksMessage(new Hash256[GetBlocksMessage.MaxLocator + 1], 1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Assert.Throws<LedgerFormatException>(() => MessageCodec.DecodeBody(hello))!.Field, Is.EqualTo("Hello.nodeAuth"));
+            Assert.That(Assert.Throws<LedgerFormatException>(() => MessageCodec.DecodeBody(reject))!.Field, Is.EqualTo("Reject.reason"));
+            Assert.That(Assert.Throws<LedgerFormatException>(() => MessageCodec.DecodeBody(locator))!.Field, Is.EqualTo("GetBlocks.locator"));
         });
     }
 
