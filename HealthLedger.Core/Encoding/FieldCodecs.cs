@@ -5,68 +5,67 @@ using MessagePack;
 namespace HealthLedger.Core.Encoding;
 
 /// <summary>Writes a value's fields, in its description's order, as its hash input (docs/format.md notation).</summary>
-internal readonly struct HashInputFields<T>(T value, HashInputWriter writer) : IPayloadFieldVisitor<T>
-    where T : class
+internal readonly struct HashInputFields(HashInputWriter writer) : IPayloadFieldVisitor
 {
     public static bool Reads => false;
 
-    public PublicKey Key(string name, Func<T, PublicKey> get)
+    public PublicKey Key(string name, PublicKey value)
     {
-        writer.Write(get(value));
+        writer.Write(value);
         return default;
     }
 
-    public Address Address(string name, Func<T, Address> get)
+    public Address Address(string name, Address value)
     {
-        writer.Write(get(value));
+        writer.Write(value);
         return default;
     }
 
-    public Hash256 Hash(string name, Func<T, Hash256> get)
+    public Hash256 Hash(string name, Hash256 value)
     {
-        writer.Write(get(value));
+        writer.Write(value);
         return default;
     }
 
-    public Signature Signature(string name, Func<T, Signature> get)
+    public Signature Signature(string name, Signature value)
     {
-        writer.Write(get(value));
+        writer.Write(value);
         return default;
     }
 
-    public byte U8(string name, Func<T, byte> get)
+    public byte U8(string name, byte value)
     {
-        writer.WriteU8(get(value));
+        writer.WriteU8(value);
         return default;
     }
 
-    public ushort U16(string name, Func<T, ushort> get)
+    public ushort U16(string name, ushort value)
     {
-        writer.WriteU16(get(value));
+        writer.WriteU16(value);
         return default;
     }
 
-    public ulong U64(string name, Func<T, ulong> get)
+    public ulong U64(string name, ulong value)
     {
-        writer.WriteU64(get(value));
+        writer.WriteU64(value);
         return default;
     }
 
-    public long I64(string name, Func<T, long> get)
+    public long I64(string name, long value)
     {
-        writer.WriteI64(get(value));
+        writer.WriteI64(value);
         return default;
     }
 
-    public string Str(string name, int maxBytes, Func<T, string> get)
+    public string Str(string name, int maxBytes, string value)
     {
-        writer.WriteString(get(value));
+        writer.WriteString(value);
         return null!;
     }
 
-    public byte[] Bin(string name, int maxBytes, Func<T, ReadOnlyMemory<byte>> get)
+    public byte[] Bin(string name, int maxBytes, ReadOnlyMemory<byte> value)
     {
-        writer.WriteVarBytes(get(value).Span);
+        writer.WriteVarBytes(value.Span);
         return null!;
     }
 }
@@ -75,104 +74,101 @@ internal readonly struct HashInputFields<T>(T value, HashInputWriter writer) : I
 /// Writes a value's fields, in its description's order, as MessagePack (the caller writes the array header). Holds a
 /// copy of the caller's writer: the caller takes <see cref="Writer"/> back when done.
 /// </summary>
-internal ref struct MsgPackFieldWriter<T>(T value, MessagePackWriter writer) : IMessageFieldVisitor<T>
-    where T : class
+internal ref struct MsgPackFieldWriter(MessagePackWriter writer) : IMessageFieldVisitor
 {
     public MessagePackWriter Writer = writer;
 
     public static bool Reads => false;
 
-    public PublicKey Key(string name, Func<T, PublicKey> get)
+    public PublicKey Key(string name, PublicKey value)
     {
-        MsgPack.WriteKey(ref Writer, get(value));
+        MsgPack.WriteKey(ref Writer, value);
         return default;
     }
 
-    public Address Address(string name, Func<T, Address> get)
+    public Address Address(string name, Address value)
     {
-        MsgPack.WriteAddress(ref Writer, get(value));
+        MsgPack.WriteAddress(ref Writer, value);
         return default;
     }
 
-    public Hash256 Hash(string name, Func<T, Hash256> get)
+    public Hash256 Hash(string name, Hash256 value)
     {
-        MsgPack.WriteHash(ref Writer, get(value));
+        MsgPack.WriteHash(ref Writer, value);
         return default;
     }
 
-    public Signature Signature(string name, Func<T, Signature> get)
+    public Signature Signature(string name, Signature value)
     {
-        MsgPack.WriteSignature(ref Writer, get(value));
+        MsgPack.WriteSignature(ref Writer, value);
         return default;
     }
 
-    public byte U8(string name, Func<T, byte> get)
+    public byte U8(string name, byte value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public ushort U16(string name, Func<T, ushort> get)
+    public ushort U16(string name, ushort value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public uint U32(string name, Func<T, uint> get)
+    public uint U32(string name, uint value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public ulong U64(string name, Func<T, ulong> get)
+    public ulong U64(string name, ulong value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public int I32(string name, int min, int max, Func<T, int> get)
+    public int I32(string name, int min, int max, int value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public long I64(string name, Func<T, long> get)
+    public long I64(string name, long value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return default;
     }
 
-    public string Str(string name, int maxBytes, Func<T, string> get)
+    public string Str(string name, int maxBytes, string value)
     {
-        Writer.Write(get(value));
+        Writer.Write(value);
         return null!;
     }
 
-    public byte[] Bin(string name, int maxBytes, Func<T, ReadOnlyMemory<byte>> get)
+    public byte[] Bin(string name, int maxBytes, ReadOnlyMemory<byte> value)
     {
-        Writer.Write(get(value).Span);
+        Writer.Write(value.Span);
         return null!;
     }
 
-    public Hash256[] Hashes(string name, int minCount, int maxCount, Func<T, IReadOnlyList<Hash256>> get)
+    public Hash256[] Hashes(string name, int minCount, int maxCount, IReadOnlyList<Hash256> value)
     {
-        var hashes = get(value);
-        Writer.WriteArrayHeader(hashes.Count);
-        for (var i = 0; i < hashes.Count; i++)
+        Writer.WriteArrayHeader(value.Count);
+        for (var i = 0; i < value.Count; i++)
         {
-            MsgPack.WriteHash(ref Writer, hashes[i]);
+            MsgPack.WriteHash(ref Writer, value[i]);
         }
 
         return null!;
     }
 
-    public byte[][] Bins(string name, int maxCount, int maxBytesEach, Func<T, IReadOnlyList<byte[]>> get)
+    public byte[][] Bins(string name, int maxCount, int maxBytesEach, IReadOnlyList<byte[]> value)
     {
-        var items = get(value);
-        Writer.WriteArrayHeader(items.Count);
-        for (var i = 0; i < items.Count; i++)
+        Writer.WriteArrayHeader(value.Count);
+        for (var i = 0; i < value.Count; i++)
         {
-            Writer.Write(items[i]);
+            Writer.Write(value[i]);
         }
 
         return null!;
@@ -184,47 +180,46 @@ internal ref struct MsgPackFieldWriter<T>(T value, MessagePackWriter writer) : I
 /// naming it in any <see cref="LedgerFormatException"/>. Holds a copy of the caller's reader: the caller takes
 /// <see cref="Reader"/> back when done.
 /// </summary>
-internal ref struct MsgPackFieldReader<T>(MessagePackReader reader) : IMessageFieldVisitor<T>
-    where T : class
+internal ref struct MsgPackFieldReader(MessagePackReader reader) : IMessageFieldVisitor
 {
     public MessagePackReader Reader = reader;
 
     public static bool Reads => true;
 
-    public PublicKey Key(string name, Func<T, PublicKey> get) => MsgPack.ReadKey(ref Reader, name);
+    public PublicKey Key(string name, PublicKey value) => MsgPack.ReadKey(ref Reader, name);
 
-    public Address Address(string name, Func<T, Address> get) => MsgPack.ReadAddress(ref Reader, name);
+    public Address Address(string name, Address value) => MsgPack.ReadAddress(ref Reader, name);
 
-    public Hash256 Hash(string name, Func<T, Hash256> get) => MsgPack.ReadHash(ref Reader, name);
+    public Hash256 Hash(string name, Hash256 value) => MsgPack.ReadHash(ref Reader, name);
 
-    public Signature Signature(string name, Func<T, Signature> get) => MsgPack.ReadSignature(ref Reader, name);
+    public Signature Signature(string name, Signature value) => MsgPack.ReadSignature(ref Reader, name);
 
-    public byte U8(string name, Func<T, byte> get) => MsgPack.ReadU8(ref Reader, name);
+    public byte U8(string name, byte value) => MsgPack.ReadU8(ref Reader, name);
 
-    public ushort U16(string name, Func<T, ushort> get) => MsgPack.ReadU16(ref Reader, name);
+    public ushort U16(string name, ushort value) => MsgPack.ReadU16(ref Reader, name);
 
-    public uint U32(string name, Func<T, uint> get) => MsgPack.ReadU32(ref Reader, name);
+    public uint U32(string name, uint value) => MsgPack.ReadU32(ref Reader, name);
 
-    public ulong U64(string name, Func<T, ulong> get) => MsgPack.ReadU64(ref Reader, name);
+    public ulong U64(string name, ulong value) => MsgPack.ReadU64(ref Reader, name);
 
-    public long I64(string name, Func<T, long> get) => MsgPack.ReadI64(ref Reader, name);
+    public long I64(string name, long value) => MsgPack.ReadI64(ref Reader, name);
 
-    public int I32(string name, int min, int max, Func<T, int> get)
+    public int I32(string name, int min, int max, int value)
     {
-        var value = MsgPack.Guard(ref Reader, name, static (ref MessagePackReader r) => r.ReadInt32());
-        if (value < min || value > max)
+        var read = MsgPack.Guard(ref Reader, name, static (ref MessagePackReader r) => r.ReadInt32());
+        if (read < min || read > max)
         {
-            throw new LedgerFormatException(name, $"{value} outside {min}..{max}");
+            throw new LedgerFormatException(name, $"{read} outside {min}..{max}");
         }
 
-        return value;
+        return read;
     }
 
-    public string Str(string name, int maxBytes, Func<T, string> get) => MsgPack.ReadString(ref Reader, name, maxBytes);
+    public string Str(string name, int maxBytes, string value) => MsgPack.ReadString(ref Reader, name, maxBytes);
 
-    public byte[] Bin(string name, int maxBytes, Func<T, ReadOnlyMemory<byte>> get) => MsgPack.ReadBin(ref Reader, name, maxBytes).ToArray();
+    public byte[] Bin(string name, int maxBytes, ReadOnlyMemory<byte> value) => MsgPack.ReadBin(ref Reader, name, maxBytes).ToArray();
 
-    public Hash256[] Hashes(string name, int minCount, int maxCount, Func<T, IReadOnlyList<Hash256>> get)
+    public Hash256[] Hashes(string name, int minCount, int maxCount, IReadOnlyList<Hash256> value)
     {
         var n = MsgPack.ReadArrayHeaderMax(ref Reader, name, maxCount);
         if (n < minCount)
@@ -241,7 +236,7 @@ internal ref struct MsgPackFieldReader<T>(MessagePackReader reader) : IMessageFi
         return hashes;
     }
 
-    public byte[][] Bins(string name, int maxCount, int maxBytesEach, Func<T, IReadOnlyList<byte[]>> get)
+    public byte[][] Bins(string name, int maxCount, int maxBytesEach, IReadOnlyList<byte[]> value)
     {
         var n = MsgPack.ReadArrayHeaderMax(ref Reader, name, maxCount);
         var remaining = Reader.Sequence.Length - Reader.Consumed;
@@ -260,41 +255,40 @@ internal ref struct MsgPackFieldReader<T>(MessagePackReader reader) : IMessageFi
     }
 }
 
-/// <summary>Lists a description's fields (names, kinds, limits) without a value: for array sizes, docs and tests.</summary>
-internal struct FieldLister<T>() : IMessageFieldVisitor<T>
-    where T : class
+/// <summary>Lists a description's fields (names, kinds, limits), ignoring the values: for array sizes, docs and tests.</summary>
+internal struct FieldLister() : IMessageFieldVisitor
 {
     public List<FieldInfo> Fields { get; } = [];
 
     public static bool Reads => false;
 
-    public PublicKey Key(string name, Func<T, PublicKey> get) => Add<PublicKey>(name, FieldKind.Key, 0);
+    public PublicKey Key(string name, PublicKey value) => Add<PublicKey>(name, FieldKind.Key, 0);
 
-    public Address Address(string name, Func<T, Address> get) => Add<Address>(name, FieldKind.Address, 0);
+    public Address Address(string name, Address value) => Add<Address>(name, FieldKind.Address, 0);
 
-    public Hash256 Hash(string name, Func<T, Hash256> get) => Add<Hash256>(name, FieldKind.Hash, 0);
+    public Hash256 Hash(string name, Hash256 value) => Add<Hash256>(name, FieldKind.Hash, 0);
 
-    public Signature Signature(string name, Func<T, Signature> get) => Add<Signature>(name, FieldKind.Signature, 0);
+    public Signature Signature(string name, Signature value) => Add<Signature>(name, FieldKind.Signature, 0);
 
-    public byte U8(string name, Func<T, byte> get) => Add<byte>(name, FieldKind.U8, 0);
+    public byte U8(string name, byte value) => Add<byte>(name, FieldKind.U8, 0);
 
-    public ushort U16(string name, Func<T, ushort> get) => Add<ushort>(name, FieldKind.U16, 0);
+    public ushort U16(string name, ushort value) => Add<ushort>(name, FieldKind.U16, 0);
 
-    public uint U32(string name, Func<T, uint> get) => Add<uint>(name, FieldKind.U32, 0);
+    public uint U32(string name, uint value) => Add<uint>(name, FieldKind.U32, 0);
 
-    public ulong U64(string name, Func<T, ulong> get) => Add<ulong>(name, FieldKind.U64, 0);
+    public ulong U64(string name, ulong value) => Add<ulong>(name, FieldKind.U64, 0);
 
-    public int I32(string name, int min, int max, Func<T, int> get) => Add<int>(name, FieldKind.I32, max);
+    public int I32(string name, int min, int max, int value) => Add<int>(name, FieldKind.I32, max);
 
-    public long I64(string name, Func<T, long> get) => Add<long>(name, FieldKind.I64, 0);
+    public long I64(string name, long value) => Add<long>(name, FieldKind.I64, 0);
 
-    public string Str(string name, int maxBytes, Func<T, string> get) => Add<string>(name, FieldKind.Str, maxBytes);
+    public string Str(string name, int maxBytes, string value) => Add<string>(name, FieldKind.Str, maxBytes);
 
-    public byte[] Bin(string name, int maxBytes, Func<T, ReadOnlyMemory<byte>> get) => Add<byte[]>(name, FieldKind.Bin, maxBytes);
+    public byte[] Bin(string name, int maxBytes, ReadOnlyMemory<byte> value) => Add<byte[]>(name, FieldKind.Bin, maxBytes);
 
-    public Hash256[] Hashes(string name, int minCount, int maxCount, Func<T, IReadOnlyList<Hash256>> get) => Add<Hash256[]>(name, FieldKind.Hashes, maxCount);
+    public Hash256[] Hashes(string name, int minCount, int maxCount, IReadOnlyList<Hash256> value) => Add<Hash256[]>(name, FieldKind.Hashes, maxCount);
 
-    public byte[][] Bins(string name, int maxCount, int maxBytesEach, Func<T, IReadOnlyList<byte[]>> get) => Add<byte[][]>(name, FieldKind.Bins, maxCount);
+    public byte[][] Bins(string name, int maxCount, int maxBytesEach, IReadOnlyList<byte[]> value) => Add<byte[][]>(name, FieldKind.Bins, maxCount);
 
     private TValue Add<TValue>(string name, FieldKind kind, int limit)
     {

@@ -2,7 +2,7 @@ namespace HealthLedger.Core.Encoding;
 
 /// <summary>
 /// What the payload and message layouts share: the field list of a description (listed once, by
-/// <see cref="FieldLister{T}"/>) and the table from a kind or type byte to its layout.
+/// <see cref="FieldLister"/>) and the table from a kind or type byte to its layout.
 /// </summary>
 internal abstract class FieldLayout(IReadOnlyList<FieldInfo> fields)
 {

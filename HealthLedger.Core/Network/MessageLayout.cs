@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HealthLedger.Core.Encoding;
 using MessagePack;
 
@@ -5,15 +6,15 @@ namespace HealthLedger.Core.Network;
 
 /// <summary>
 /// A message type's one field-order description: visiting its fields after the type tag in order, by name, kind,
-/// limit and accessor, and building the message from the returned values when <c>V.Reads</c> (returning null
-/// otherwise). Its encoding and decoding follow from it (<see cref="MessageLayout{T}"/>).
+/// limit and value (read from <c>value</c> when writing, ignored when reading), and returning the message built from
+/// the returned values when <c>V.Reads</c>, <c>value</c> otherwise. Its encoding and decoding follow from it (<see cref="MessageLayout{T}"/>).
 /// </summary>
 /// <typeparam name="TSelf">The message type.</typeparam>
 internal interface IMessageFields<TSelf>
     where TSelf : NetworkMessage, IMessageFields<TSelf>
 {
-    static abstract TSelf? Fields<V>(ref V v)
-        where V : IMessageFieldVisitor<TSelf>, allows ref struct;
+    static abstract TSelf Fields<V>(ref V v, TSelf value)
+        where V : IMessageFieldVisitor, allows ref struct;
 }
 
 /// <summary>The MessagePack array <c>[type, fields...]</c> of one message type, as its description gives it.</summary>
@@ -53,6 +54,9 @@ internal abstract class MessageLayout(IReadOnlyList<FieldInfo> fields) : FieldLa
 internal sealed class MessageLayout<T> : MessageLayout
     where T : NetworkMessage, IMessageFields<T>
 {
+    /// <summary>A zeroed instance (no constructor run) that the reader and the lister pass as the value they ignore.</summary>
+    private static readonly T Unread = (T)RuntimeHelpers.GetUninitializedObject(typeof(T));
+
     public static readonly MessageLayout<T> Instance = new(List());
 
     private readonly int _count;
@@ -64,23 +68,23 @@ internal sealed class MessageLayout<T> : MessageLayout
     {
         writer.WriteArrayHeader(_count + 1);
         writer.Write((byte)message.Type);
-        var v = new MsgPackFieldWriter<T>((T)message, writer);
-        T.Fields(ref v);
+        var v = new MsgPackFieldWriter(writer);
+        T.Fields(ref v, (T)message);
         writer = v.Writer;
     }
 
     public override NetworkMessage Decode(ref MessagePackReader reader)
     {
-        var v = new MsgPackFieldReader<T>(reader);
-        var message = T.Fields(ref v)!;
+        var v = new MsgPackFieldReader(reader);
+        var message = T.Fields(ref v, Unread);
         reader = v.Reader;
         return message;
     }
 
     private static List<FieldInfo> List()
     {
-        var lister = new FieldLister<T>();
-        T.Fields(ref lister);
+        var lister = new FieldLister();
+        T.Fields(ref lister, Unread);
         return lister.Fields;
     }
 }

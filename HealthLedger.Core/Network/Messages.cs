@@ -67,16 +67,16 @@ public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 Ge
     /// </summary>
     public ReadOnlyMemory<byte> NodeAuth { get; init; } = ReadOnlyMemory<byte>.Empty;
 
-    static HelloMessage? IMessageFields<HelloMessage>.Fields<V>(ref V v)
+    static HelloMessage IMessageFields<HelloMessage>.Fields<V>(ref V v, HelloMessage m)
     {
-        var version = v.U32("version", static m => m.ProtocolVersion);
-        var chainId = v.U32("chainId", static m => m.ChainId);
-        var genesis = v.Hash("genesis", static m => m.GenesisHash);
-        var height = v.U64("height", static m => m.Height);
-        var tip = v.Hash("tip", static m => m.TipHash);
-        var nonce = v.U64("nonce", static m => m.Nonce);
-        var nodeAuth = v.Bin("nodeAuth", MessageCodec.MaxNodeAuthBytes, static m => m.NodeAuth);
-        return V.Reads ? new(version, chainId, genesis, height, tip, nonce) { NodeAuth = nodeAuth } : null;
+        var version = v.U32("version", m.ProtocolVersion);
+        var chainId = v.U32("chainId", m.ChainId);
+        var genesis = v.Hash("genesis", m.GenesisHash);
+        var height = v.U64("height", m.Height);
+        var tip = v.Hash("tip", m.TipHash);
+        var nonce = v.U64("nonce", m.Nonce);
+        var nodeAuth = v.Bin("nodeAuth", MessageCodec.MaxNodeAuthBytes, m.NodeAuth);
+        return V.Reads ? new(version, chainId, genesis, height, tip, nonce) { NodeAuth = nodeAuth } : m;
     }
 
     /// <inheritdoc />
@@ -87,10 +87,10 @@ public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 Ge
 /// <param name="Nonce">Echoed in the pong.</param>
 public sealed record PingMessage(ulong Nonce) : NetworkMessage, IMessageFields<PingMessage>
 {
-    static PingMessage? IMessageFields<PingMessage>.Fields<V>(ref V v)
+    static PingMessage IMessageFields<PingMessage>.Fields<V>(ref V v, PingMessage m)
     {
-        var nonce = v.U64("nonce", static m => m.Nonce);
-        return V.Reads ? new(nonce) : null;
+        var nonce = v.U64("nonce", m.Nonce);
+        return V.Reads ? new(nonce) : m;
     }
 
     /// <inheritdoc />
@@ -101,10 +101,10 @@ public sealed record PingMessage(ulong Nonce) : NetworkMessage, IMessageFields<P
 /// <param name="Nonce">The ping's nonce.</param>
 public sealed record PongMessage(ulong Nonce) : NetworkMessage, IMessageFields<PongMessage>
 {
-    static PongMessage? IMessageFields<PongMessage>.Fields<V>(ref V v)
+    static PongMessage IMessageFields<PongMessage>.Fields<V>(ref V v, PongMessage m)
     {
-        var nonce = v.U64("nonce", static m => m.Nonce);
-        return V.Reads ? new(nonce) : null;
+        var nonce = v.U64("nonce", m.Nonce);
+        return V.Reads ? new(nonce) : m;
     }
 
     /// <inheritdoc />
@@ -119,11 +119,11 @@ public sealed record GetBlocksMessage(IReadOnlyList<Hash256> Locator, int MaxBlo
     /// <summary>Largest locator accepted.</summary>
     public const int MaxLocator = 64;
 
-    static GetBlocksMessage? IMessageFields<GetBlocksMessage>.Fields<V>(ref V v)
+    static GetBlocksMessage IMessageFields<GetBlocksMessage>.Fields<V>(ref V v, GetBlocksMessage m)
     {
-        var locator = v.Hashes("locator", 0, MaxLocator, static m => m.Locator);
-        var maxBlocks = v.I32("maxBlocks", 1, BlocksMessage.MaxBlocks, static m => m.MaxBlocks);
-        return V.Reads ? new(locator, maxBlocks) : null;
+        var locator = v.Hashes("locator", 0, MaxLocator, m.Locator);
+        var maxBlocks = v.I32("maxBlocks", 1, BlocksMessage.MaxBlocks, m.MaxBlocks);
+        return V.Reads ? new(locator, maxBlocks) : m;
     }
 
     /// <inheritdoc />
@@ -137,10 +137,10 @@ public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : Networ
     /// <summary>Largest batch.</summary>
     public const int MaxBlocks = 500;
 
-    static BlocksMessage? IMessageFields<BlocksMessage>.Fields<V>(ref V v)
+    static BlocksMessage IMessageFields<BlocksMessage>.Fields<V>(ref V v, BlocksMessage m)
     {
-        var blocks = v.Bins("blocks", MaxBlocks, Block.MaxEncodedBytes, static m => m.EncodedBlocks);
-        return V.Reads ? new(blocks) : null;
+        var blocks = v.Bins("blocks", MaxBlocks, Block.MaxEncodedBytes, m.EncodedBlocks);
+        return V.Reads ? new(blocks) : m;
     }
 
     /// <inheritdoc />
@@ -151,10 +151,10 @@ public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : Networ
 /// <param name="EncodedBlock">Canonical block encoding.</param>
 public sealed record NewBlockMessage(byte[] EncodedBlock) : NetworkMessage, IMessageFields<NewBlockMessage>
 {
-    static NewBlockMessage? IMessageFields<NewBlockMessage>.Fields<V>(ref V v)
+    static NewBlockMessage IMessageFields<NewBlockMessage>.Fields<V>(ref V v, NewBlockMessage m)
     {
-        var block = v.Bin("block", Block.MaxEncodedBytes, static m => m.EncodedBlock);
-        return V.Reads ? new(block) : null;
+        var block = v.Bin("block", Block.MaxEncodedBytes, m.EncodedBlock);
+        return V.Reads ? new(block) : m;
     }
 
     /// <inheritdoc />
@@ -165,10 +165,10 @@ public sealed record NewBlockMessage(byte[] EncodedBlock) : NetworkMessage, IMes
 /// <param name="EncodedTransaction">Canonical transaction encoding.</param>
 public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkMessage, IMessageFields<NewTransactionMessage>
 {
-    static NewTransactionMessage? IMessageFields<NewTransactionMessage>.Fields<V>(ref V v)
+    static NewTransactionMessage IMessageFields<NewTransactionMessage>.Fields<V>(ref V v, NewTransactionMessage m)
     {
-        var transaction = v.Bin("transaction", Transaction.MaxEncodedBytes, static m => m.EncodedTransaction);
-        return V.Reads ? new(transaction) : null;
+        var transaction = v.Bin("transaction", Transaction.MaxEncodedBytes, m.EncodedTransaction);
+        return V.Reads ? new(transaction) : m;
     }
 
     /// <inheritdoc />
@@ -181,12 +181,12 @@ public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkM
 /// <param name="Reason">Human-readable reason (at most 256 bytes).</param>
 public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) : NetworkMessage, IMessageFields<RejectMessage>
 {
-    static RejectMessage? IMessageFields<RejectMessage>.Fields<V>(ref V v)
+    static RejectMessage IMessageFields<RejectMessage>.Fields<V>(ref V v, RejectMessage m)
     {
-        var code = v.U16("code", static m => m.Code);
-        var subject = v.Hash("subject", static m => m.Subject);
-        var reason = v.Str("reason", MessageCodec.MaxReasonBytes, static m => m.Reason);
-        return V.Reads ? new(code, subject, reason) : null;
+        var code = v.U16("code", m.Code);
+        var subject = v.Hash("subject", m.Subject);
+        var reason = v.Str("reason", MessageCodec.MaxReasonBytes, m.Reason);
+        return V.Reads ? new(code, subject, reason) : m;
     }
 
     /// <inheritdoc />
@@ -198,11 +198,11 @@ public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) 
 /// <param name="MaxHeaders">Most headers wanted (1..<see cref="HeadersMessage.MaxHeaders"/>).</param>
 public sealed record GetHeadersMessage(IReadOnlyList<Hash256> Locator, int MaxHeaders) : NetworkMessage, IMessageFields<GetHeadersMessage>
 {
-    static GetHeadersMessage? IMessageFields<GetHeadersMessage>.Fields<V>(ref V v)
+    static GetHeadersMessage IMessageFields<GetHeadersMessage>.Fields<V>(ref V v, GetHeadersMessage m)
     {
-        var locator = v.Hashes("locator", 0, GetBlocksMessage.MaxLocator, static m => m.Locator);
-        var maxHeaders = v.I32("maxHeaders", 1, HeadersMessage.MaxHeaders, static m => m.MaxHeaders);
-        return V.Reads ? new(locator, maxHeaders) : null;
+        var locator = v.Hashes("locator", 0, GetBlocksMessage.MaxLocator, m.Locator);
+        var maxHeaders = v.I32("maxHeaders", 1, HeadersMessage.MaxHeaders, m.MaxHeaders);
+        return V.Reads ? new(locator, maxHeaders) : m;
     }
 
     /// <inheritdoc />
@@ -216,10 +216,10 @@ public sealed record HeadersMessage(IReadOnlyList<byte[]> EncodedHeaders) : Netw
     /// <summary>Largest batch (2,000 headers of at most 512 bytes: a body of at most about 1 MiB).</summary>
     public const int MaxHeaders = 2_000;
 
-    static HeadersMessage? IMessageFields<HeadersMessage>.Fields<V>(ref V v)
+    static HeadersMessage IMessageFields<HeadersMessage>.Fields<V>(ref V v, HeadersMessage m)
     {
-        var headers = v.Bins("headers", MaxHeaders, HeaderCodec.MaxEncodedBytes, static m => m.EncodedHeaders);
-        return V.Reads ? new(headers) : null;
+        var headers = v.Bins("headers", MaxHeaders, HeaderCodec.MaxEncodedBytes, m.EncodedHeaders);
+        return V.Reads ? new(headers) : m;
     }
 
     /// <inheritdoc />
@@ -233,10 +233,10 @@ public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : Networ
     /// <summary>Most hashes per request: also the most blocks one peer has in flight from us.</summary>
     public const int MaxHashes = 128;
 
-    static GetBlockDataMessage? IMessageFields<GetBlockDataMessage>.Fields<V>(ref V v)
+    static GetBlockDataMessage IMessageFields<GetBlockDataMessage>.Fields<V>(ref V v, GetBlockDataMessage m)
     {
-        var hashes = v.Hashes("hashes", 1, MaxHashes, static m => m.Hashes);
-        return V.Reads ? new(hashes) : null;
+        var hashes = v.Hashes("hashes", 1, MaxHashes, m.Hashes);
+        return V.Reads ? new(hashes) : m;
     }
 
     /// <inheritdoc />
@@ -250,10 +250,10 @@ public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : Networ
 /// <param name="EncodedBlocks">Canonical block encodings.</param>
 public sealed record BlockDataMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage, IMessageFields<BlockDataMessage>
 {
-    static BlockDataMessage? IMessageFields<BlockDataMessage>.Fields<V>(ref V v)
+    static BlockDataMessage IMessageFields<BlockDataMessage>.Fields<V>(ref V v, BlockDataMessage m)
     {
-        var blocks = v.Bins("blocks", GetBlockDataMessage.MaxHashes, Block.MaxEncodedBytes, static m => m.EncodedBlocks);
-        return V.Reads ? new(blocks) : null;
+        var blocks = v.Bins("blocks", GetBlockDataMessage.MaxHashes, Block.MaxEncodedBytes, m.EncodedBlocks);
+        return V.Reads ? new(blocks) : m;
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HealthLedger.Core.Encoding;
 using MessagePack;
 
@@ -5,15 +6,15 @@ namespace HealthLedger.Core.Transactions;
 
 /// <summary>
 /// A payload type's one field-order description: visiting its fields in order with a visitor, by name,
-/// kind, limit and accessor, and building the payload from the returned values when <c>V.Reads</c> (returning null
-/// otherwise). Its hash input, MessagePack encoding and decoding all follow from it (<see cref="PayloadLayout{T}"/>).
+/// kind, limit and value (read from <c>value</c> when writing, ignored when reading), and returning the payload built
+/// from the returned values when <c>V.Reads</c>, <c>value</c> otherwise. Its hash input, MessagePack encoding and decoding all follow from it (<see cref="PayloadLayout{T}"/>).
 /// </summary>
 /// <typeparam name="TSelf">The payload type.</typeparam>
 internal interface IPayloadFields<TSelf>
     where TSelf : TransactionPayload, IPayloadFields<TSelf>
 {
-    static abstract TSelf? Fields<V>(ref V v)
-        where V : IPayloadFieldVisitor<TSelf>, allows ref struct;
+    static abstract TSelf Fields<V>(ref V v, TSelf value)
+        where V : IPayloadFieldVisitor, allows ref struct;
 }
 
 /// <summary>Hash input, encoding and decoding of one payload kind, as its description gives them.</summary>
@@ -54,6 +55,9 @@ internal abstract class PayloadLayout(IReadOnlyList<FieldInfo> fields) : FieldLa
 internal sealed class PayloadLayout<T> : PayloadLayout
     where T : TransactionPayload, IPayloadFields<T>
 {
+    /// <summary>A zeroed instance (no constructor run) that the reader and the lister pass as the value they ignore.</summary>
+    private static readonly T Unread = (T)RuntimeHelpers.GetUninitializedObject(typeof(T));
+
     public static readonly PayloadLayout<T> Instance = new(List());
 
     private readonly int _count;
@@ -63,31 +67,31 @@ internal sealed class PayloadLayout<T> : PayloadLayout
 
     public override void WriteHashInput(TransactionPayload payload, HashInputWriter writer)
     {
-        var v = new HashInputFields<T>((T)payload, writer);
-        T.Fields(ref v);
+        var v = new HashInputFields(writer);
+        T.Fields(ref v, (T)payload);
     }
 
     public override void Encode(TransactionPayload payload, ref MessagePackWriter writer)
     {
         writer.WriteArrayHeader(_count);
-        var v = new MsgPackFieldWriter<T>((T)payload, writer);
-        T.Fields(ref v);
+        var v = new MsgPackFieldWriter(writer);
+        T.Fields(ref v, (T)payload);
         writer = v.Writer;
     }
 
     public override TransactionPayload Decode(ref MessagePackReader reader)
     {
         MsgPack.ReadArrayHeader(ref reader, "payload", _count);
-        var v = new MsgPackFieldReader<T>(reader);
-        var payload = T.Fields(ref v)!;
+        var v = new MsgPackFieldReader(reader);
+        var payload = T.Fields(ref v, Unread);
         reader = v.Reader;
         return payload;
     }
 
     private static List<FieldInfo> List()
     {
-        var lister = new FieldLister<T>();
-        T.Fields(ref lister);
+        var lister = new FieldLister();
+        T.Fields(ref lister, Unread);
         return lister.Fields;
     }
 }

@@ -47,12 +47,12 @@ public abstract record TransactionPayload
 /// <param name="Name">A display name (organisation or host, never personal data).</param>
 public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string Name) : TransactionPayload, IPayloadFields<NodeRegistration>
 {
-    static NodeRegistration? IPayloadFields<NodeRegistration>.Fields<V>(ref V v)
+    static NodeRegistration IPayloadFields<NodeRegistration>.Fields<V>(ref V v, NodeRegistration p)
     {
-        var nodeKey = v.Key("nodeKey", static p => p.NodeKey);
-        var roles = v.U8("roles", static p => (byte)p.Roles);
-        var name = v.Str("name", MaxNameBytes, static p => p.Name);
-        return V.Reads ? new(nodeKey, (NodeRoles)roles, name) : null;
+        var nodeKey = v.Key("nodeKey", p.NodeKey);
+        var roles = v.U8("roles", (byte)p.Roles);
+        var name = v.Str("name", MaxNameBytes, p.Name);
+        return V.Reads ? new(nodeKey, (NodeRoles)roles, name) : p;
     }
 
     /// <inheritdoc />
@@ -68,10 +68,10 @@ public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string
 /// <param name="Node">The node's address.</param>
 public sealed record NodeRevocation(Address Node) : TransactionPayload, IPayloadFields<NodeRevocation>
 {
-    static NodeRevocation? IPayloadFields<NodeRevocation>.Fields<V>(ref V v)
+    static NodeRevocation IPayloadFields<NodeRevocation>.Fields<V>(ref V v, NodeRevocation p)
     {
-        var node = v.Address("node", static p => p.Node);
-        return V.Reads ? new(node) : null;
+        var node = v.Address("node", p.Node);
+        return V.Reads ? new(node) : p;
     }
 
     /// <inheritdoc />
@@ -84,10 +84,10 @@ public sealed record NodeRevocation(Address Node) : TransactionPayload, IPayload
 /// <param name="PseudonymCommitment">A salted hash linking the key to the provider's patient record; not reversible.</param>
 public sealed record PatientRegistration(Hash256 PseudonymCommitment) : TransactionPayload, IPayloadFields<PatientRegistration>
 {
-    static PatientRegistration? IPayloadFields<PatientRegistration>.Fields<V>(ref V v)
+    static PatientRegistration IPayloadFields<PatientRegistration>.Fields<V>(ref V v, PatientRegistration p)
     {
-        var commitment = v.Hash("pseudonymCommitment", static p => p.PseudonymCommitment);
-        return V.Reads ? new(commitment) : null;
+        var commitment = v.Hash("pseudonymCommitment", p.PseudonymCommitment);
+        return V.Reads ? new(commitment) : p;
     }
 
     /// <inheritdoc />
@@ -106,13 +106,13 @@ public sealed record PatientRegistration(Hash256 PseudonymCommitment) : Transact
 /// <param name="ProofOfPossession">The device's signature over the proof-of-possession message.</param>
 public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, DeviceClass DeviceClass, Signature ProofOfPossession) : TransactionPayload, IPayloadFields<DeviceRegistration>
 {
-    static DeviceRegistration? IPayloadFields<DeviceRegistration>.Fields<V>(ref V v)
+    static DeviceRegistration IPayloadFields<DeviceRegistration>.Fields<V>(ref V v, DeviceRegistration p)
     {
-        var deviceKey = v.Key("deviceKey", static p => p.DeviceKey);
-        var patient = v.Address("patient", static p => p.Patient);
-        var deviceClass = v.U8("deviceClass", static p => (byte)p.DeviceClass);
-        var proof = v.Signature("proofOfPossession", static p => p.ProofOfPossession);
-        return V.Reads ? new(deviceKey, patient, (DeviceClass)deviceClass, proof) : null;
+        var deviceKey = v.Key("deviceKey", p.DeviceKey);
+        var patient = v.Address("patient", p.Patient);
+        var deviceClass = v.U8("deviceClass", (byte)p.DeviceClass);
+        var proof = v.Signature("proofOfPossession", p.ProofOfPossession);
+        return V.Reads ? new(deviceKey, patient, (DeviceClass)deviceClass, proof) : p;
     }
 
     /// <inheritdoc />
@@ -144,10 +144,10 @@ public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, De
 /// <param name="Device">The device's address.</param>
 public sealed record DeviceRevocation(Address Device) : TransactionPayload, IPayloadFields<DeviceRevocation>
 {
-    static DeviceRevocation? IPayloadFields<DeviceRevocation>.Fields<V>(ref V v)
+    static DeviceRevocation IPayloadFields<DeviceRevocation>.Fields<V>(ref V v, DeviceRevocation p)
     {
-        var device = v.Address("device", static p => p.Device);
-        return V.Reads ? new(device) : null;
+        var device = v.Address("device", p.Device);
+        return V.Reads ? new(device) : p;
     }
 
     /// <inheritdoc />
@@ -166,13 +166,13 @@ public sealed record DeviceRevocation(Address Device) : TransactionPayload, IPay
 /// <param name="MeasuredAtMs">When the measurement was taken, UTC ms.</param>
 public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash, RecordType RecordType, long MeasuredAtMs) : TransactionPayload, IPayloadFields<RecordAnchor>
 {
-    static RecordAnchor? IPayloadFields<RecordAnchor>.Fields<V>(ref V v)
+    static RecordAnchor IPayloadFields<RecordAnchor>.Fields<V>(ref V v, RecordAnchor p)
     {
-        var contentAddress = v.Str("contentAddress", MaxContentAddressBytes, static p => p.ContentAddress);
-        var ciphertextHash = v.Hash("ciphertextHash", static p => p.CiphertextHash);
-        var recordType = v.U8("recordType", static p => (byte)p.RecordType);
-        var measuredAt = v.I64("measuredAt", static p => p.MeasuredAtMs);
-        return V.Reads ? new(contentAddress, ciphertextHash, (RecordType)recordType, measuredAt) : null;
+        var contentAddress = v.Str("contentAddress", MaxContentAddressBytes, p.ContentAddress);
+        var ciphertextHash = v.Hash("ciphertextHash", p.CiphertextHash);
+        var recordType = v.U8("recordType", (byte)p.RecordType);
+        var measuredAt = v.I64("measuredAt", p.MeasuredAtMs);
+        return V.Reads ? new(contentAddress, ciphertextHash, (RecordType)recordType, measuredAt) : p;
     }
 
     /// <inheritdoc />
@@ -192,12 +192,12 @@ public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash,
 /// <param name="ExpiresAtMs">Expiry, UTC ms.</param>
 public sealed record AccessGrant(Address Grantee, RecordScope Scope, long ExpiresAtMs) : TransactionPayload, IPayloadFields<AccessGrant>
 {
-    static AccessGrant? IPayloadFields<AccessGrant>.Fields<V>(ref V v)
+    static AccessGrant IPayloadFields<AccessGrant>.Fields<V>(ref V v, AccessGrant p)
     {
-        var grantee = v.Address("grantee", static p => p.Grantee);
-        var scope = v.U8("scope", static p => (byte)p.Scope);
-        var expiresAt = v.I64("expiresAt", static p => p.ExpiresAtMs);
-        return V.Reads ? new(grantee, (RecordScope)scope, expiresAt) : null;
+        var grantee = v.Address("grantee", p.Grantee);
+        var scope = v.U8("scope", (byte)p.Scope);
+        var expiresAt = v.I64("expiresAt", p.ExpiresAtMs);
+        return V.Reads ? new(grantee, (RecordScope)scope, expiresAt) : p;
     }
 
     /// <inheritdoc />
@@ -215,11 +215,11 @@ public sealed record AccessGrant(Address Grantee, RecordScope Scope, long Expire
 /// <param name="Scope">Record types to revoke.</param>
 public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : TransactionPayload, IPayloadFields<AccessRevoke>
 {
-    static AccessRevoke? IPayloadFields<AccessRevoke>.Fields<V>(ref V v)
+    static AccessRevoke IPayloadFields<AccessRevoke>.Fields<V>(ref V v, AccessRevoke p)
     {
-        var grantee = v.Address("grantee", static p => p.Grantee);
-        var scope = v.U8("scope", static p => (byte)p.Scope);
-        return V.Reads ? new(grantee, (RecordScope)scope) : null;
+        var grantee = v.Address("grantee", p.Grantee);
+        var scope = v.U8("scope", (byte)p.Scope);
+        return V.Reads ? new(grantee, (RecordScope)scope) : p;
     }
 
     /// <inheritdoc />
@@ -250,13 +250,13 @@ public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : Transact
 /// <param name="SourceHeight">Its height, below <paramref name="BlockHeight"/>.</param>
 public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight, Hash256 SourceHash, ulong SourceHeight) : TransactionPayload, IPayloadFields<Attestation>
 {
-    static Attestation? IPayloadFields<Attestation>.Fields<V>(ref V v)
+    static Attestation IPayloadFields<Attestation>.Fields<V>(ref V v, Attestation p)
     {
-        var blockHash = v.Hash("blockHash", static p => p.BlockHash);
-        var blockHeight = v.U64("blockHeight", static p => p.BlockHeight);
-        var sourceHash = v.Hash("sourceHash", static p => p.SourceHash);
-        var sourceHeight = v.U64("sourceHeight", static p => p.SourceHeight);
-        return V.Reads ? new(blockHash, blockHeight, sourceHash, sourceHeight) : null;
+        var blockHash = v.Hash("blockHash", p.BlockHash);
+        var blockHeight = v.U64("blockHeight", p.BlockHeight);
+        var sourceHash = v.Hash("sourceHash", p.SourceHash);
+        var sourceHeight = v.U64("sourceHeight", p.SourceHeight);
+        return V.Reads ? new(blockHash, blockHeight, sourceHash, sourceHeight) : p;
     }
 
     /// <inheritdoc />
@@ -314,12 +314,12 @@ public enum EvidenceKind : byte
 /// <param name="Second">The second encoded item.</param>
 public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] First, byte[] Second) : TransactionPayload, IPayloadFields<MisbehaviourEvidence>
 {
-    static MisbehaviourEvidence? IPayloadFields<MisbehaviourEvidence>.Fields<V>(ref V v)
+    static MisbehaviourEvidence IPayloadFields<MisbehaviourEvidence>.Fields<V>(ref V v, MisbehaviourEvidence p)
     {
-        var evidenceKind = v.U8("evidenceKind", static p => (byte)p.EvidenceKind);
-        var first = v.Bin("first", MaxEvidenceItemBytes, static p => p.First);
-        var second = v.Bin("second", MaxEvidenceItemBytes, static p => p.Second);
-        return V.Reads ? new((EvidenceKind)evidenceKind, first, second) : null;
+        var evidenceKind = v.U8("evidenceKind", (byte)p.EvidenceKind);
+        var first = v.Bin("first", MaxEvidenceItemBytes, p.First);
+        var second = v.Bin("second", MaxEvidenceItemBytes, p.Second);
+        return V.Reads ? new((EvidenceKind)evidenceKind, first, second) : p;
     }
 
     /// <inheritdoc />
@@ -363,13 +363,13 @@ public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] Firs
 /// <param name="ModelId">SHA-256 of the detector model that scored it.</param>
 public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort ScoreBasisPoints, Hash256 ModelId) : TransactionPayload, IPayloadFields<IntrusionReport>
 {
-    static IntrusionReport? IPayloadFields<IntrusionReport>.Fields<V>(ref V v)
+    static IntrusionReport IPayloadFields<IntrusionReport>.Fields<V>(ref V v, IntrusionReport p)
     {
-        var device = v.Address("device", static p => p.Device);
-        var observedAt = v.I64("observedAt", static p => p.ObservedAtMs);
-        var score = v.U16("scoreBasisPoints", static p => p.ScoreBasisPoints);
-        var modelId = v.Hash("modelId", static p => p.ModelId);
-        return V.Reads ? new(device, observedAt, score, modelId) : null;
+        var device = v.Address("device", p.Device);
+        var observedAt = v.I64("observedAt", p.ObservedAtMs);
+        var score = v.U16("scoreBasisPoints", p.ScoreBasisPoints);
+        var modelId = v.Hash("modelId", p.ModelId);
+        return V.Reads ? new(device, observedAt, score, modelId) : p;
     }
 
     /// <inheritdoc />
@@ -396,14 +396,14 @@ public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort S
 /// <param name="RequestId">SHA-256 of the recipient's signed request (its signed bytes and signature), so the request can be produced as evidence.</param>
 public sealed record KeyRelease(Hash256 CiphertextHash, Address Recipient, long ReleasedAtMs, ulong GrantHeight, Hash256 RequestId) : TransactionPayload, IPayloadFields<KeyRelease>
 {
-    static KeyRelease? IPayloadFields<KeyRelease>.Fields<V>(ref V v)
+    static KeyRelease IPayloadFields<KeyRelease>.Fields<V>(ref V v, KeyRelease p)
     {
-        var ciphertextHash = v.Hash("ciphertextHash", static p => p.CiphertextHash);
-        var recipient = v.Address("recipient", static p => p.Recipient);
-        var releasedAt = v.I64("releasedAt", static p => p.ReleasedAtMs);
-        var grantHeight = v.U64("grantHeight", static p => p.GrantHeight);
-        var requestId = v.Hash("requestId", static p => p.RequestId);
-        return V.Reads ? new(ciphertextHash, recipient, releasedAt, grantHeight, requestId) : null;
+        var ciphertextHash = v.Hash("ciphertextHash", p.CiphertextHash);
+        var recipient = v.Address("recipient", p.Recipient);
+        var releasedAt = v.I64("releasedAt", p.ReleasedAtMs);
+        var grantHeight = v.U64("grantHeight", p.GrantHeight);
+        var requestId = v.Hash("requestId", p.RequestId);
+        return V.Reads ? new(ciphertextHash, recipient, releasedAt, grantHeight, requestId) : p;
     }
 
     /// <summary>How long before the block time a release may be dated: older releases are refused (10 minutes).</summary>
