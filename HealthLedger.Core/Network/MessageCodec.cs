@@ -1,16 +1,15 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Encoding;
-using HealthLedger.Core.Transactions;
 using MessagePack;
 
 namespace HealthLedger.Core.Network;
 
 /// <summary>
 /// Frames and encodes peer messages: a frame is a u32 little-endian body length followed by the body, a MessagePack
-/// array <c>[type, fields...]</c>. Limits are checked before anything is allocated; only canonical bodies decode; any
-/// problem raises <see cref="LedgerFormatException"/> (a peer that sends one is disconnected).
+/// array <c>[type, fields...]</c> whose fields, their order and their limits come from the message type's one
+/// description (<see cref="IMessageFields{TSelf}"/>, through <see cref="MessageLayout"/>). Limits are checked before
+/// anything is allocated; only canonical bodies decode; any problem raises <see cref="LedgerFormatException"/> (a peer that sends one is disconnected).
 /// </summary>
 public static class MessageCodec
 {
@@ -145,250 +144,28 @@ public static class MessageCodec
         _ => 256,
     };
 
-    private static void Write(ref MessagePackWriter w, NetworkMessage message)
-    {
-        switch (message)
-        {
-            case HelloMessage m:
-                w.WriteArrayHeader(8);
-                w.Write((byte)m.Type);
-                w.Write(m.ProtocolVersion);
-                w.Write(m.ChainId);
-                MsgPack.WriteHash(ref w, m.GenesisHash);
-                w.Write(m.Height);
-                MsgPack.WriteHash(ref w, m.TipHash);
-                w.Write(m.Nonce);
-                w.Write(m.NodeAuth.Span);
-                break;
-            case PingMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                w.Write(m.Nonce);
-                break;
-            case PongMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                w.Write(m.Nonce);
-                break;
-            case GetBlocksMessage m:
-                w.WriteArrayHeader(3);
-                w.Write((byte)m.Type);
-                w.WriteArrayHeader(m.Locator.Count);
-                foreach (var h in m.Locator)
-                {
-                    MsgPack.WriteHash(ref w, h);
-                }
-
-                w.Write(m.MaxBlocks);
-                break;
-            case BlocksMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                w.WriteArrayHeader(m.EncodedBlocks.Count);
-                foreach (var b in m.EncodedBlocks)
-                {
-                    w.Write(b);
-                }
-
-                break;
-            case NewBlockMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                w.Write(m.EncodedBlock);
-                break;
-            case NewTransactionMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                w.Write(m.EncodedTransaction);
-                break;
-            case GetHeadersMessage m:
-                w.WriteArrayHeader(3);
-                w.Write((byte)m.Type);
-                WriteHashes(ref w, m.Locator);
-                w.Write(m.MaxHeaders);
-                break;
-            case HeadersMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                WriteBins(ref w, m.EncodedHeaders);
-                break;
-            case GetBlockDataMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                WriteHashes(ref w, m.Hashes);
-                break;
-            case BlockDataMessage m:
-                w.WriteArrayHeader(2);
-                w.Write((byte)m.Type);
-                WriteBins(ref w, m.EncodedBlocks);
-                break;
-            case RejectMessage m:
-                w.WriteArrayHeader(4);
-                w.Write((byte)m.Type);
-                w.Write(m.Code);
-                MsgPack.WriteHash(ref w, m.Subject);
-                w.Write(m.Reason);
-                break;
-            default:
-                throw new ArgumentException($"Unknown message {message.GetType().Name}.", nameof(message));
-        }
-    }
+    private static void Write(ref MessagePackWriter w, NetworkMessage message) =>
+        (MessageLayout.For(message.Type) ?? throw new ArgumentException($"Unknown message {message.GetType().Name}.", nameof(message))).Encode(message, ref w);
 
     private static NetworkMessage Read(ref MessagePackReader r)
     {
-        var count = MsgPack.ReadArrayHeaderMax(ref r, "message", 8);
+        var count = MsgPack.ReadArrayHeaderMax(ref r, "message", MessageLayout.MaxElements);
         if (count < 1)
         {
             throw new LedgerFormatException("message", "empty message");
         }
 
         var type = (MessageType)MsgPack.ReadU8(ref r, "message.type");
-        switch (type)
+        var layout = MessageLayout.For(type) ?? throw new LedgerFormatException("message.type", $"unknown message type {(byte)type}");
+        Expect(count, layout.Fields.Count + 1, type);
+        try
         {
-            case MessageType.Hello:
-                Expect(count, 8, type);
-                return new HelloMessage(
-                    MsgPack.ReadU32(ref r, "hello.version"),
-                    MsgPack.ReadU32(ref r, "hello.chainId"),
-                    MsgPack.ReadHash(ref r, "hello.genesis"),
-                    MsgPack.ReadU64(ref r, "hello.height"),
-                    MsgPack.ReadHash(ref r, "hello.tip"),
-                    MsgPack.ReadU64(ref r, "hello.nonce"))
-                {
-                    NodeAuth = MsgPack.ReadBin(ref r, "hello.nodeAuth", MaxNodeAuthBytes).ToArray(),
-                };
-            case MessageType.Ping:
-                Expect(count, 2, type);
-                return new PingMessage(MsgPack.ReadU64(ref r, "ping.nonce"));
-            case MessageType.Pong:
-                Expect(count, 2, type);
-                return new PongMessage(MsgPack.ReadU64(ref r, "pong.nonce"));
-            case MessageType.GetBlocks:
-            {
-                Expect(count, 3, type);
-                var n = MsgPack.ReadArrayHeaderMax(ref r, "getBlocks.locator", GetBlocksMessage.MaxLocator);
-                var locator = new Crypto.Hash256[n];
-                for (var i = 0; i < n; i++)
-                {
-                    locator[i] = MsgPack.ReadHash(ref r, "getBlocks.locator");
-                }
-
-                var max = MsgPack.Guard(ref r, "getBlocks.max", static (ref MessagePackReader x) => x.ReadInt32());
-                if (max is < 1 or > BlocksMessage.MaxBlocks)
-                {
-                    throw new LedgerFormatException("getBlocks.max", $"{max} outside 1..{BlocksMessage.MaxBlocks}");
-                }
-
-                return new GetBlocksMessage(locator, max);
-            }
-
-            case MessageType.Blocks:
-            {
-                Expect(count, 2, type);
-                var n = MsgPack.ReadArrayHeaderMax(ref r, "blocks", BlocksMessage.MaxBlocks);
-                var remaining = r.Sequence.Length - r.Consumed;
-                if (n > remaining)
-                {
-                    throw new LedgerFormatException("blocks", $"{n} blocks cannot fit in {remaining} bytes");
-                }
-
-                var blocks = new byte[n][];
-                for (var i = 0; i < n; i++)
-                {
-                    blocks[i] = MsgPack.ReadBin(ref r, "blocks.block", Block.MaxEncodedBytes).ToArray();
-                }
-
-                return new BlocksMessage(blocks);
-            }
-
-            case MessageType.NewBlock:
-                Expect(count, 2, type);
-                return new NewBlockMessage(MsgPack.ReadBin(ref r, "newBlock.block", Block.MaxEncodedBytes).ToArray());
-            case MessageType.NewTransaction:
-                Expect(count, 2, type);
-                return new NewTransactionMessage(MsgPack.ReadBin(ref r, "newTransaction.tx", Transaction.MaxEncodedBytes).ToArray());
-            case MessageType.GetHeaders:
-            {
-                Expect(count, 3, type);
-                var locator = ReadHashes(ref r, "getHeaders.locator", GetBlocksMessage.MaxLocator, min: 0);
-                var max = MsgPack.Guard(ref r, "getHeaders.max", static (ref MessagePackReader x) => x.ReadInt32());
-                if (max is < 1 or > HeadersMessage.MaxHeaders)
-                {
-                    throw new LedgerFormatException("getHeaders.max", $"{max} outside 1..{HeadersMessage.MaxHeaders}");
-                }
-
-                return new GetHeadersMessage(locator, max);
-            }
-
-            case MessageType.Headers:
-                Expect(count, 2, type);
-                return new HeadersMessage(ReadBins(ref r, "headers", HeadersMessage.MaxHeaders, Blocks.HeaderCodec.MaxEncodedBytes));
-            case MessageType.GetBlockData:
-                Expect(count, 2, type);
-                return new GetBlockDataMessage(ReadHashes(ref r, "getBlockData.hashes", GetBlockDataMessage.MaxHashes, min: 1));
-            case MessageType.BlockData:
-                Expect(count, 2, type);
-                return new BlockDataMessage(ReadBins(ref r, "blockData", GetBlockDataMessage.MaxHashes, Block.MaxEncodedBytes));
-            case MessageType.Reject:
-                Expect(count, 4, type);
-                return new RejectMessage(MsgPack.ReadU16(ref r, "reject.code"), MsgPack.ReadHash(ref r, "reject.subject"), MsgPack.ReadString(ref r, "reject.reason", MaxReasonBytes));
-            default:
-                throw new LedgerFormatException("message.type", $"unknown message type {(byte)type}");
+            return layout.Decode(ref r);
         }
-    }
-
-    private static void WriteHashes(ref MessagePackWriter w, IReadOnlyList<Crypto.Hash256> hashes)
-    {
-        w.WriteArrayHeader(hashes.Count);
-        foreach (var h in hashes)
+        catch (LedgerFormatException ex)
         {
-            MsgPack.WriteHash(ref w, h);
+            throw new LedgerFormatException($"{type}.{ex.Field}", ex.Reason, ex);
         }
-    }
-
-    private static void WriteBins(ref MessagePackWriter w, IReadOnlyList<byte[]> items)
-    {
-        w.WriteArrayHeader(items.Count);
-        foreach (var b in items)
-        {
-            w.Write(b);
-        }
-    }
-
-    private static Crypto.Hash256[] ReadHashes(ref MessagePackReader r, string field, int max, int min)
-    {
-        var n = MsgPack.ReadArrayHeaderMax(ref r, field, max);
-        if (n < min)
-        {
-            throw new LedgerFormatException(field, $"{n} hashes, at least {min} required");
-        }
-
-        var hashes = new Crypto.Hash256[n];
-        for (var i = 0; i < n; i++)
-        {
-            hashes[i] = MsgPack.ReadHash(ref r, field);
-        }
-
-        return hashes;
-    }
-
-    /// <summary>An array of at most <paramref name="max"/> binaries of at most <paramref name="maxEach"/> bytes; a count the remaining bytes cannot hold is refused before anything is allocated.</summary>
-    private static byte[][] ReadBins(ref MessagePackReader r, string field, int max, int maxEach)
-    {
-        var n = MsgPack.ReadArrayHeaderMax(ref r, field, max);
-        var remaining = r.Sequence.Length - r.Consumed;
-        if (n > remaining)
-        {
-            throw new LedgerFormatException(field, $"{n} items cannot fit in {remaining} bytes");
-        }
-
-        var items = new byte[n][];
-        for (var i = 0; i < n; i++)
-        {
-            items[i] = MsgPack.ReadBin(ref r, field, maxEach).ToArray();
-        }
-
-        return items;
     }
 
     private static void Expect(int count, int expected, MessageType type)

@@ -1,4 +1,7 @@
+using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Crypto;
+using HealthLedger.Core.Encoding;
+using HealthLedger.Core.Transactions;
 
 namespace HealthLedger.Core.Network;
 
@@ -56,7 +59,7 @@ public abstract record NetworkMessage
 /// A random number drawn per connection: a node that receives its own nonce is talking to itself and refuses; the
 /// authenticated handshake will have each side sign the other's nonce (a challenge), so a signature cannot be replayed.
 /// </param>
-public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 GenesisHash, ulong Height, Hash256 TipHash, ulong Nonce) : NetworkMessage
+public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 GenesisHash, ulong Height, Hash256 TipHash, ulong Nonce) : NetworkMessage, IMessageFields<HelloMessage>
 {
     /// <summary>
     /// Reserved for peer authentication (node key and signature, at most 256 bytes). Protocol version 1 sends it empty
@@ -64,22 +67,46 @@ public sealed record HelloMessage(uint ProtocolVersion, uint ChainId, Hash256 Ge
     /// </summary>
     public ReadOnlyMemory<byte> NodeAuth { get; init; } = ReadOnlyMemory<byte>.Empty;
 
+    static HelloMessage IMessageFields<HelloMessage>.Fields<V>(ref V v, HelloMessage m)
+    {
+        var version = v.U32("version", m.ProtocolVersion);
+        var chainId = v.U32("chainId", m.ChainId);
+        var genesis = v.Hash("genesis", m.GenesisHash);
+        var height = v.U64("height", m.Height);
+        var tip = v.Hash("tip", m.TipHash);
+        var nonce = v.U64("nonce", m.Nonce);
+        var nodeAuth = v.Bin("nodeAuth", MessageCodec.MaxNodeAuthBytes, m.NodeAuth);
+        return V.Reads ? new(version, chainId, genesis, height, tip, nonce) { NodeAuth = nodeAuth } : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.Hello;
 }
 
 /// <summary>Liveness probe.</summary>
 /// <param name="Nonce">Echoed in the pong.</param>
-public sealed record PingMessage(ulong Nonce) : NetworkMessage
+public sealed record PingMessage(ulong Nonce) : NetworkMessage, IMessageFields<PingMessage>
 {
+    static PingMessage IMessageFields<PingMessage>.Fields<V>(ref V v, PingMessage m)
+    {
+        var nonce = v.U64("nonce", m.Nonce);
+        return V.Reads ? new(nonce) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.Ping;
 }
 
 /// <summary>Answer to a ping.</summary>
 /// <param name="Nonce">The ping's nonce.</param>
-public sealed record PongMessage(ulong Nonce) : NetworkMessage
+public sealed record PongMessage(ulong Nonce) : NetworkMessage, IMessageFields<PongMessage>
 {
+    static PongMessage IMessageFields<PongMessage>.Fields<V>(ref V v, PongMessage m)
+    {
+        var nonce = v.U64("nonce", m.Nonce);
+        return V.Reads ? new(nonce) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.Pong;
 }
@@ -87,10 +114,17 @@ public sealed record PongMessage(ulong Nonce) : NetworkMessage
 /// <summary>Ask for the blocks after the first hash of <paramref name="Locator"/> the receiver has on its best chain.</summary>
 /// <param name="Locator">Tip first, exponentially spaced, genesis last (at most 64 hashes).</param>
 /// <param name="MaxBlocks">Most blocks wanted.</param>
-public sealed record GetBlocksMessage(IReadOnlyList<Hash256> Locator, int MaxBlocks) : NetworkMessage
+public sealed record GetBlocksMessage(IReadOnlyList<Hash256> Locator, int MaxBlocks) : NetworkMessage, IMessageFields<GetBlocksMessage>
 {
     /// <summary>Largest locator accepted.</summary>
     public const int MaxLocator = 64;
+
+    static GetBlocksMessage IMessageFields<GetBlocksMessage>.Fields<V>(ref V v, GetBlocksMessage m)
+    {
+        var locator = v.Hashes("locator", 0, MaxLocator, m.Locator);
+        var maxBlocks = v.I32("maxBlocks", 1, BlocksMessage.MaxBlocks, m.MaxBlocks);
+        return V.Reads ? new(locator, maxBlocks) : m;
+    }
 
     /// <inheritdoc />
     public override MessageType Type => MessageType.GetBlocks;
@@ -98,10 +132,16 @@ public sealed record GetBlocksMessage(IReadOnlyList<Hash256> Locator, int MaxBlo
 
 /// <summary>A batch of encoded blocks, parents first.</summary>
 /// <param name="EncodedBlocks">Canonical block encodings.</param>
-public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage
+public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage, IMessageFields<BlocksMessage>
 {
     /// <summary>Largest batch.</summary>
     public const int MaxBlocks = 500;
+
+    static BlocksMessage IMessageFields<BlocksMessage>.Fields<V>(ref V v, BlocksMessage m)
+    {
+        var blocks = v.Bins("blocks", MaxBlocks, Block.MaxEncodedBytes, m.EncodedBlocks);
+        return V.Reads ? new(blocks) : m;
+    }
 
     /// <inheritdoc />
     public override MessageType Type => MessageType.Blocks;
@@ -109,16 +149,28 @@ public sealed record BlocksMessage(IReadOnlyList<byte[]> EncodedBlocks) : Networ
 
 /// <summary>A new block.</summary>
 /// <param name="EncodedBlock">Canonical block encoding.</param>
-public sealed record NewBlockMessage(byte[] EncodedBlock) : NetworkMessage
+public sealed record NewBlockMessage(byte[] EncodedBlock) : NetworkMessage, IMessageFields<NewBlockMessage>
 {
+    static NewBlockMessage IMessageFields<NewBlockMessage>.Fields<V>(ref V v, NewBlockMessage m)
+    {
+        var block = v.Bin("block", Block.MaxEncodedBytes, m.EncodedBlock);
+        return V.Reads ? new(block) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.NewBlock;
 }
 
 /// <summary>A new transaction.</summary>
 /// <param name="EncodedTransaction">Canonical transaction encoding.</param>
-public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkMessage
+public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkMessage, IMessageFields<NewTransactionMessage>
 {
+    static NewTransactionMessage IMessageFields<NewTransactionMessage>.Fields<V>(ref V v, NewTransactionMessage m)
+    {
+        var transaction = v.Bin("transaction", Transaction.MaxEncodedBytes, m.EncodedTransaction);
+        return V.Reads ? new(transaction) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.NewTransaction;
 }
@@ -127,8 +179,16 @@ public sealed record NewTransactionMessage(byte[] EncodedTransaction) : NetworkM
 /// <param name="Code">The <see cref="Validation.RejectionCode"/> number.</param>
 /// <param name="Subject">Hash of what was refused (zero if none).</param>
 /// <param name="Reason">Human-readable reason (at most 256 bytes).</param>
-public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) : NetworkMessage
+public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) : NetworkMessage, IMessageFields<RejectMessage>
 {
+    static RejectMessage IMessageFields<RejectMessage>.Fields<V>(ref V v, RejectMessage m)
+    {
+        var code = v.U16("code", m.Code);
+        var subject = v.Hash("subject", m.Subject);
+        var reason = v.Str("reason", MessageCodec.MaxReasonBytes, m.Reason);
+        return V.Reads ? new(code, subject, reason) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.Reject;
 }
@@ -136,18 +196,31 @@ public sealed record RejectMessage(ushort Code, Hash256 Subject, string Reason) 
 /// <summary>Ask for the best-chain headers after the first hash of <paramref name="Locator"/> the receiver has on its best chain.</summary>
 /// <param name="Locator">Hashes, newest first (at most <see cref="GetBlocksMessage.MaxLocator"/>).</param>
 /// <param name="MaxHeaders">Most headers wanted (1..<see cref="HeadersMessage.MaxHeaders"/>).</param>
-public sealed record GetHeadersMessage(IReadOnlyList<Hash256> Locator, int MaxHeaders) : NetworkMessage
+public sealed record GetHeadersMessage(IReadOnlyList<Hash256> Locator, int MaxHeaders) : NetworkMessage, IMessageFields<GetHeadersMessage>
 {
+    static GetHeadersMessage IMessageFields<GetHeadersMessage>.Fields<V>(ref V v, GetHeadersMessage m)
+    {
+        var locator = v.Hashes("locator", 0, GetBlocksMessage.MaxLocator, m.Locator);
+        var maxHeaders = v.I32("maxHeaders", 1, HeadersMessage.MaxHeaders, m.MaxHeaders);
+        return V.Reads ? new(locator, maxHeaders) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.GetHeaders;
 }
 
 /// <summary>Headers, parents first: the first one's parent is on the requester's locator, each next is the child of the one before.</summary>
 /// <param name="EncodedHeaders">Canonical header encodings (each at most <see cref="Blocks.HeaderCodec.MaxEncodedBytes"/> bytes).</param>
-public sealed record HeadersMessage(IReadOnlyList<byte[]> EncodedHeaders) : NetworkMessage
+public sealed record HeadersMessage(IReadOnlyList<byte[]> EncodedHeaders) : NetworkMessage, IMessageFields<HeadersMessage>
 {
     /// <summary>Largest batch (2,000 headers of at most 512 bytes: a body of at most about 1 MiB).</summary>
     public const int MaxHeaders = 2_000;
+
+    static HeadersMessage IMessageFields<HeadersMessage>.Fields<V>(ref V v, HeadersMessage m)
+    {
+        var headers = v.Bins("headers", MaxHeaders, HeaderCodec.MaxEncodedBytes, m.EncodedHeaders);
+        return V.Reads ? new(headers) : m;
+    }
 
     /// <inheritdoc />
     public override MessageType Type => MessageType.Headers;
@@ -155,10 +228,16 @@ public sealed record HeadersMessage(IReadOnlyList<byte[]> EncodedHeaders) : Netw
 
 /// <summary>Ask for blocks by hash.</summary>
 /// <param name="Hashes">Block hashes (1..<see cref="MaxHashes"/>), lowest height first.</param>
-public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : NetworkMessage
+public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : NetworkMessage, IMessageFields<GetBlockDataMessage>
 {
     /// <summary>Most hashes per request: also the most blocks one peer has in flight from us.</summary>
     public const int MaxHashes = 128;
+
+    static GetBlockDataMessage IMessageFields<GetBlockDataMessage>.Fields<V>(ref V v, GetBlockDataMessage m)
+    {
+        var hashes = v.Hashes("hashes", 1, MaxHashes, m.Hashes);
+        return V.Reads ? new(hashes) : m;
+    }
 
     /// <inheritdoc />
     public override MessageType Type => MessageType.GetBlockData;
@@ -169,8 +248,14 @@ public sealed record GetBlockDataMessage(IReadOnlyList<Hash256> Hashes) : Networ
 /// budget (but at least one block). A requested block absent from the answer was not served: ask another peer.
 /// </summary>
 /// <param name="EncodedBlocks">Canonical block encodings.</param>
-public sealed record BlockDataMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage
+public sealed record BlockDataMessage(IReadOnlyList<byte[]> EncodedBlocks) : NetworkMessage, IMessageFields<BlockDataMessage>
 {
+    static BlockDataMessage IMessageFields<BlockDataMessage>.Fields<V>(ref V v, BlockDataMessage m)
+    {
+        var blocks = v.Bins("blocks", GetBlockDataMessage.MaxHashes, Block.MaxEncodedBytes, m.EncodedBlocks);
+        return V.Reads ? new(blocks) : m;
+    }
+
     /// <inheritdoc />
     public override MessageType Type => MessageType.BlockData;
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using HealthLedger.Core.Chain;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Encoding;
@@ -7,8 +6,9 @@ using MessagePack;
 namespace HealthLedger.Core.Transactions;
 
 /// <summary>
-/// The kind-specific part of a transaction. Each payload writes its own fixed hash-input layout and its own
-/// MessagePack array; both are documented in docs/format.md.
+/// The kind-specific part of a transaction. Each payload type describes its fields once (name, kind, limit, accessor,
+/// in order: <see cref="IPayloadFields{TSelf}"/>), and its fixed hash-input layout, its MessagePack array and its
+/// decoder all follow from that description (<see cref="PayloadLayout{T}"/>); the layouts are tabled in docs/format.md.
 /// </summary>
 public abstract record TransactionPayload
 {
@@ -28,60 +28,14 @@ public abstract record TransactionPayload
     /// <summary>The transaction kind of this payload.</summary>
     public abstract TransactionKind Kind { get; }
 
-    internal abstract void WriteHashInput(HashInputWriter writer);
+    internal void WriteHashInput(HashInputWriter writer) => PayloadLayout.For(Kind).WriteHashInput(this, writer);
 
-    internal abstract void Encode(ref MessagePackWriter writer);
+    internal void Encode(ref MessagePackWriter writer) => PayloadLayout.For(Kind).Encode(this, ref writer);
 
     /// <summary>State-independent range checks (enum values, empty keys, lengths).</summary>
     internal abstract string? CheckShape();
 
-    internal static TransactionPayload Decode(ref MessagePackReader reader, TransactionKind kind)
-    {
-        switch (kind)
-        {
-            case TransactionKind.NodeRegistration:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
-                return new NodeRegistration(MsgPack.ReadKey(ref reader, "nodeKey"), (NodeRoles)MsgPack.ReadU8(ref reader, "roles"), MsgPack.ReadString(ref reader, "name", MaxNameBytes));
-            case TransactionKind.NodeRevocation:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
-                return new NodeRevocation(MsgPack.ReadAddress(ref reader, "node"));
-            case TransactionKind.PatientRegistration:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
-                return new PatientRegistration(MsgPack.ReadHash(ref reader, "pseudonymCommitment"));
-            case TransactionKind.DeviceRegistration:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
-                return new DeviceRegistration(MsgPack.ReadKey(ref reader, "deviceKey"), MsgPack.ReadAddress(ref reader, "patient"), (DeviceClass)MsgPack.ReadU8(ref reader, "deviceClass"), MsgPack.ReadSignature(ref reader, "proofOfPossession"));
-            case TransactionKind.DeviceRevocation:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 1);
-                return new DeviceRevocation(MsgPack.ReadAddress(ref reader, "device"));
-            case TransactionKind.RecordAnchor:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
-                return new RecordAnchor(MsgPack.ReadString(ref reader, "contentAddress", MaxContentAddressBytes), MsgPack.ReadHash(ref reader, "ciphertextHash"), (RecordType)MsgPack.ReadU8(ref reader, "recordType"), MsgPack.ReadI64(ref reader, "measuredAt"));
-            case TransactionKind.AccessGrant:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
-                return new AccessGrant(MsgPack.ReadAddress(ref reader, "grantee"), (RecordScope)MsgPack.ReadU8(ref reader, "scope"), MsgPack.ReadI64(ref reader, "expiresAt"));
-            case TransactionKind.AccessRevoke:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 2);
-                return new AccessRevoke(MsgPack.ReadAddress(ref reader, "grantee"), (RecordScope)MsgPack.ReadU8(ref reader, "scope"));
-            case TransactionKind.Attestation:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
-                return new Attestation(MsgPack.ReadHash(ref reader, "blockHash"), MsgPack.ReadU64(ref reader, "blockHeight"), MsgPack.ReadHash(ref reader, "sourceHash"), MsgPack.ReadU64(ref reader, "sourceHeight"));
-            case TransactionKind.MisbehaviourEvidence:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 3);
-                return new MisbehaviourEvidence(
-                    (EvidenceKind)MsgPack.ReadU8(ref reader, "evidenceKind"),
-                    MsgPack.ReadBin(ref reader, "first", MaxEvidenceItemBytes).ToArray(),
-                    MsgPack.ReadBin(ref reader, "second", MaxEvidenceItemBytes).ToArray());
-            case TransactionKind.IntrusionReport:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 4);
-                return new IntrusionReport(MsgPack.ReadAddress(ref reader, "device"), MsgPack.ReadI64(ref reader, "observedAt"), MsgPack.ReadU16(ref reader, "scoreBasisPoints"), MsgPack.ReadHash(ref reader, "modelId"));
-            case TransactionKind.KeyRelease:
-                MsgPack.ReadArrayHeader(ref reader, "payload", 5);
-                return new KeyRelease(MsgPack.ReadHash(ref reader, "ciphertextHash"), MsgPack.ReadAddress(ref reader, "recipient"), MsgPack.ReadI64(ref reader, "releasedAt"), MsgPack.ReadU64(ref reader, "grantHeight"), MsgPack.ReadHash(ref reader, "requestId"));
-            default:
-                throw new LedgerFormatException("kind", $"unknown transaction kind {(byte)kind}");
-        }
-    }
+    internal static TransactionPayload Decode(ref MessagePackReader reader, TransactionKind kind) => PayloadLayout.For(kind).Decode(ref reader);
 
     private protected static string? CheckName(string value, string field, int max) =>
         System.Text.Encoding.UTF8.GetByteCount(value) is var n && (n == 0 || n > max) ? $"{field} must be 1..{max} UTF-8 bytes, got {n}" : null;
@@ -91,25 +45,18 @@ public abstract record TransactionPayload
 /// <param name="NodeKey">The node's public key.</param>
 /// <param name="Roles">Its roles.</param>
 /// <param name="Name">A display name (organisation or host, never personal data).</param>
-public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string Name) : TransactionPayload
+public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string Name) : TransactionPayload, IPayloadFields<NodeRegistration>
 {
+    static NodeRegistration IPayloadFields<NodeRegistration>.Fields<V>(ref V v, NodeRegistration p)
+    {
+        var nodeKey = v.Key("nodeKey", p.NodeKey);
+        var roles = v.U8("roles", (byte)p.Roles);
+        var name = v.Str("name", MaxNameBytes, p.Name);
+        return V.Reads ? new(nodeKey, (NodeRoles)roles, name) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.NodeRegistration;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(NodeKey);
-        writer.WriteU8((byte)Roles);
-        writer.WriteString(Name);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(3);
-        MsgPack.WriteKey(ref writer, NodeKey);
-        writer.Write((byte)Roles);
-        writer.Write(Name);
-    }
 
     internal override string? CheckShape() =>
         NodeKey.IsEmpty ? "node key is empty"
@@ -119,36 +66,32 @@ public sealed record NodeRegistration(PublicKey NodeKey, NodeRoles Roles, string
 
 /// <summary>An authority revokes a node; a revoked node may no longer mine, attest or act in its roles.</summary>
 /// <param name="Node">The node's address.</param>
-public sealed record NodeRevocation(Address Node) : TransactionPayload
+public sealed record NodeRevocation(Address Node) : TransactionPayload, IPayloadFields<NodeRevocation>
 {
+    static NodeRevocation IPayloadFields<NodeRevocation>.Fields<V>(ref V v, NodeRevocation p)
+    {
+        var node = v.Address("node", p.Node);
+        return V.Reads ? new(node) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.NodeRevocation;
-
-    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(Node);
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(1);
-        MsgPack.WriteAddress(ref writer, Node);
-    }
 
     internal override string? CheckShape() => Node.IsZero ? "node address is zero" : null;
 }
 
 /// <summary>A patient registers a pseudonymous identity (the sender is the patient's key).</summary>
 /// <param name="PseudonymCommitment">A salted hash linking the key to the provider's patient record; not reversible.</param>
-public sealed record PatientRegistration(Hash256 PseudonymCommitment) : TransactionPayload
+public sealed record PatientRegistration(Hash256 PseudonymCommitment) : TransactionPayload, IPayloadFields<PatientRegistration>
 {
+    static PatientRegistration IPayloadFields<PatientRegistration>.Fields<V>(ref V v, PatientRegistration p)
+    {
+        var commitment = v.Hash("pseudonymCommitment", p.PseudonymCommitment);
+        return V.Reads ? new(commitment) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.PatientRegistration;
-
-    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(PseudonymCommitment);
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(1);
-        MsgPack.WriteHash(ref writer, PseudonymCommitment);
-    }
 
     internal override string? CheckShape() => PseudonymCommitment.IsZero ? "pseudonym commitment is zero" : null;
 }
@@ -161,8 +104,17 @@ public sealed record PatientRegistration(Hash256 PseudonymCommitment) : Transact
 /// <param name="Patient">The patient the device is bound to.</param>
 /// <param name="DeviceClass">Kind of device.</param>
 /// <param name="ProofOfPossession">The device's signature over the proof-of-possession message.</param>
-public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, DeviceClass DeviceClass, Signature ProofOfPossession) : TransactionPayload
+public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, DeviceClass DeviceClass, Signature ProofOfPossession) : TransactionPayload, IPayloadFields<DeviceRegistration>
 {
+    static DeviceRegistration IPayloadFields<DeviceRegistration>.Fields<V>(ref V v, DeviceRegistration p)
+    {
+        var deviceKey = v.Key("deviceKey", p.DeviceKey);
+        var patient = v.Address("patient", p.Patient);
+        var deviceClass = v.U8("deviceClass", (byte)p.DeviceClass);
+        var proof = v.Signature("proofOfPossession", p.ProofOfPossession);
+        return V.Reads ? new(deviceKey, patient, (DeviceClass)deviceClass, proof) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.DeviceRegistration;
 
@@ -181,23 +133,6 @@ public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, De
         return writer.WrittenSpan.ToArray();
     }
 
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(DeviceKey);
-        writer.Write(Patient);
-        writer.WriteU8((byte)DeviceClass);
-        writer.Write(ProofOfPossession);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(4);
-        MsgPack.WriteKey(ref writer, DeviceKey);
-        MsgPack.WriteAddress(ref writer, Patient);
-        writer.Write((byte)DeviceClass);
-        MsgPack.WriteSignature(ref writer, ProofOfPossession);
-    }
-
     internal override string? CheckShape() =>
         DeviceKey.IsEmpty ? "device key is empty"
         : Patient.IsZero ? "patient address is zero"
@@ -207,18 +142,16 @@ public sealed record DeviceRegistration(PublicKey DeviceKey, Address Patient, De
 
 /// <summary>A device is revoked by its provider, its patient or an authority (the sender).</summary>
 /// <param name="Device">The device's address.</param>
-public sealed record DeviceRevocation(Address Device) : TransactionPayload
+public sealed record DeviceRevocation(Address Device) : TransactionPayload, IPayloadFields<DeviceRevocation>
 {
+    static DeviceRevocation IPayloadFields<DeviceRevocation>.Fields<V>(ref V v, DeviceRevocation p)
+    {
+        var device = v.Address("device", p.Device);
+        return V.Reads ? new(device) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.DeviceRevocation;
-
-    internal override void WriteHashInput(HashInputWriter writer) => writer.Write(Device);
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(1);
-        MsgPack.WriteAddress(ref writer, Device);
-    }
 
     internal override string? CheckShape() => Device.IsZero ? "device address is zero" : null;
 }
@@ -231,27 +164,19 @@ public sealed record DeviceRevocation(Address Device) : TransactionPayload
 /// <param name="CiphertextHash">SHA-256 of the ciphertext.</param>
 /// <param name="RecordType">Type of record.</param>
 /// <param name="MeasuredAtMs">When the measurement was taken, UTC ms.</param>
-public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash, RecordType RecordType, long MeasuredAtMs) : TransactionPayload
+public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash, RecordType RecordType, long MeasuredAtMs) : TransactionPayload, IPayloadFields<RecordAnchor>
 {
+    static RecordAnchor IPayloadFields<RecordAnchor>.Fields<V>(ref V v, RecordAnchor p)
+    {
+        var contentAddress = v.Str("contentAddress", MaxContentAddressBytes, p.ContentAddress);
+        var ciphertextHash = v.Hash("ciphertextHash", p.CiphertextHash);
+        var recordType = v.U8("recordType", (byte)p.RecordType);
+        var measuredAt = v.I64("measuredAt", p.MeasuredAtMs);
+        return V.Reads ? new(contentAddress, ciphertextHash, (RecordType)recordType, measuredAt) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.RecordAnchor;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.WriteString(ContentAddress);
-        writer.Write(CiphertextHash);
-        writer.WriteU8((byte)RecordType);
-        writer.WriteI64(MeasuredAtMs);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(4);
-        writer.Write(ContentAddress);
-        MsgPack.WriteHash(ref writer, CiphertextHash);
-        writer.Write((byte)RecordType);
-        writer.Write(MeasuredAtMs);
-    }
 
     internal override string? CheckShape() =>
         CheckName(ContentAddress, "content address", MaxContentAddressBytes)
@@ -265,25 +190,18 @@ public sealed record RecordAnchor(string ContentAddress, Hash256 CiphertextHash,
 /// <param name="Grantee">The provider's address.</param>
 /// <param name="Scope">Record types covered.</param>
 /// <param name="ExpiresAtMs">Expiry, UTC ms.</param>
-public sealed record AccessGrant(Address Grantee, RecordScope Scope, long ExpiresAtMs) : TransactionPayload
+public sealed record AccessGrant(Address Grantee, RecordScope Scope, long ExpiresAtMs) : TransactionPayload, IPayloadFields<AccessGrant>
 {
+    static AccessGrant IPayloadFields<AccessGrant>.Fields<V>(ref V v, AccessGrant p)
+    {
+        var grantee = v.Address("grantee", p.Grantee);
+        var scope = v.U8("scope", (byte)p.Scope);
+        var expiresAt = v.I64("expiresAt", p.ExpiresAtMs);
+        return V.Reads ? new(grantee, (RecordScope)scope, expiresAt) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.AccessGrant;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(Grantee);
-        writer.WriteU8((byte)Scope);
-        writer.WriteI64(ExpiresAtMs);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(3);
-        MsgPack.WriteAddress(ref writer, Grantee);
-        writer.Write((byte)Scope);
-        writer.Write(ExpiresAtMs);
-    }
 
     internal override string? CheckShape() =>
         Grantee.IsZero ? "grantee is zero"
@@ -295,23 +213,17 @@ public sealed record AccessGrant(Address Grantee, RecordScope Scope, long Expire
 /// <summary>A patient (the sender) revokes some or all record types of a grant.</summary>
 /// <param name="Grantee">The provider's address.</param>
 /// <param name="Scope">Record types to revoke.</param>
-public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : TransactionPayload
+public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : TransactionPayload, IPayloadFields<AccessRevoke>
 {
+    static AccessRevoke IPayloadFields<AccessRevoke>.Fields<V>(ref V v, AccessRevoke p)
+    {
+        var grantee = v.Address("grantee", p.Grantee);
+        var scope = v.U8("scope", (byte)p.Scope);
+        return V.Reads ? new(grantee, (RecordScope)scope) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.AccessRevoke;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(Grantee);
-        writer.WriteU8((byte)Scope);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(2);
-        MsgPack.WriteAddress(ref writer, Grantee);
-        writer.Write((byte)Scope);
-    }
 
     internal override string? CheckShape() =>
         Grantee.IsZero ? "grantee is zero"
@@ -336,8 +248,17 @@ public sealed record AccessRevoke(Address Grantee, RecordScope Scope) : Transact
 /// <param name="BlockHeight">Its height (a node votes at most once per target height).</param>
 /// <param name="SourceHash">The source block: a justified ancestor of the target.</param>
 /// <param name="SourceHeight">Its height, below <paramref name="BlockHeight"/>.</param>
-public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight, Hash256 SourceHash, ulong SourceHeight) : TransactionPayload
+public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight, Hash256 SourceHash, ulong SourceHeight) : TransactionPayload, IPayloadFields<Attestation>
 {
+    static Attestation IPayloadFields<Attestation>.Fields<V>(ref V v, Attestation p)
+    {
+        var blockHash = v.Hash("blockHash", p.BlockHash);
+        var blockHeight = v.U64("blockHeight", p.BlockHeight);
+        var sourceHash = v.Hash("sourceHash", p.SourceHash);
+        var sourceHeight = v.U64("sourceHeight", p.SourceHeight);
+        return V.Reads ? new(blockHash, blockHeight, sourceHash, sourceHeight) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.Attestation;
 
@@ -362,23 +283,6 @@ public sealed record Attestation(Hash256 BlockHash, ulong BlockHeight, Hash256 S
     {
         ArgumentNullException.ThrowIfNull(other);
         return SourceHeight < other.SourceHeight && BlockHeight > other.BlockHeight;
-    }
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(BlockHash);
-        writer.WriteU64(BlockHeight);
-        writer.Write(SourceHash);
-        writer.WriteU64(SourceHeight);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(4);
-        MsgPack.WriteHash(ref writer, BlockHash);
-        writer.Write(BlockHeight);
-        MsgPack.WriteHash(ref writer, SourceHash);
-        writer.Write(SourceHeight);
     }
 
     internal override string? CheckShape() =>
@@ -408,8 +312,16 @@ public enum EvidenceKind : byte
 /// <param name="EvidenceKind">What is proven.</param>
 /// <param name="First">The first encoded item.</param>
 /// <param name="Second">The second encoded item.</param>
-public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] First, byte[] Second) : TransactionPayload
+public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] First, byte[] Second) : TransactionPayload, IPayloadFields<MisbehaviourEvidence>
 {
+    static MisbehaviourEvidence IPayloadFields<MisbehaviourEvidence>.Fields<V>(ref V v, MisbehaviourEvidence p)
+    {
+        var evidenceKind = v.U8("evidenceKind", (byte)p.EvidenceKind);
+        var first = v.Bin("first", MaxEvidenceItemBytes, p.First);
+        var second = v.Bin("second", MaxEvidenceItemBytes, p.Second);
+        return V.Reads ? new((EvidenceKind)evidenceKind, first, second) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.MisbehaviourEvidence;
 
@@ -425,21 +337,6 @@ public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] Firs
             writer.WriteVarBytes(Second);
             return Hash256.Sha256(writer.WrittenSpan);
         }
-    }
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.WriteU8((byte)EvidenceKind);
-        writer.WriteVarBytes(First);
-        writer.WriteVarBytes(Second);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(3);
-        writer.Write((byte)EvidenceKind);
-        writer.Write(First);
-        writer.Write(Second);
     }
 
     internal override string? CheckShape() =>
@@ -464,27 +361,19 @@ public sealed record MisbehaviourEvidence(EvidenceKind EvidenceKind, byte[] Firs
 /// <param name="ObservedAtMs">When the submission arrived, UTC ms.</param>
 /// <param name="ScoreBasisPoints">P(attack) × 10,000.</param>
 /// <param name="ModelId">SHA-256 of the detector model that scored it.</param>
-public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort ScoreBasisPoints, Hash256 ModelId) : TransactionPayload
+public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort ScoreBasisPoints, Hash256 ModelId) : TransactionPayload, IPayloadFields<IntrusionReport>
 {
+    static IntrusionReport IPayloadFields<IntrusionReport>.Fields<V>(ref V v, IntrusionReport p)
+    {
+        var device = v.Address("device", p.Device);
+        var observedAt = v.I64("observedAt", p.ObservedAtMs);
+        var score = v.U16("scoreBasisPoints", p.ScoreBasisPoints);
+        var modelId = v.Hash("modelId", p.ModelId);
+        return V.Reads ? new(device, observedAt, score, modelId) : p;
+    }
+
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.IntrusionReport;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(Device);
-        writer.WriteI64(ObservedAtMs);
-        writer.WriteU16(ScoreBasisPoints);
-        writer.Write(ModelId);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(4);
-        MsgPack.WriteAddress(ref writer, Device);
-        writer.Write(ObservedAtMs);
-        writer.Write(ScoreBasisPoints);
-        MsgPack.WriteHash(ref writer, ModelId);
-    }
 
     internal override string? CheckShape() =>
         Device.IsZero ? "device is zero"
@@ -505,8 +394,18 @@ public sealed record IntrusionReport(Address Device, long ObservedAtMs, ushort S
 /// <param name="ReleasedAtMs">When the release was decided, UTC ms (within <see cref="MaxAgeMs"/> before and <see cref="MaxAheadMs"/> after the block time).</param>
 /// <param name="GrantHeight">The height of the block holding the grant it was released under (<see cref="AccessGrantInfo.GrantedAtHeight"/>); 0 for the patient.</param>
 /// <param name="RequestId">SHA-256 of the recipient's signed request (its signed bytes and signature), so the request can be produced as evidence.</param>
-public sealed record KeyRelease(Hash256 CiphertextHash, Address Recipient, long ReleasedAtMs, ulong GrantHeight, Hash256 RequestId) : TransactionPayload
+public sealed record KeyRelease(Hash256 CiphertextHash, Address Recipient, long ReleasedAtMs, ulong GrantHeight, Hash256 RequestId) : TransactionPayload, IPayloadFields<KeyRelease>
 {
+    static KeyRelease IPayloadFields<KeyRelease>.Fields<V>(ref V v, KeyRelease p)
+    {
+        var ciphertextHash = v.Hash("ciphertextHash", p.CiphertextHash);
+        var recipient = v.Address("recipient", p.Recipient);
+        var releasedAt = v.I64("releasedAt", p.ReleasedAtMs);
+        var grantHeight = v.U64("grantHeight", p.GrantHeight);
+        var requestId = v.Hash("requestId", p.RequestId);
+        return V.Reads ? new(ciphertextHash, recipient, releasedAt, grantHeight, requestId) : p;
+    }
+
     /// <summary>How long before the block time a release may be dated: older releases are refused (10 minutes).</summary>
     public const long MaxAgeMs = 10 * 60 * 1000;
 
@@ -515,25 +414,6 @@ public sealed record KeyRelease(Hash256 CiphertextHash, Address Recipient, long 
 
     /// <inheritdoc />
     public override TransactionKind Kind => TransactionKind.KeyRelease;
-
-    internal override void WriteHashInput(HashInputWriter writer)
-    {
-        writer.Write(CiphertextHash);
-        writer.Write(Recipient);
-        writer.WriteI64(ReleasedAtMs);
-        writer.WriteU64(GrantHeight);
-        writer.Write(RequestId);
-    }
-
-    internal override void Encode(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(5);
-        MsgPack.WriteHash(ref writer, CiphertextHash);
-        MsgPack.WriteAddress(ref writer, Recipient);
-        writer.Write(ReleasedAtMs);
-        writer.Write(GrantHeight);
-        MsgPack.WriteHash(ref writer, RequestId);
-    }
 
     internal override string? CheckShape() =>
         CiphertextHash.IsZero ? "ciphertext hash is zero"
