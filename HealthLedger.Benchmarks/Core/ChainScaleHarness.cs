@@ -82,6 +82,7 @@ internal static class ChainScaleHarness
         var dirRoot = Arg(args, "--dir", Path.Combine(Environment.GetEnvironmentVariable("HEALTHLEDGER_BENCH_DIR") ?? Path.GetTempPath(), "hl-scale"));
         var keepBodies = args.Contains("--keep-bodies") ? long.Parse(Arg(args, "--keep-bodies", "0"), CultureInfo.InvariantCulture) : (long?)null;
         var restarts = int.Parse(Arg(args, "--restarts", "3"), CultureInfo.InvariantCulture);
+        var commit = Report.RunInfo.Commit(root); // the build's commit, read before the (long) build can outlast it
         var anchorsPerBlock = int.Parse(Arg(args, "--anchors", DefaultAnchorsPerBlock.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         Console.WriteLine($"load before: {Report.RunInfo.LoadAverage()}; {Environment.ProcessorCount} cores; dir {dirRoot}; results {results}");
         foreach (var size in sizes)
@@ -104,7 +105,7 @@ internal static class ChainScaleHarness
                 Command = $"dotnet run -c Release --project HealthLedger.Benchmarks -- scale --blocks {size}{(keepBodies is { } kb ? $" --keep-bodies {kb}" : string.Empty)}{(anchorsPerBlock != DefaultAnchorsPerBlock ? $" --anchors {anchorsPerBlock}" : string.Empty)}",
                 AnchorsPerBlock = anchorsPerBlock,
                 Date = started,
-                Commit = Report.RunInfo.Commit(root),
+                Commit = commit,
                 Machine = Report.RunInfo.Machine(),
                 LoadBefore = loadBefore,
                 LoadAfterBuild = Report.RunInfo.LoadAverage(),
