@@ -61,7 +61,7 @@ internal static class RunInfo
             return "unknown";
         }
 
-        var dirty = Git(repositoryRoot, "status --porcelain --untracked-files=no -- . :!docs/benchmarks.md :!docs/figures");
+        var dirty = Git(repositoryRoot, "status --porcelain --untracked-files=no -- . :!docs/benchmarks.md :!docs/figures :!docs/data");
         return string.IsNullOrWhiteSpace(dirty) ? head : head + " (with uncommitted changes)";
     }
 
