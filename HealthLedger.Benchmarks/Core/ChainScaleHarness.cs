@@ -266,7 +266,7 @@ internal static class ChainScaleHarness
         var result = new ChainScaleOpen(
             nativeLoad.TotalMilliseconds, open.TotalMilliseconds, storeOpen.TotalMilliseconds, stateOpen.TotalMilliseconds, store.OpenCost.SegmentsScanned, store.OpenReport.SegmentCount, store.OpenCost.SegmentBytesScanned,
             chain.LastReplay.Blocks, chain.LastReplay.FromHeight, chain.Tip.Height, rss, heap, perQuery, oldMs, oldPruned, firstMiss, store.IndexFilesLoaded, nextMiss,
-            Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage());
+            Process.GetCurrentProcess().WorkingSet64, Report.RunInfo.LoadAverage(), store.BloomFilesLoaded);
         Console.WriteLine(ChainScaleResults.FormatOpen(result));
         return 0;
     }

@@ -32,7 +32,8 @@ internal sealed record ChainScaleOpen(
     long IndexFilesLoaded,
     double NextUnknownHashMicroseconds,
     long RssAfterLookupsBytes,
-    string Load);
+    string Load,
+    long BloomFilesLoaded = -1);
 
 /// <summary>The restarts of one chain (each in its own process).</summary>
 internal sealed record ChainScaleRestarts(IReadOnlyList<ChainScaleOpen> Runs)
@@ -140,7 +141,7 @@ internal static class ChainScaleResults
             var heap = slices.Count > 0 ? $"{slices.Min(s => s.HeapBytes) / 1e6:F0}–{slices.Max(s => s.HeapBytes) / 1e6:F0} MB / {slices.Min(s => s.RssBytes) / 1e6:F0}–{slices.Max(s => s.RssBytes) / 1e6:F0} MB" : $"{r.Build.HeapBytes / 1e6:F0} MB / {r.Build.RssBytes / 1e6:F0} MB";
             sb.Append(c, $"| {r.Blocks:N0} | {r.Build.Anchors:N0} ({r.AnchorsPerBlock}) | {(r.KeepRecentBodies is { } k ? $"keep {k:N0} bodies" : "off")} | {r.Build.AppendP50Ms:F2} / {r.Build.AppendP99Ms:F1} ms | {heap} | {Bytes(r.DiskBytes)} ({(double)r.DiskBytes / Math.Max(1, r.Build.Anchors):F0} B) | ");
             sb.Append(c, $"**{m.OpenMs:F0} ms** ({r.Restart.Runs.Max(o => o.OpenMs):F0} ms; {r.Restart.Runs.Count} runs) | {m.BlockStoreOpenMs:F0} ms ({m.SegmentsScanned} of {m.Segments}, {m.SegmentBytesScanned / 1e6:F1} MB); {m.StateStoreOpenMs:F0} ms | {(m.NativeLoadMs > 0 ? $"{m.NativeLoadMs:F0} ms" : "not measured apart")} | {m.ReplayedBlocks} (final #{m.ReplayedFromHeight:N0}, tip #{m.TipHeight:N0}) | ");
-            sb.Append(c, $"{m.RssAfterOpenBytes / 1e6:F0} MB / {m.HeapAfterOpenBytes / 1e6:F1} MB | {m.PointLookupMicroseconds:F0} µs | {(m.OldBlockPruned ? $"pruned: typed refusal ({m.OldBlockMs:F1} ms)" : $"{m.OldBlockMs:F1} ms")} | {m.FirstUnknownHashMs:F1} ms ({m.IndexFilesLoaded} index files) / {m.NextUnknownHashMicroseconds:F0} µs |\n");
+            sb.Append(c, $"{m.RssAfterOpenBytes / 1e6:F0} MB / {m.HeapAfterOpenBytes / 1e6:F1} MB | {m.PointLookupMicroseconds:F0} µs | {(m.OldBlockPruned ? $"pruned: typed refusal ({m.OldBlockMs:F1} ms)" : $"{m.OldBlockMs:F1} ms")} | {m.FirstUnknownHashMs:F1} ms ({m.IndexFilesLoaded} index files{(m.BloomFilesLoaded >= 0 ? $", {m.BloomFilesLoaded} filter files" : string.Empty)}) / {m.NextUnknownHashMicroseconds:F0} µs |\n");
         }
 
         sb.Append("\nRuns:\n\n");

@@ -39,6 +39,7 @@ public sealed class FileBlockStore : IBlockStore
     private Dictionary<Hash256, int> _tailByHash;
     private long _segmentLength;
     private long _indexFilesLoaded;
+    private long _bloomFilesLoaded;
     private bool _faulted;
     private bool _disposed;
 
@@ -83,6 +84,21 @@ public sealed class FileBlockStore : IBlockStore
             lock (_indexGate)
             {
                 return _indexFilesLoaded;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How many sealed segments' Bloom filters were read from their filter files (<c>blocks-NNNNNN.bloom</c>) rather than
+    /// rebuilt from their index files, since open.
+    /// </summary>
+    public long BloomFilesLoaded
+    {
+        get
+        {
+            lock (_indexGate)
+            {
+                return _bloomFilesLoaded;
             }
         }
     }
@@ -613,7 +629,19 @@ public sealed class FileBlockStore : IBlockStore
             var blooms = new List<SegmentBloom>(_sealed.Count);
             for (var s = 0; s < _sealed.Count; s++)
             {
-                blooms.Add(new SegmentBloom(GetIndex(s).Records));
+                var segment = _sealed[s];
+                var bloom = SegmentBloomFile.TryRead(_directory, segment);
+                if (bloom is null)
+                {
+                    bloom = new SegmentBloom(GetIndex(s).Records);
+                    SegmentBloomFile.TryWrite(_directory, segment, bloom);
+                }
+                else
+                {
+                    _bloomFilesLoaded++;
+                }
+
+                blooms.Add(bloom);
             }
 
             _blooms = blooms;
@@ -806,7 +834,9 @@ public sealed class FileBlockStore : IBlockStore
         {
             _sealed.Add(sealedSegment);
             var index = new SegmentIndex(sealedSegment, [.. records], _tailByHash);
-            _blooms?.Add(new SegmentBloom(records));
+            var sealedBloom = new SegmentBloom(records);
+            SegmentBloomFile.TryWrite(_directory, sealedSegment, sealedBloom);
+            _blooms?.Add(sealedBloom);
             _cache[sealedSegment.Number] = index;
             _cacheOrder.AddFirst(sealedSegment.Number);
             while (_cache.Count > _options.IndexCacheSegments)
@@ -829,6 +859,7 @@ public sealed class FileBlockStore : IBlockStore
 
     private static void DeleteSegmentFiles(string directory, int number)
     {
+        File.Delete(Path.Combine(directory, SegmentBloomFile.FileName(number)));
         File.Delete(Path.Combine(directory, SegmentIndexFile.FileName(number)));
         File.Delete(Path.Combine(directory, SegmentFormat.FileName(number)));
     }

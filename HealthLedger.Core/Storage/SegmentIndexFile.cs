@@ -160,9 +160,11 @@ internal sealed class SegmentBloom
     private const int Probes = 7;
     private readonly ulong[] _bits;
 
+    private SegmentBloom(ulong[] bits) => _bits = bits;
+
     public SegmentBloom(IReadOnlyList<RecordLocation> records)
     {
-        _bits = new ulong[Math.Max(1, ((records.Count * 10) + 63) / 64)];
+        _bits = new ulong[WordsFor(records.Count)];
         foreach (var record in records)
         {
             var (h1, h2, m) = Start(record.Hash);
@@ -176,6 +178,15 @@ internal sealed class SegmentBloom
 
     /// <summary>Bytes held.</summary>
     public long Size => _bits.Length * 8L;
+
+    /// <summary>The filter's words (for its file).</summary>
+    public ReadOnlySpan<ulong> Words => _bits;
+
+    /// <summary>The number of 64-bit words for <paramref name="count"/> blocks (10 bits each).</summary>
+    public static int WordsFor(int count) => Math.Max(1, ((count * 10) + 63) / 64);
+
+    /// <summary>A filter read back from its file.</summary>
+    public static SegmentBloom FromWords(ulong[] words) => new(words);
 
     public bool MayContain(Hash256 hash)
     {
@@ -196,5 +207,101 @@ internal sealed class SegmentBloom
     {
         var bytes = Hash256.AsSpan(in hash);
         return (BinaryPrimitives.ReadUInt64LittleEndian(bytes), BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]) | 1, (ulong)_bits.Length * 64);
+    }
+}
+
+/// <summary>
+/// The Bloom filter file of one sealed segment, <c>blocks-NNNNNN.bloom</c> (integers little-endian): magic "HLBLOOM1" (8) |
+/// segment number u32 (4) | record count u32 (4) | index CRC u32 (4, the CRC of the index file it was built from) |
+/// word count u32 (4) | words × u64 | CRC-32C of everything before (4). A cache, not a record: written when a segment is
+/// sealed (or the first time a store without it needs the filter), never trusted when it does not match its segment
+/// (then rebuilt from the index file), deleted with the segment. It makes the first lookup of an unknown hash after a
+/// start read 1.25 bytes per block instead of every index file (44 bytes per block).
+/// </summary>
+internal static class SegmentBloomFile
+{
+    public const string FileSuffix = ".bloom";
+    private const int HeaderSize = 24;
+
+    private static ReadOnlySpan<byte> Magic => "HLBLOOM1"u8;
+
+    public static string FileName(int segment) =>
+        SegmentFormat.FilePrefix + segment.ToString("D6", CultureInfo.InvariantCulture) + FileSuffix;
+
+    /// <summary>Writes the filter of <paramref name="segment"/> atomically; a failure only costs a rebuild later.</summary>
+    public static void TryWrite(string directory, SealedSegment segment, SegmentBloom bloom)
+    {
+        var words = bloom.Words;
+        var bytes = new byte[HeaderSize + (words.Length * 8) + 4];
+        var span = bytes.AsSpan();
+        Magic.CopyTo(span);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], (uint)segment.Number);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], (uint)segment.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], segment.IndexCrc);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], (uint)words.Length);
+        for (var i = 0; i < words.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span[(HeaderSize + (i * 8))..], words[i]);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32C.Compute(span[..^4]));
+        try
+        {
+            AtomicFile.Write(directory, FileName(segment.Number), bytes, syncDirectory: false);
+        }
+        catch (IOException)
+        {
+            // A cache: the next start builds the filter from the index file again.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>The stored filter of <paramref name="segment"/>, or null when it is missing or does not match the segment.</summary>
+    public static SegmentBloom? TryRead(string directory, SealedSegment segment)
+    {
+        var path = Path.Combine(directory, FileName(segment.Number));
+        var expectedWords = SegmentBloom.WordsFor(segment.Count);
+        var expected = HeaderSize + ((long)expectedWords * 8) + 4;
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length != expected || info.LinkTarget is not null)
+            {
+                return null;
+            }
+
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var span = bytes.AsSpan();
+        if (bytes.Length != expected
+            || !span[..8].SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt32LittleEndian(span[8..]) != (uint)segment.Number
+            || BinaryPrimitives.ReadUInt32LittleEndian(span[12..]) != (uint)segment.Count
+            || BinaryPrimitives.ReadUInt32LittleEndian(span[16..]) != segment.IndexCrc
+            || BinaryPrimitives.ReadUInt32LittleEndian(span[20..]) != (uint)expectedWords
+            || Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
+        {
+            return null;
+        }
+
+        var words = new ulong[expectedWords];
+        for (var i = 0; i < words.Length; i++)
+        {
+            words[i] = BinaryPrimitives.ReadUInt64LittleEndian(span[(HeaderSize + (i * 8))..]);
+        }
+
+        return SegmentBloom.FromWords(words);
     }
 }

@@ -69,12 +69,71 @@ public sealed class FileBlockStoreIndexTests
         using var store = FileBlockStore.Open(_directory.Path, Small);
         Assert.That(store.Contains(Hash256.Sha256("first"u8)), Is.False);
         var loaded = store.IndexFilesLoaded;
-        Assert.That(loaded, Is.EqualTo(9), "the first miss builds the filters from every sealed index once");
+        Assert.That(store.BloomFilesLoaded, Is.EqualTo(9), "the first miss reads the filter file written when each segment was sealed");
+        Assert.That(loaded, Is.LessThanOrEqualTo(2), "and no index file, except for a false positive");
 
         var misses = Enumerable.Range(0, 200).Count(i => store.Contains(Hash256.Sha256(BitConverter.GetBytes(i))));
 
         Assert.That(misses, Is.Zero);
         Assert.That(store.IndexFilesLoaded - loaded, Is.LessThanOrEqualTo(20), "about 1 % false positives per segment filter");
+    }
+
+    [Test]
+    public void Missing_bloom_filter_files_are_rebuilt_from_the_index_files_once_and_written_back()
+    {
+        var blocks = Blocks(seed: 5, count: 30);
+        TestBlocks.Write(_directory.Path, blocks, Small);
+        foreach (var file in Directory.EnumerateFiles(_directory.Path, "*.bloom"))
+        {
+            File.Delete(file);
+        }
+
+        using (var store = FileBlockStore.Open(_directory.Path, Small))
+        {
+            Assert.That(store.Contains(Hash256.Sha256("absent"u8)), Is.False);
+            Assert.That(store.BloomFilesLoaded, Is.Zero);
+            Assert.That(store.IndexFilesLoaded, Is.EqualTo(9), "built from every sealed index once");
+            TestBlocks.AssertContents(store, blocks);
+        }
+
+        Assert.That(Directory.EnumerateFiles(_directory.Path, "*.bloom").Count(), Is.EqualTo(9), "and written back");
+        using var reopened = FileBlockStore.Open(_directory.Path, Small);
+        Assert.That(reopened.Contains(Hash256.Sha256("absent"u8)), Is.False);
+        Assert.That(reopened.BloomFilesLoaded, Is.EqualTo(9));
+    }
+
+    [TestCase("flip a bit")]
+    [TestCase("truncate")]
+    [TestCase("another segment's filter")]
+    public void A_damaged_or_foreign_bloom_filter_file_is_not_trusted_and_every_block_is_still_found(string damage)
+    {
+        var blocks = Blocks(seed: 6, count: 30);
+        TestBlocks.Write(_directory.Path, blocks, Small);
+        var target = Path.Combine(_directory.Path, "blocks-000002.bloom");
+        switch (damage)
+        {
+            case "flip a bit":
+                var bytes = File.ReadAllBytes(target);
+                bytes[30] ^= 0x10;
+                File.WriteAllBytes(target, bytes);
+                break;
+            case "truncate":
+                File.WriteAllBytes(target, File.ReadAllBytes(target)[..^5]);
+                break;
+            default:
+                // An empty filter would answer "absent" for every block of segment 2: it must not be taken for it.
+                File.Copy(Path.Combine(_directory.Path, "blocks-000003.bloom"), target, overwrite: true);
+                break;
+        }
+
+        using var store = FileBlockStore.Open(_directory.Path, Small);
+        Assert.That(store.Contains(Hash256.Sha256("absent"u8)), Is.False);
+        Assert.That(store.BloomFilesLoaded, Is.EqualTo(8), "the damaged file is refused; the others are used");
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            Assert.That(store.Contains(blocks[i].Hash), Is.True, $"block {i}");
+            Assert.That(store.GetSequence(blocks[i].Hash), Is.EqualTo(i));
+        }
     }
 
     [Test]
@@ -182,6 +241,8 @@ public sealed class FileBlockStoreIndexTests
         Assert.That(store.FirstRetainedSequence, Is.EqualTo(9));
         Assert.That(File.Exists(_directory.Segment(2)), Is.False);
         Assert.That(File.Exists(Path.Combine(_directory.Path, SegmentIndexFile.FileName(2))), Is.False);
+        Assert.That(File.Exists(Path.Combine(_directory.Path, SegmentBloomFile.FileName(2))), Is.False, "its filter file goes with it");
+        Assert.That(File.Exists(Path.Combine(_directory.Path, SegmentBloomFile.FileName(3))), Is.True);
         for (var i = 0; i < blocks.Count; i++)
         {
             Assert.That(store.TryGet(blocks[i].Hash), i < 9 ? Is.Null : Is.EqualTo(blocks[i].Payload), $"block {i}");
