@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using HealthLedger.Benchmarks.Core;
@@ -8,6 +6,7 @@ using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Storage;
 using HealthLedger.Storage.RocksDb;
 using HealthLedger.Tests.Storage;
+using HealthLedger.Tests.Support;
 
 namespace HealthLedger.Tests.State;
 
@@ -114,9 +113,9 @@ public sealed partial class ChainStateCrashTests
         Assert.That(pruned, Is.True, "bodies were pruned during the run, so the crashes hit a pruning node");
     }
 
-    private static void Record(RunResult run, Dictionary<ulong, Hash256> acknowledged, int round)
+    private static void Record(List<(ulong Height, Hash256 Hash)> acks, Dictionary<ulong, Hash256> acknowledged, int round)
     {
-        foreach (var (height, hash) in run.Acks)
+        foreach (var (height, hash) in acks)
         {
             if (acknowledged.TryGetValue(height, out var earlier))
             {
@@ -158,92 +157,30 @@ public sealed partial class ChainStateCrashTests
         }
     }
 
-    private static RunResult RunAndKill(string directory, int round, Random random, string[] extra)
+    private static List<(ulong Height, Hash256 Hash)> RunAndKill(string directory, int round, Random random, string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "HealthLedger.Benchmarks.dll"), "scale", "crash-child", directory, "--anchors", AnchorsPerBlock.ToString(CultureInfo.InvariantCulture) }.Concat(extra))
+        using var child = KillableChild.Start(
+            new[] { Path.Combine(AppContext.BaseDirectory, "HealthLedger.Benchmarks.dll"), "scale", "crash-child", directory, "--anchors", AnchorsPerBlock.ToString(CultureInfo.InvariantCulture) }.Concat(extra),
+            countedPrefix: "ACK ");
+        if (round % 4 == 3)
         {
-            start.ArgumentList.Add(argument);
+            // Sometimes at a random moment from launch: during start-up, recovery or the first blocks.
+            Thread.Sleep(random.Next(0, 1500));
+        }
+        else
+        {
+            // After a random number of acknowledged blocks (the kill lands inside a later append or finality step).
+            Assert.That(child.WaitForCounted(random.Next(3, 25), TimeSpan.FromSeconds(60)), Is.True, $"round {round}: the child stopped acknowledging; stderr: {child.Errors}");
+            Thread.Sleep(random.Next(0, 30));
         }
 
-        var lines = new ConcurrentQueue<string>();
-        var errors = new ConcurrentQueue<string>();
-        using var acks = new SemaphoreSlim(0);
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lines.Enqueue(e.Data);
-                if (e.Data.StartsWith("ACK ", StringComparison.Ordinal))
-                {
-                    acks.Release();
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                errors.Enqueue(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            if (round % 4 == 3)
-            {
-                // Sometimes at a random moment from launch: during start-up, recovery or the first blocks.
-                Thread.Sleep(random.Next(0, 1500));
-            }
-            else
-            {
-                // After a random number of acknowledged blocks (the kill lands inside a later append or finality step).
-                var wanted = random.Next(3, 25);
-                for (var i = 0; i < wanted; i++)
-                {
-                    Assert.That(acks.Wait(TimeSpan.FromSeconds(60)), Is.True, $"round {round}: the child stopped acknowledging; stderr: {string.Join('\n', errors)}");
-                }
+        Assert.That(child.HasExited, Is.False, $"round {round}: the child is still running when killed; stderr: {child.Errors}");
+        child.Kill();
 
-                Thread.Sleep(random.Next(0, 30));
-            }
-
-            Assert.That(process.HasExited, Is.False, $"round {round}: the child is still running when killed; stderr: {string.Join('\n', errors)}");
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(); // SIGKILL on Unix.
-            }
-
-            process.WaitForExit();
-        }
-
-        (ulong Tip, ulong Final)? opened = null;
-        var acked = new List<(ulong, Hash256)>();
-        foreach (var line in lines)
-        {
-            if (OpenLine().Match(line) is { Success: true } open)
-            {
-                opened = (ulong.Parse(open.Groups[1].Value, CultureInfo.InvariantCulture), ulong.Parse(open.Groups[2].Value, CultureInfo.InvariantCulture));
-            }
-            else if (AckLine().Match(line) is { Success: true } ack)
-            {
-                acked.Add((ulong.Parse(ack.Groups[1].Value, CultureInfo.InvariantCulture), Hash256.Parse(ack.Groups[2].Value)));
-            }
-        }
-
-        return new RunResult(opened, acked);
+        return [.. child.Lines.Select(l => AckLine().Match(l)).Where(m => m.Success)
+            .Select(m => (ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Hash256.Parse(m.Groups[2].Value)))];
     }
-
-    [GeneratedRegex("^OPEN ([0-9]+) ([0-9]+)$")]
-    private static partial Regex OpenLine();
 
     [GeneratedRegex("^ACK ([0-9]+) ([0-9a-f]{64})$")]
     private static partial Regex AckLine();
-
-    private sealed record RunResult((ulong Tip, ulong Final)? Opened, List<(ulong Height, Hash256 Hash)> Acks);
 }

@@ -1,9 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using HealthLedger.Core.Crypto;
 using HealthLedger.Core.Storage;
+using HealthLedger.Tests.Support;
 
 namespace HealthLedger.Tests.Storage;
 
@@ -82,62 +81,15 @@ public partial class FileBlockStoreCrashTests
 
     private static RunResult RunAndKill(string directory, int round, Random random, bool batched, bool checkLock)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "healthledger.dll"), "store-torture",
-                     "--dir", directory, "--count", "1000000", "--seed", round.ToString(CultureInfo.InvariantCulture),
-                     "--max-size", "32768", "--segment-size", "262144",
-                 })
-        {
-            start.ArgumentList.Add(argument);
-        }
+        string[] arguments =
+        [
+            Path.Combine(AppContext.BaseDirectory, "healthledger.dll"), "store-torture",
+            "--dir", directory, "--count", "1000000", "--seed", round.ToString(CultureInfo.InvariantCulture),
+            "--max-size", "32768", "--segment-size", "262144",
+        ];
 
-        if (batched)
-        {
-            // A kill (unlike a power loss) leaves the page cache intact, so Batched must keep every ACK too.
-            start.ArgumentList.Add("--batched");
-        }
-
-        var lines = new ConcurrentQueue<string>();
-        using var firstAck = new ManualResetEventSlim();
-        using var opened = new ManualResetEventSlim();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lines.Enqueue(e.Data);
-            if (e.Data.StartsWith("OPEN ", StringComparison.Ordinal))
-            {
-                opened.Set();
-            }
-            else if (e.Data.StartsWith("ACK ", StringComparison.Ordinal))
-            {
-                firstAck.Set();
-            }
-        };
-        var errors = new ConcurrentQueue<string>();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                errors.Enqueue(e.Data);
-            }
-        };
-
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        // A kill (unlike a power loss) leaves the page cache intact, so Batched must keep every ACK too.
+        using var child = KillableChild.Start(batched ? [.. arguments, "--batched"] : arguments, countedPrefix: "ACK ");
         if (round % 4 == 3)
         {
             // Sometimes kill at a random moment from launch: during start-up, open/recovery or the first appends.
@@ -145,7 +97,7 @@ public partial class FileBlockStoreCrashTests
         }
         else
         {
-            Assert.That(firstAck.Wait(TimeSpan.FromSeconds(60)), Is.True, $"round {round}: the child never appended; stderr: {string.Join('\n', errors)}");
+            Assert.That(child.WaitForCounted(1, TimeSpan.FromSeconds(60)), Is.True, $"round {round}: the child never appended; stderr: {child.Errors}");
             if (checkLock)
             {
                 Assert.Throws<BlockStoreLockedException>(() => FileBlockStore.Open(directory).Dispose(), "a second process cannot open the directory for writing");
@@ -154,13 +106,12 @@ public partial class FileBlockStoreCrashTests
             Thread.Sleep(random.Next(0, 150));
         }
 
-        Assert.That(process.HasExited, Is.False, $"round {round}: the child is still running when killed; stderr: {string.Join('\n', errors)}");
-        process.Kill(); // SIGKILL on Unix.
-        process.WaitForExit();
+        Assert.That(child.HasExited, Is.False, $"round {round}: the child is still running when killed; stderr: {child.Errors}");
+        child.Kill();
 
         (long, long, string)? openLine = null;
         var acks = new List<(long, Hash256)>();
-        foreach (var line in lines)
+        foreach (var line in child.Lines)
         {
             var open = OpenLine().Match(line);
             if (open.Success)
