@@ -51,6 +51,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     private LedgerNode(LedgerNodeOptions options, TimeProvider time, ILoggerFactory loggers, System.Diagnostics.Metrics.IMeterFactory? meters)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(options.VoteDepth, nameof(options));
         _options = options;
         _time = time;
         _logger = loggers.CreateLogger<LedgerNode>();
@@ -241,7 +242,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
             old.Dispose();
         }
 
-        if (_options.Vote && !_stop.IsCancellationRequested && IsActiveValidator(Chain.State) && Chain.CreateVote() is { } vote && _votes.TryAllow(vote))
+        if (_options.Vote && !_stop.IsCancellationRequested && IsActiveValidator(Chain.State) && Chain.CreateVote(_options.VoteDepth) is { } vote && _votes.TryAllow(vote))
         {
             var tx = Transaction.Create(_options.NodeKey, _options.Genesis.ChainId, 0, _time.GetUtcNow().ToUnixTimeMilliseconds(), vote);
             _ = Publish(tx);

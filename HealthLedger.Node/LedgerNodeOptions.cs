@@ -46,6 +46,14 @@ public sealed record LedgerNodeOptions
     public bool Vote { get; init; } = true;
 
     /// <summary>
+    /// How far below the tip this validator's finality votes aim (default 1: the tip's parent, once a block is built on
+    /// it). At 0 a validator votes for each new tip at once, its own freshly mined block first; when blocks come faster
+    /// than they spread, validators then vote for competing blocks at one height and that height is never justified
+    /// (docs/consensus.md §5.3). Each step of depth adds one block interval to the time to finality.
+    /// </summary>
+    public int VoteDepth { get; init; } = 1;
+
+    /// <summary>
     /// Whether the node keeps the persistent record and grant index (RocksDB under the data directory), which answers
     /// paged queries for a patient's or a device's records and grants in time logarithmic in the chain.
     /// </summary>

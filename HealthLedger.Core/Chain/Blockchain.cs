@@ -425,6 +425,41 @@ public sealed class Blockchain
     }
 
     /// <summary>
+    /// The finality vote for the best-chain block <paramref name="depth"/> blocks below the tip (0: the tip, as
+    /// <see cref="CreateVote()"/>), with the highest justified block below that target as source; null when there is no
+    /// such block above the last final block. Voting a little below the tip lets competing blocks at the tip's height
+    /// be settled by the next block before validators commit to one of them (a validator votes once per height, so
+    /// votes cast for siblings split and that height is never justified).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="depth"/> is negative.</exception>
+    public Attestation? CreateVote(int depth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        if (depth == 0)
+        {
+            return CreateVote();
+        }
+
+        lock (_gate)
+        {
+            var tip = _tree.Tip;
+            if (tip.Height <= (ulong)depth)
+            {
+                return null;
+            }
+
+            var target = _tree.AncestorOf(tip, tip.Height - (ulong)depth);
+            if (target?.Parent is null || target.Height <= _finality.LastFinal.Height)
+            {
+                return null;
+            }
+
+            var source = _finality.HighestJustifiedOn(target.Parent);
+            return new Attestation(target.Hash, target.Height, source.Hash, source.Height);
+        }
+    }
+
+    /// <summary>
     /// The finality vote an honest validator casts now: the tip as target, the highest justified block below it on the
     /// best chain as source; null at genesis. Casting it is the validator's decision: it must never sign two votes for
     /// one target height nor a vote that surrounds another of its own (see <see cref="VoteGuard"/>).
