@@ -46,12 +46,13 @@ public sealed record LedgerNodeOptions
     public bool Vote { get; init; } = true;
 
     /// <summary>
-    /// How far below the tip this validator's finality votes aim (default 1: the tip's parent, once a block is built on
-    /// it). At 0 a validator votes for each new tip at once, its own freshly mined block first; when blocks come faster
-    /// than they spread, validators then vote for competing blocks at one height and that height is never justified
-    /// (docs/consensus.md §5.3). Each step of depth adds one block interval to the time to finality.
+    /// How far below the tip this validator's finality votes aim (default 0: each new tip at once). At 0 a validator
+    /// votes its own freshly mined block first, so when siblings race at a height the votes of that height can split
+    /// and it is never justified; at 1 it votes for the tip's parent once a block is built on it, which settles such
+    /// races but adds a block interval and, measured with every validator needed (k = N), delayed finality more than
+    /// it helped (docs/consensus.md §5.4). Not negative.
     /// </summary>
-    public int VoteDepth { get; init; } = 1;
+    public int VoteDepth { get; init; }
 
     /// <summary>
     /// Whether the node keeps the persistent record and grant index (RocksDB under the data directory), which answers
