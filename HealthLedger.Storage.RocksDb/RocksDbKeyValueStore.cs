@@ -149,8 +149,10 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
     public void Flush()
     {
         ThrowIfDisposed();
-        _db.Flush(new FlushOptions().SetWaitForFlush(true));
+        FlushMemtables();
     }
+
+    private void FlushMemtables() => _db.Flush(new FlushOptions().SetWaitForFlush(true));
 
     /// <summary>A RocksDB statistic by name (e.g. <c>rocksdb.estimate-num-keys</c>, <c>rocksdb.block-cache-usage</c>), or null.</summary>
     public string? GetProperty(string name)
@@ -171,7 +173,7 @@ public sealed class RocksDbKeyValueStore : IKeyValueStore
         {
             try
             {
-                _db.Flush(new FlushOptions().SetWaitForFlush(true));
+                FlushMemtables();
             }
             catch (RocksDbException)
             {

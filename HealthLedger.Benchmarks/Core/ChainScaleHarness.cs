@@ -147,7 +147,7 @@ internal static class ChainScaleHarness
     {
         using var store = FileBlockStore.Open(Path.Combine(dir, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(Genesis), Fsync = FsyncPolicy.Batched });
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"), new RocksDbStoreOptions { SyncWrites = false });
-        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: AcceptAll.Instance, options: new ChainOptions { KeepRecentBodies = keepBodies }, stateStore: kv);
+        var chain = OpenChain(store, kv, keepBodies);
         var source = new ScaleBlockSource(chain, anchorsPerBlock);
         var times = new List<double>(blocks);
         var slices = new List<ChainScaleSlice>();
@@ -222,7 +222,7 @@ internal static class ChainScaleHarness
         var storeOpen = sw.Elapsed;
         using var kv = RocksDbKeyValueStore.Open(Path.Combine(dir, "state"));
         var stateOpen = sw.Elapsed - storeOpen;
-        var chain = new Blockchain(Genesis, ProofOfWorkEngine.Instance, store, scheme: AcceptAll.Instance, stateStore: kv);
+        var chain = OpenChain(store, kv);
         var open = sw.Elapsed;
         var heap = GC.GetTotalMemory(forceFullCollection: true);
         var rss = Process.GetCurrentProcess().WorkingSet64;

@@ -24,10 +24,13 @@ internal static class SegmentFormat
 
     public static ReadOnlySpan<byte> Magic => "HLBLKSEG"u8;
 
-    public static string FileName(int segment) =>
-        FilePrefix + segment.ToString("D6", CultureInfo.InvariantCulture) + FileSuffix;
+    public static string FileName(int segment) => FileName(segment, FileSuffix);
 
-    /// <summary>Parses a canonical segment file name (as produced by <see cref="FileName"/>).</summary>
+    /// <summary>The name of segment <paramref name="segment"/>'s file with <paramref name="suffix"/> (its data, index or filter file).</summary>
+    public static string FileName(int segment, string suffix) =>
+        FilePrefix + segment.ToString("D6", CultureInfo.InvariantCulture) + suffix;
+
+    /// <summary>Parses a canonical segment file name (as produced by <see cref="FileName(int)"/>).</summary>
     public static bool TryParseFileName(string fileName, out int segment)
     {
         segment = -1;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using HealthLedger.Core.Crypto;
 
 namespace HealthLedger.Core.Storage;
@@ -20,8 +19,7 @@ internal static class SegmentIndexFile
 
     public static ReadOnlySpan<byte> Magic => "HLBLKIDX"u8;
 
-    public static string FileName(int segment) =>
-        SegmentFormat.FilePrefix + segment.ToString("D6", CultureInfo.InvariantCulture) + FileSuffix;
+    public static string FileName(int segment) => SegmentFormat.FileName(segment, FileSuffix);
 
     public static byte[] Encode(int segment, long firstSequence, long segmentLength, IReadOnlyList<RecordLocation> records)
     {
@@ -225,8 +223,7 @@ internal static class SegmentBloomFile
 
     private static ReadOnlySpan<byte> Magic => "HLBLOOM1"u8;
 
-    public static string FileName(int segment) =>
-        SegmentFormat.FilePrefix + segment.ToString("D6", CultureInfo.InvariantCulture) + FileSuffix;
+    public static string FileName(int segment) => SegmentFormat.FileName(segment, FileSuffix);
 
     /// <summary>Writes the filter of <paramref name="segment"/> atomically; a failure only costs a rebuild later.</summary>
     public static void TryWrite(string directory, SealedSegment segment, SegmentBloom bloom)

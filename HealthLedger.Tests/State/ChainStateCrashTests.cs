@@ -61,7 +61,7 @@ public sealed partial class ChainStateCrashTests
                 Assert.That(chain.LastReplay.FromHeight, Is.GreaterThan(0UL), $"round {round}: the restart did not replay from genesis");
             }
 
-            AssertSameState(oracle, chain, round);
+            ChainStateWorld.AssertSameLookups(oracle, chain, ChainScaleHarness.DeviceKeys.Concat(ChainScaleHarness.PatientKeys).Select(k => k.ToAddress()), $"round {round}: ");
         }
 
         TestContext.Out.WriteLine($"{Kills} kills, {acknowledged.Count} blocks acknowledged, tip #{tip}");
@@ -132,28 +132,6 @@ public sealed partial class ChainStateCrashTests
         {
             Assert.That(height, Is.LessThanOrEqualTo(chain.Tip.Height), $"round {round}: acknowledged #{height} is on the chain");
             Assert.That(chain.GetBestAt(height)?.Hash, Is.EqualTo(hash), $"round {round}: acknowledged #{height} is on the chain");
-        }
-    }
-
-    private static void AssertSameState(Blockchain oracle, Blockchain chain, int round)
-    {
-        var expected = oracle.State;
-        var actual = chain.State;
-        Assert.That(actual.Height, Is.EqualTo(expected.Height), $"round {round}: height");
-        Assert.That(actual.RecordTotal, Is.EqualTo(expected.RecordTotal), $"round {round}: record count");
-        Assert.That(actual.Nodes, Is.EqualTo(expected.Nodes), $"round {round}: nodes");
-        foreach (var key in ChainScaleHarness.DeviceKeys.Concat(ChainScaleHarness.PatientKeys))
-        {
-            var a = key.ToAddress();
-            Assert.That(actual.GetDevice(a), Is.EqualTo(expected.GetDevice(a)), $"round {round}: device {a}");
-            Assert.That(actual.GetPatient(a), Is.EqualTo(expected.GetPatient(a)), $"round {round}: patient {a}");
-            Assert.That(actual.GetNextSequence(a), Is.EqualTo(expected.GetNextSequence(a)), $"round {round}: sequence of {a}");
-        }
-
-        Assert.That(actual.AllRecords.OrderBy(r => r.CiphertextHash).ToList(), Is.EqualTo(expected.Records.Values.OrderBy(r => r.CiphertextHash).ToList()), $"round {round}: records");
-        foreach (var ((node, height), hash) in expected.Attestations)
-        {
-            Assert.That(actual.GetAttestation(node, height), Is.EqualTo(hash), $"round {round}: attestation of {node} at {height}");
         }
     }
 

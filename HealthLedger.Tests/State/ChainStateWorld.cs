@@ -1,5 +1,6 @@
 using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
+using HealthLedger.Core.Crypto;
 using HealthLedger.Core.State;
 using HealthLedger.Core.Storage;
 using HealthLedger.Core.Transactions;
@@ -77,30 +78,13 @@ internal sealed class ChainStateWorld(IndexWorld world)
     /// <summary>Every lookup validation makes, over every key the world can touch, answers alike.</summary>
     public void AssertSameState(Blockchain oracle, Blockchain chain)
     {
-        Assert.That(chain.Tip.Hash, Is.EqualTo(oracle.Tip.Hash), "tip");
+        var keys = World.Patients.Concat(World.Devices).Concat(World.Providers).Concat(World.Ledger.Validators).Select(k => k.Address);
+        AssertSameLookups(oracle, chain, keys, string.Empty);
         var expected = oracle.State;
         var actual = chain.State;
-        Assert.That(actual.Height, Is.EqualTo(expected.Height));
-        Assert.That(actual.RecordTotal, Is.EqualTo(expected.RecordTotal), "record count");
-        Assert.That(actual.Nodes, Is.EqualTo(expected.Nodes), "nodes");
-        var keys = World.Patients.Concat(World.Devices).Concat(World.Providers).Concat(World.Ledger.Validators).Select(k => k.Address).ToList();
-        foreach (var a in keys)
-        {
-            Assert.That(actual.GetPatient(a), Is.EqualTo(expected.GetPatient(a)), $"patient {a}");
-            Assert.That(actual.GetDevice(a), Is.EqualTo(expected.GetDevice(a)), $"device {a}");
-            Assert.That(actual.GetGrants(a).ToList(), Is.EqualTo(expected.GetGrants(a).ToList()), $"grants of {a}");
-            Assert.That(actual.GetNextSequence(a), Is.EqualTo(expected.GetNextSequence(a)), $"sequence of {a}");
-        }
-
-        Assert.That(actual.AllRecords.OrderBy(r => r.CiphertextHash).ToList(), Is.EqualTo(expected.Records.Values.OrderBy(r => r.CiphertextHash).ToList()), "records");
         foreach (var r in expected.Records.Values)
         {
             Assert.That(actual.GetRecord(r.CiphertextHash), Is.EqualTo(r));
-        }
-
-        foreach (var ((node, height), hash) in expected.Attestations)
-        {
-            Assert.That(actual.GetAttestation(node, height), Is.EqualTo(hash), $"attestation of {node} at {height}");
         }
 
         for (ulong h = 0; h <= expected.Height; h++)
@@ -108,6 +92,34 @@ internal sealed class ChainStateWorld(IndexWorld world)
             var hash = oracle.GetBestAt(h)!.Hash;
             Assert.That(actual.GetAttesters(hash), Is.EquivalentTo(expected.GetAttesters(hash)), $"attesters of #{h}");
             Assert.That(actual.GetAttestation(World.Ledger.Validators[4].Address, h), Is.Null);
+        }
+    }
+
+    /// <summary>
+    /// The lookups validation makes answer alike in <paramref name="chain"/> and <paramref name="oracle"/> (a chain kept
+    /// wholly in memory): height, record count, nodes, each key's patient, device, grants and sequence, every record
+    /// and every attestation. <paramref name="context"/> prefixes the messages (a round, a seed).
+    /// </summary>
+    public static void AssertSameLookups(Blockchain oracle, Blockchain chain, IEnumerable<Address> keys, string context)
+    {
+        Assert.That(chain.Tip.Hash, Is.EqualTo(oracle.Tip.Hash), $"{context}tip");
+        var expected = oracle.State;
+        var actual = chain.State;
+        Assert.That(actual.Height, Is.EqualTo(expected.Height), $"{context}height");
+        Assert.That(actual.RecordTotal, Is.EqualTo(expected.RecordTotal), $"{context}record count");
+        Assert.That(actual.Nodes, Is.EqualTo(expected.Nodes), $"{context}nodes");
+        foreach (var a in keys)
+        {
+            Assert.That(actual.GetPatient(a), Is.EqualTo(expected.GetPatient(a)), $"{context}patient {a}");
+            Assert.That(actual.GetDevice(a), Is.EqualTo(expected.GetDevice(a)), $"{context}device {a}");
+            Assert.That(actual.GetGrants(a).ToList(), Is.EqualTo(expected.GetGrants(a).ToList()), $"{context}grants of {a}");
+            Assert.That(actual.GetNextSequence(a), Is.EqualTo(expected.GetNextSequence(a)), $"{context}sequence of {a}");
+        }
+
+        Assert.That(actual.AllRecords.OrderBy(r => r.CiphertextHash).ToList(), Is.EqualTo(expected.Records.Values.OrderBy(r => r.CiphertextHash).ToList()), $"{context}records");
+        foreach (var ((node, height), hash) in expected.Attestations)
+        {
+            Assert.That(actual.GetAttestation(node, height), Is.EqualTo(hash), $"{context}attestation of {node} at {height}");
         }
     }
 }
