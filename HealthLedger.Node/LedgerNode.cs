@@ -41,6 +41,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly VoteRecord _votes;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _miningGate = new();
+    private long _tipChangedAt;
     private readonly NodeMetrics _metrics;
     private readonly Storage.RocksDb.RocksDbKeyValueStore? _indexStore;
     private readonly Storage.RocksDb.RocksDbKeyValueStore? _stateStore;
@@ -87,6 +88,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         }
 
         Chain.TipChanged += OnTipChanged;
+        _tipChangedAt = time.GetTimestamp();
         _gossip.EquivocationDetected += OnEquivocation;
         if (options.Records is { } records)
         {
@@ -233,6 +235,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
 
     private void OnTipChanged(ChainUpdate update)
     {
+        Volatile.Write(ref _tipChangedAt, _time.GetTimestamp());
         lock (_miningGate)
         {
             // The miner's search is for a stale parent now: cancel it; the loop starts again on the new tip.
@@ -288,6 +291,26 @@ public sealed partial class LedgerNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether to hold off sealing: the node is fetching a longer chain (<see cref="GossipNode.IsCatchingUp"/>) and its
+    /// tip moved within <see cref="MaxCatchUpPause"/>. A node that mined on a stale tip after a restart built a branch of
+    /// its own, at full speed since nothing interrupted it, and its blocks took CPU from the sync that would have ended
+    /// it. The pause ends when the tip has not moved for that long, so headers that are never served (or a peer that
+    /// keeps announcing work it does not deliver) cannot stop this node mining for longer.
+    /// </summary>
+    private async Task<bool> CatchingUpAsync(CancellationToken cancellationToken)
+    {
+        if (_time.GetElapsedTime(Volatile.Read(ref _tipChangedAt)) > MaxCatchUpPause)
+        {
+            return false;
+        }
+
+        return await _host.InvokeAsync(g => g.IsCatchingUp, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The longest a miner holds off while catching up and its tip does not move.</summary>
+    internal static readonly TimeSpan MaxCatchUpPause = TimeSpan.FromSeconds(10);
+
     private async Task MineLoopAsync()
     {
         var sealer = _engine.CreateSealer(SimdNonceSearcher.Instance);
@@ -304,6 +327,12 @@ public sealed partial class LedgerNode : IAsyncDisposable
             {
                 var tip = Chain.Tip;
                 if (!IsActiveValidator(tip.State) && _options.Genesis.Engine == ConsensusEngineId.EnhancedProofOfWork)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), _time, both.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (await CatchingUpAsync(both.Token).ConfigureAwait(false))
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(200), _time, both.Token).ConfigureAwait(false);
                     continue;

@@ -222,6 +222,14 @@ public sealed class GossipNode
     /// <summary>Headers checked and waiting for their block bodies.</summary>
     public int PendingHeaderCount => _pending.Count;
 
+    /// <summary>
+    /// True while headers-first sync holds checked headers (linked to our chain, with their work) above our tip: this
+    /// node is fetching a longer chain from its peers. A miner should not seal on its tip meanwhile: such a block is
+    /// stale before it is sealed and only adds a branch (and splits votes) that everyone abandons. Like every member
+    /// of this type, read it on the thread that drives the node.
+    /// </summary>
+    public bool IsCatchingUp => _pending.Highest is { } highest && highest.Height > Chain.Height;
+
     /// <summary>Asks a peer for what it has beyond our tip: its headers (headers-first) or its blocks (locator sync).</summary>
     internal void CatchUp(PeerSession peer)
     {
@@ -276,6 +284,9 @@ public sealed class GossipNode
             }
         }
     }
+
+    internal void LogParentless(PeerSession from, BlockHeader header) =>
+        _logger.LogDebug("{Node}: parentless #{Height} {Hash} (parent {Parent}) from {Peer}; our tip #{Tip}", Name, header.Height, header.Hash, header.PreviousHash, from.Link.RemoteName, Chain.Height);
 
     internal void Ban(PeerSession session, string reason)
     {

@@ -39,9 +39,6 @@ public enum PeerOffence
     /// <summary>A second hello after the handshake.</summary>
     DuplicateHello,
 
-    /// <summary>More parentless blocks than the per-peer orphan budget allows in one window (dropped unprocessed).</summary>
-    OrphanFlood,
-
     /// <summary>A block batch nobody asked for (dropped unprocessed).</summary>
     UnsolicitedBlocks,
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using HealthLedger.Api;
+using HealthLedger.Host.Demo.Processes;
 
 namespace HealthLedger.Tests.Host;
 
@@ -45,8 +45,8 @@ public sealed class NodeProcessTests
     [Test]
     public async Task Three_node_processes_agree_and_one_killed_with_sigkill_catches_up_from_its_store_and_peers()
     {
-        var peerBase = FreePortBlock(3);
-        var apiBase = FreePortBlock(3);
+        var peerBase = LoopbackPorts.FreeBlock(3);
+        var apiBase = LoopbackPorts.FreeBlock(3, Enumerable.Range(peerBase, 3).ToHashSet());
         var init = Run("init", "--nodes", "3", "--dir", _dir, "--consensus", "pow", "--difficulty", "6", "--block-interval-ms", "500",
             "--base-port", peerBase.ToString(System.Globalization.CultureInfo.InvariantCulture), "--api-port", apiBase.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(init.WaitForExit(60_000) && init.ExitCode == 0, Is.True, "init");
@@ -120,38 +120,6 @@ public sealed class NodeProcessTests
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             return null;
-        }
-    }
-
-    /// <summary>A base port whose next <paramref name="count"/> ports are free on loopback now.</summary>
-    private static int FreePortBlock(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            if (port + count < 65_000 && Enumerable.Range(port, count).All(IsFree))
-            {
-                return port;
-            }
-        }
-
-        throw new InvalidOperationException("no free block of loopback ports");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

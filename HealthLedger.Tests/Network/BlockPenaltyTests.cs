@@ -78,6 +78,57 @@ public sealed class BlockPenaltyTests : GossipFixture
     }
 
     [Test]
+    public void A_peer_relaying_its_own_branch_below_our_tip_is_asked_for_it_and_not_scored_for_parentless_blocks()
+    {
+        // A validator restarted and mined alone for a while: its branch forks at #10 and its first block there never
+        // reached us. It relays the next 18 of its blocks, each parentless here, below our tip, over the orphan budget.
+        // Scoring them banned that honest validator from every peer in the four-process demo (it never rejoined).
+        var source = _t.NewChain();
+        var common = _t.Extend(source, source.Tip, 10);
+        var ours = _t.Extend(source, common, 20);
+        var theirs = _t.Extend(source, common, 19, nonceSalt: 7);
+        var a = NewNode("a", ChainOf(ours));
+        using var peer = new RawPeer(_net, a, "alone");
+        peer.Send(RawPeer.HelloFor(a) with { Height = theirs.Height, TipHash = theirs.Hash });
+        _net.Pump();
+
+        var branch = Ancestry(theirs).Where(e => e.Height >= 12).ToList();
+        Assert.That(branch, Has.Count.GreaterThan(new GossipOptions().MaxOrphansPerWindow));
+        foreach (var e in branch)
+        {
+            peer.Send(new NewBlockMessage(e.Block.Encode().ToArray()));
+        }
+
+        _net.Pump();
+
+        Assert.That(peer.Session.Penalties, Is.Empty, "parentless blocks of an honest branch cost nothing");
+        Assert.That(peer.Link.IsOpen, Is.True);
+        Assert.That(a.Bans.IsBanned("alone", out _), Is.False);
+        Assert.That(a.Chain.OrphanCount, Is.LessThanOrEqualTo(new GossipOptions().MaxOrphansPerWindow), "what it relayed beyond the budget is not held");
+        Assert.That(peer.Received.OfType<GetHeadersMessage>(), Is.Not.Empty, "the peer is asked for what leads to its blocks");
+        Assert.That(a.Chain.Tip.Hash, Is.EqualTo(ours.Hash));
+    }
+
+    private Blockchain ChainOf(ChainEntry tip)
+    {
+        var chain = _t.NewChain();
+        foreach (var e in Ancestry(tip).Where(e => e.Height > 0).OrderBy(e => e.Height))
+        {
+            Assert.That(chain.AddBlock(e.Block).IsAccepted, Is.True);
+        }
+
+        return chain;
+    }
+
+    private static IEnumerable<ChainEntry> Ancestry(ChainEntry tip)
+    {
+        for (var e = tip; e is not null; e = e.Parent)
+        {
+            yield return e;
+        }
+    }
+
+    [Test]
     public void Five_thousand_parentless_blocks_without_work_are_bounded_and_cost_the_sender_its_connection()
     {
         var a = NewNode("a");
@@ -97,7 +148,7 @@ public sealed class BlockPenaltyTests : GossipFixture
         Assert.That(a.Chain.OrphanCount, Is.LessThanOrEqualTo(options.MaxOrphansPerWindow), "one peer filled no more than its orphan budget");
         // Above our tip + 1 they are dropped unheld and unscored as orphans (an honest peer relays such blocks while we
         // catch up); the new-block budget then scores the flood.
-        Assert.That(evil.Session.Penalties.Select(p => p.Offence), Has.All.AnyOf(PeerOffence.OrphanFlood, PeerOffence.BlockFlood));
+        Assert.That(evil.Session.Penalties.Select(p => p.Offence), Has.All.EqualTo(PeerOffence.BlockFlood));
         Assert.That(evil.Session.DisconnectCode, Is.EqualTo(NetworkRejectCode.Misbehaviour));
         Assert.That(a.Bans.IsBanned("evil", out _), Is.True);
         Assert.That(evil.Received.OfType<GetBlocksMessage>().Count(), Is.LessThanOrEqualTo(1), "orphans do not each trigger a request");

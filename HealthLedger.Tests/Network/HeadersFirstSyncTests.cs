@@ -34,6 +34,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         Assert.That(fresh.BlocksDownloadedFrom.Values.Sum(), Is.EqualTo(120));
         Assert.That(fresh.Peers.Select(p => p.Score), Is.All.Zero);
         Assert.That(fresh.PendingHeaderCount, Is.Zero);
+        Assert.That(fresh.IsCatchingUp, Is.False);
     }
 
     [Test]
@@ -146,6 +147,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
         _net.Pump();
         Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
+        Assert.That(a.IsCatchingUp, Is.True, "checked headers above our tip: a miner holds off");
 
         for (var round = 1; round <= 3; round++)
         {
@@ -155,6 +157,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         }
 
         Assert.That(a.PendingHeaderCount, Is.Zero, "unservable headers do not keep the store (and header sync) blocked");
+        Assert.That(a.IsCatchingUp, Is.False, "nor do they keep a miner waiting");
         Assert.That(teaser.Session.Score, Is.Zero, "leaving blocks out is not an offence");
     }
 

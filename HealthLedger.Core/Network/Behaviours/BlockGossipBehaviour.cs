@@ -8,8 +8,8 @@ namespace HealthLedger.Core.Network.Behaviours;
 
 /// <summary>
 /// Blocks from peers: new-block announcements within the per-peer budget, parentless blocks within the per-peer
-/// orphan budget (their parents are asked for), relay of what the chain accepted, and ban score for refusals by
-/// <see cref="BlockPenaltyPolicy"/>.
+/// orphan budget (their parents are asked for; beyond it they are dropped unscored and the gap is asked for), relay of
+/// what the chain accepted, and ban score for refusals by <see cref="BlockPenaltyPolicy"/>.
 /// </summary>
 internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions options, GossipNode catchUp)
 {
@@ -39,20 +39,21 @@ internal sealed class BlockGossipBehaviour(GossipNode node, GossipOptions option
         }
 
         // A parentless block is held by the chain until its parent arrives: bound how many one peer can push.
-        if (chain.GetEntry(block.Header.PreviousHash) is null && chain.GetEntry(block.Hash) is null && !from.Orphans.TryTake(1))
+        if (chain.GetEntry(block.Header.PreviousHash) is null && chain.GetEntry(block.Hash) is null)
         {
-            if (block.Header.Height > chain.Height + 1)
+            node.LogParentless(from, block.Header);
+            if (!from.Orphans.TryTake(1))
             {
-                // A block above our tip + 1 is parentless here when we are behind (a restart, a partition): honest
-                // peers relay their new blocks while we catch up. Dropped unscored and unheld (the orphan pool is not
-                // touched); sync fetches the gap, and the new-block budget (a flood penalty beyond 4×) bounds what
-                // decoding such blocks costs us, also when the height is a lie. No request here: the sync under way
-                // asks within the peer's request budget.
+                // Beyond the budget: dropped unheld and unscored, whatever its height. Honest peers send such blocks
+                // in numbers: one ahead of us while we catch up (a restart, a partition) relays its new blocks, and one
+                // on a branch we do not hold (it mined alone for a while, or lost a race we never saw) relays its own.
+                // Scoring them banned an honest validator that had mined a short private branch after a restart
+                // (a day's ban from every peer: it never rejoined). What such blocks cost us is decoding, which the
+                // new-block budget bounds (a flood penalty beyond 4x). Instead the peer is asked for what leads to
+                // them: one header request in flight per peer, within its request budget.
+                catchUp.CatchUp(from);
                 return block.Hash;
             }
-
-            from.Penalise(PeerOffence.OrphanFlood, options.FloodPenalty, RejectionCode.UnknownParent, $"more than {from.Orphans.Limit} parentless blocks in {options.BudgetWindow.TotalSeconds} s (dropped)");
-            return block.Hash;
         }
 
         var r = chain.AddBlock(block);

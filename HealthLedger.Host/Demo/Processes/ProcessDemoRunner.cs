@@ -124,8 +124,8 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
     {
         var n = options.Nodes;
         var inv = CultureInfo.InvariantCulture;
-        var peerBase = FreePortBlock(n, []);
-        var apiBase = FreePortBlock(n, [.. Enumerable.Range(peerBase, n)]);
+        var peerBase = LoopbackPorts.FreeBlock(n);
+        var apiBase = LoopbackPorts.FreeBlock(n, Enumerable.Range(peerBase, n).ToHashSet());
         output.WriteLine($"HealthLedger demo: {n} node processes on 127.0.0.1 (peers {peerBase}..{peerBase + n - 1} over TLS 1.3, API {apiBase}..{apiBase + n - 1}), {options.Consensus}, network in {net}");
         output.WriteLine($"Records: {stream.Description}");
         output.WriteLine(options.Ipfs is null ? "Record store: each node's local store (data/records), encrypted envelopes" : $"Record store: IPFS at {options.Ipfs} (Kubo RPC), encrypted envelopes");
@@ -159,7 +159,22 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         var nodes = Enumerable.Range(0, n).Select(i => new NodeApiClient(http, $"http://127.0.0.1:{apiBase + i}")).ToArray();
         recordsHttp.Connect(apiBase);
         _phase = "waiting for the nodes";
-        await WaitAsync(async () => (await Task.WhenAll(nodes.Select(c => c.HealthAsync(ct))).ConfigureAwait(false)).All(h => h is not null && h.Peers >= n - 1), StartTimeout, "every node's API answers and it has all its peers", ct).ConfigureAwait(false);
+        await WaitAsync(
+            async () =>
+            {
+                // A node that exited cannot come up: say which and why now instead of waiting out the timeout.
+                if (processes.Select((p, i) => (p, i)).FirstOrDefault(x => x.p.HasExited) is { p: not null } exited)
+                {
+                    var log = Path.Combine(logs, $"node-{exited.i}.log");
+                    var tail = File.Exists(log) ? string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(5)) : "";
+                    throw new DemoFailedException($"node-{exited.i} exited with {exited.p.ExitCode} while starting; see {log}:{Environment.NewLine}{tail}");
+                }
+
+                return (await Task.WhenAll(nodes.Select(c => c.HealthAsync(ct))).ConfigureAwait(false)).All(h => h is not null && h.Peers >= n - 1);
+            },
+            StartTimeout,
+            "every node's API answers and it has all its peers",
+            ct).ConfigureAwait(false);
         output.WriteLine($"[{Elapsed}] {n} nodes up, fully connected over TLS");
 
         // Identities: the genesis authority registers a provider (and a second one no patient grants anything); patients
@@ -351,30 +366,44 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         _phase = "finality";
         var anchors = admitted.Sum();
         var anchorsFinal = 0;
+        var finalityStatus = string.Empty;
+        var lastReport = Stopwatch.StartNew();
         await WaitAsync(async () =>
         {
             var finalEverywhere = int.MaxValue;
+            var status = new List<string>(nodes.Length);
             foreach (var node in nodes)
             {
                 var head = await node.HeadAsync(ct).ConfigureAwait(false);
                 if (head is null)
                 {
-                    return false;
+                    status.Add("down");
+                    finalEverywhere = 0;
+                    continue;
                 }
 
-                var final = 0;
+                int final = 0, held = 0;
                 foreach (var p in patients)
                 {
                     var records = await node.PatientRecordsAsync(p.Address.ToString(), ct).ConfigureAwait(false);
                     final += records?.Count(r => r.Height <= head.LastFinal.Height) ?? 0;
+                    held += records?.Count ?? 0;
                 }
 
+                status.Add($"#{head.Tip.Height}/{head.LastFinal.Height} final {final}/{held}");
                 finalEverywhere = Math.Min(finalEverywhere, final);
             }
 
             anchorsFinal = finalEverywhere;
+            finalityStatus = $"admitted {anchors}; per node tip/final, records final/on chain: {string.Join(", ", status)}";
+            if (lastReport.Elapsed > TimeSpan.FromSeconds(10) && anchorsFinal < anchors)
+            {
+                Line(finalityStatus);
+                lastReport.Restart();
+            }
+
             return anchorsFinal >= anchors;
-        }, StepTimeout, "every admitted record final on every node", ct).ConfigureAwait(false);
+        }, StepTimeout, "every admitted record final on every node", ct, () => finalityStatus).ConfigureAwait(false);
 
         // Agreement: the same tip and the same last final block on every node (mining goes on, so ask until a moment they agree).
         var agreement = false;
@@ -609,14 +638,15 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         }
     }
 
-    private async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken ct)
+    private async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken ct, Func<string>? detail = null)
     {
         var until = Stopwatch.StartNew();
         while (!await condition().ConfigureAwait(false))
         {
             if (until.Elapsed > timeout)
             {
-                throw new DemoFailedException($"timed out after {timeout.TotalSeconds:0} s waiting for {what} (phase: {_phase})");
+                var state = detail?.Invoke();
+                throw new DemoFailedException($"timed out after {timeout.TotalSeconds:0} s waiting for {what} (phase: {_phase}){(string.IsNullOrEmpty(state) ? "" : "; " + state)}");
             }
 
             await Task.Delay(100, ct).ConfigureAwait(false);
@@ -632,38 +662,6 @@ internal sealed class ProcessDemoRunner(TextWriter output, ProcessDemoOptions op
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "n/a";
-        }
-    }
-
-    /// <summary>A base port whose next <paramref name="count"/> ports are free on loopback now and clear of <paramref name="taken"/>.</summary>
-    private static int FreePortBlock(int count, HashSet<int> taken)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            if (port + count < 65_000 && Enumerable.Range(port, count).All(p => !taken.Contains(p) && IsFree(p)))
-            {
-                return port;
-            }
-        }
-
-        throw new DemoFailedException("no free block of loopback ports");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 
