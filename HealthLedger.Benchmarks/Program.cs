@@ -31,6 +31,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["finality-trace", .. var traceArgs])
+        {
+            Environment.ExitCode = Report.Experiments.FinalityTrace.Run(traceArgs);
+            return;
+        }
+
         if (args is ["report", .. var reportArgs])
         {
             Environment.ExitCode = Report.ReportCommand.Run(reportArgs);

@@ -48,16 +48,24 @@ public sealed partial class LedgerNode : IAsyncDisposable
     private readonly Core.State.LedgerIndexFollower? _indexFollower;
     private CancellationTokenSource _tipChanged = new();
     private Task? _miner;
+    private Task? _voter;
+    private readonly VoteSchedule _voteSchedule;
+    private readonly SemaphoreSlim _voteSignal = new(0);
     private int _disposed;
 
     private LedgerNode(LedgerNodeOptions options, TimeProvider time, ILoggerFactory loggers, System.Diagnostics.Metrics.IMeterFactory? meters)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.VoteDepth, nameof(options));
+        if (options.VoteDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.VoteDelay, "VoteDelay must not be negative.");
+        }
         _options = options;
         _time = time;
         _logger = loggers.CreateLogger<LedgerNode>();
         Directory.CreateDirectory(options.DataDirectory);
         _votes = VoteRecord.Open(options.DataDirectory);
+        _voteSchedule = new VoteSchedule(time, options.VoteDelay);
         _store = FileBlockStore.Open(Path.Combine(options.DataDirectory, "blocks"), new FileBlockStoreOptions { ExpectedGenesisHash = Blockchain.GenesisHash(options.Genesis) });
         try
         {
@@ -169,6 +177,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
                 return 0;
             },
             cancellationToken).ConfigureAwait(false);
+        if (_options.Vote)
+        {
+            _voter = Task.Run(VoteLoopAsync, CancellationToken.None);
+        }
+
         if (_options.Mine)
         {
             _miner = Task.Run(MineLoopAsync, CancellationToken.None);
@@ -203,6 +216,11 @@ public sealed partial class LedgerNode : IAsyncDisposable
             _tipChanged.Cancel();
         }
 
+        if (_voter is not null)
+        {
+            await _voter.ConfigureAwait(false);
+        }
+
         if (_miner is not null)
         {
             try
@@ -225,6 +243,7 @@ public sealed partial class LedgerNode : IAsyncDisposable
         _metrics.Dispose();
         _stop.Dispose();
         _tipChanged.Dispose();
+        _voteSignal.Dispose();
     }
 
     private bool Admit(PublicKey key) =>
@@ -245,12 +264,64 @@ public sealed partial class LedgerNode : IAsyncDisposable
             old.Dispose();
         }
 
-        if (_options.Vote && !_stop.IsCancellationRequested && IsActiveValidator(Chain.State) && Chain.CreateVote(_options.VoteDepth) is { } vote && _votes.TryAllow(vote))
+        if (_options.Vote && update.Connected.Count > 0)
         {
-            var tx = Transaction.Create(_options.NodeKey, _options.Genesis.ChainId, 0, _time.GetUtcNow().ToUnixTimeMilliseconds(), vote);
-            _ = Publish(tx);
+            _voteSchedule.Seen(update.Connected[^1].Header.Height);
+            if (_voteSignal.CurrentCount == 0)
+            {
+                _voteSignal.Release();
+            }
         }
     }
+
+    /// <summary>Votes each height <see cref="LedgerNodeOptions.VoteDelay"/> after it first appeared (see <see cref="VoteSchedule"/>).</summary>
+    private async Task VoteLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            if (_voteSchedule.TakeDue(out var wait) is { } due)
+            {
+                VoteFor(due.From, due.To);
+            }
+
+            try
+            {
+                await _voteSignal.WaitAsync(wait, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Signs and publishes this validator's vote for each height in [<paramref name="from"/>, <paramref name="to"/>]
+    /// (each aimed <see cref="LedgerNodeOptions.VoteDepth"/> lower) that is above the last final block: at most the
+    /// highest <see cref="MaxVotesPerWake"/> of them, since after a catch-up the older ones are final already.
+    /// </summary>
+    private void VoteFor(ulong from, ulong to)
+    {
+        if (!IsActiveValidator(Chain.State))
+        {
+            return;
+        }
+
+        var depth = (ulong)_options.VoteDepth;
+        var start = Math.Max(from, Chain.LastFinal.Height + 1 + depth);
+        start = Math.Max(start, to >= MaxVotesPerWake ? to - MaxVotesPerWake + 1 : 0);
+        for (var height = start; height <= to && !_stop.IsCancellationRequested; height++)
+        {
+            if (Chain.CreateVoteAt(height - depth) is { } vote && _votes.TryAllow(vote))
+            {
+                var tx = Transaction.Create(_options.NodeKey, _options.Genesis.ChainId, 0, _time.GetUtcNow().ToUnixTimeMilliseconds(), vote);
+                _ = Publish(tx);
+            }
+        }
+    }
+
+    /// <summary>The most heights one wake of the vote loop signs votes for.</summary>
+    internal const ulong MaxVotesPerWake = 16;
 
     private void OnEquivocation(MisbehaviourEvidence evidence)
     {

@@ -46,13 +46,23 @@ public sealed record LedgerNodeOptions
     public bool Vote { get; init; } = true;
 
     /// <summary>
-    /// How far below the tip this validator's finality votes aim (default 0: each new tip at once). At 0 a validator
-    /// votes its own freshly mined block first, so when siblings race at a height the votes of that height can split
-    /// and it is never justified; at 1 it votes for the tip's parent once a block is built on it, which settles such
-    /// races but adds a block interval and, measured with every validator needed (k = N), delayed finality more than
-    /// it helped (docs/consensus.md §5.4). Not negative.
+    /// How far below each new height this validator's finality vote aims (default 1: when a block at height h + 1
+    /// arrives, vote for the best-chain block at h). A block that already has a child has settled any race with its
+    /// siblings, so the validators vote for the same block; at 0 each votes for the new tip at once, and when siblings
+    /// race (blocks faster than they spread) the votes of that height split and it is never justified. Measured on 4
+    /// nodes at PoW level 6, depth 1 kept finality 5 blocks behind the tip on average (at most 9), depth 0 between 7
+    /// and 13 (at most 24) (docs/consensus.md §5.4). Not negative.
     /// </summary>
-    public int VoteDepth { get; init; }
+    public int VoteDepth { get; init; } = 1;
+
+    /// <summary>
+    /// How long after this node first has a block at a height it votes for it (default zero: at once). A wait lets a
+    /// racing sibling arrive, and fork choice's lower-hash tie-break then gives every validator that saw both the same
+    /// block; but a race is settled by whichever sibling gets a child first, which <see cref="VoteDepth"/> waits for
+    /// anyway, and measured on 4 nodes at PoW level 6 a 250 ms wait made finality slower at either depth. Kept for
+    /// networks whose blocks take longer to spread than to mine. Not negative.
+    /// </summary>
+    public TimeSpan VoteDelay { get; init; }
 
     /// <summary>
     /// Whether the node keeps the persistent record and grant index (RocksDB under the data directory), which answers

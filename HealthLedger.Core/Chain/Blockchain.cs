@@ -69,7 +69,7 @@ public sealed record ReplayReport(long Blocks, TimeSpan Elapsed)
 /// cheapest first: header shape, the engine's context-free header check (work, then seal), body shape, Merkle root,
 /// signatures (all cores, cached), then parent, height, finality conflict, timestamps, the engine's contextual check
 /// and state. Fork choice: never leave the last final block; prefer the branch with the highest justified block,
-/// then the most cumulative base work, then the block seen first. Every valid block is appended to the
+/// then the most cumulative base work, then the lower block hash. Every valid block is appended to the
 /// <see cref="IBlockStore"/> before it joins the tree; on open the store is replayed with the header checks (linkage,
 /// proof of work, identity) and the signatures of validator-set changes re-run.
 /// Thread-safe: one block is processed at a time, and events are raised after the chain's lock is released, in order.
@@ -443,20 +443,34 @@ public sealed class Blockchain
         lock (_gate)
         {
             var tip = _tree.Tip;
-            if (tip.Height <= (ulong)depth)
-            {
-                return null;
-            }
-
-            var target = _tree.AncestorOf(tip, tip.Height - (ulong)depth);
-            if (target?.Parent is null || target.Height <= _finality.LastFinal.Height)
-            {
-                return null;
-            }
-
-            var source = _finality.HighestJustifiedOn(target.Parent);
-            return new Attestation(target.Hash, target.Height, source.Hash, source.Height);
+            return tip.Height <= (ulong)depth ? null : VoteAt(tip, tip.Height - (ulong)depth);
         }
+    }
+
+    /// <summary>
+    /// The finality vote for the best-chain block at <paramref name="height"/>, with the highest justified block below it
+    /// as source; null when that height is above the tip or not above the last final block. A validator that votes each
+    /// height a short while after it first saw a block there (<c>LedgerNodeOptions.VoteDelay</c>) calls this.
+    /// </summary>
+    public Attestation? CreateVoteAt(ulong height)
+    {
+        lock (_gate)
+        {
+            var tip = _tree.Tip;
+            return height > tip.Height ? null : VoteAt(tip, height);
+        }
+    }
+
+    private Attestation? VoteAt(ChainEntry tip, ulong height)
+    {
+        var target = _tree.AncestorOf(tip, height);
+        if (target?.Parent is null || target.Height <= _finality.LastFinal.Height)
+        {
+            return null;
+        }
+
+        var source = _finality.HighestJustifiedOn(target.Parent);
+        return new Attestation(target.Hash, target.Height, source.Hash, source.Height);
     }
 
     /// <summary>
@@ -749,7 +763,13 @@ public sealed class Blockchain
         return new BlockAddResult(_tree.IsOnBestChain(entry) ? BlockStatus.Connected : BlockStatus.SideBranch, ValidationResult.Ok);
     }
 
-    /// <summary>Fork choice: the branch with the higher justified block wins, then the one with more cumulative base work.</summary>
+    /// <summary>
+    /// Fork choice: the branch with the higher justified block wins, then the one with more cumulative base work, then
+    /// the lower block hash. The last rule makes every node that holds the same leaves choose the same one, whatever
+    /// order they arrived in: siblings raced at a height agree once both are seen, so validators that vote a little
+    /// after a height first appears (<c>LedgerNodeOptions.VoteDelay</c>) vote for the same block instead of each for the
+    /// one it saw first, which split the votes of that height (docs/consensus.md §5.4, §5.6).
+    /// </summary>
     private bool IsBetter(ChainEntry candidate, ChainEntry current)
     {
         if (ReferenceEquals(candidate, current))
@@ -759,7 +779,14 @@ public sealed class Blockchain
 
         var jc = _finality.HighestJustifiedOn(candidate).Height;
         var jt = _finality.HighestJustifiedOn(current).Height;
-        return jc != jt ? jc > jt : candidate.CumulativeWork > current.CumulativeWork;
+        if (jc != jt)
+        {
+            return jc > jt;
+        }
+
+        return candidate.CumulativeWork != current.CumulativeWork
+            ? candidate.CumulativeWork > current.CumulativeWork
+            : candidate.Hash < current.Hash;
     }
 
     private void SwitchTo(ChainEntry newTip)

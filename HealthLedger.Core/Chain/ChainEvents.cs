@@ -39,7 +39,7 @@ public sealed record ChainUpdate(IReadOnlyList<Block> Disconnected, IReadOnlyLis
 
 /// <summary>A block became final (docs/consensus.md §5).</summary>
 /// <param name="Header">The block.</param>
-/// <param name="Attesters">How many distinct validators signed the strongest justified link into it (0 for a block made final as the ancestor of one).</param>
+/// <param name="Attesters">How many distinct validators voted for it from justified sources (0 for a block made final as the ancestor of one).</param>
 /// <param name="FinalizedAtMs">When this node saw it become final.</param>
 /// <param name="LatencyMs">Time from sealing (header timestamp) to finality.</param>
 public sealed record BlockFinalized(BlockHeader Header, int Attesters, long FinalizedAtMs, long LatencyMs);

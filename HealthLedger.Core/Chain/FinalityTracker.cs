@@ -9,8 +9,9 @@ namespace HealthLedger.Core.Chain;
 /// votes of every valid block on every branch (a signed vote means the same wherever it is included, so a branch gains
 /// nothing by presenting votes first) and derives:
 /// <list type="bullet">
-/// <item><b>justified</b>: the last final block is justified; a block T is justified when a justified ancestor S has
-/// links S → T from at least <see cref="FinalityQuorum.Required"/> of the validators active in T's parent state;</item>
+/// <item><b>justified</b>: the last final block is justified; a block T is justified when at least
+/// <see cref="FinalityQuorum.Required"/> of the validators active in T's parent state have links S → T from justified
+/// ancestors S (not necessarily the same one);</item>
 /// <item><b>final</b>: a justified block S is final when, for some justified descendant T, every block from S's child
 /// to T is justified and S → T has a quorum (with T the child of S this is FFG's rule; longer runs of justified blocks
 /// are Gasper's k-finality).</item>
@@ -53,7 +54,7 @@ internal sealed class FinalityTracker
     /// <summary>Marks a final best-chain block as justified (restoring the tracker from the state store at start-up).</summary>
     public void SeedJustified(ChainEntry entry) => _justified[entry.Hash] = entry;
 
-    /// <summary>The number of distinct validators behind the strongest justified link into <paramref name="hash"/> (0 if none).</summary>
+    /// <summary>The number of distinct validators whose votes from justified sources point at <paramref name="hash"/> (0 if none).</summary>
     public int JustifyingVotes(Hash256 hash)
     {
         if (!_votes.TryGetValue(hash, out var t))
@@ -61,16 +62,22 @@ internal sealed class FinalityTracker
             return 0;
         }
 
-        var best = 0;
+        return JustifiedVoters(t).Count;
+    }
+
+    /// <summary>The distinct validators whose votes for the target come from justified sources (any of them).</summary>
+    private HashSet<Address> JustifiedVoters(TargetVotes t)
+    {
+        var all = new HashSet<Address>();
         foreach (var (source, voters) in t.BySource)
         {
             if (_justified.ContainsKey(source))
             {
-                best = Math.Max(best, voters.Count);
+                all.UnionWith(voters);
             }
         }
 
-        return best;
+        return all;
     }
 
     /// <summary>
@@ -117,7 +124,7 @@ internal sealed class FinalityTracker
 
     /// <summary>
     /// Recomputes justification and finality after new votes. Returns the blocks that became final, oldest first, each
-    /// with the votes of its strongest justifying link (empty when none); <see cref="LastFinal"/> and
+    /// with the validators whose votes justify it (empty when none); <see cref="LastFinal"/> and
     /// <see cref="HighestJustified"/> are updated.
     /// </summary>
     public IReadOnlyList<(ChainEntry Block, int Votes)> Update()
@@ -139,18 +146,17 @@ internal sealed class FinalityTracker
                 continue;
             }
 
-            foreach (var (source, voters) in t.BySource)
+            // Votes from different justified sources count together: validators that saw the last justification at
+            // different moments name different sources for the same target, and counting per source split a height's
+            // votes like a sibling race (docs/consensus.md §5.3 gives why safety holds). Finality below still needs
+            // one source's quorum.
+            if (JustifiedVoters(t).Count >= t.Quorum)
             {
-                if (voters.Count >= t.Quorum && _justified.ContainsKey(source))
+                _justified[t.Target.Hash] = t.Target;
+                JustificationChanged = true;
+                if (t.Target.Height > HighestJustified.Height)
                 {
-                    _justified[t.Target.Hash] = t.Target;
-                    JustificationChanged = true;
-                    if (t.Target.Height > HighestJustified.Height)
-                    {
-                        HighestJustified = t.Target;
-                    }
-
-                    break;
+                    HighestJustified = t.Target;
                 }
             }
         }

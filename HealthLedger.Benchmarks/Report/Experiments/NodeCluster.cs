@@ -16,7 +16,7 @@ namespace HealthLedger.Benchmarks.Report.Experiments;
 /// <param name="Threshold">The per-block threshold k every miner writes (the quorum floor ⌊2N/3⌋ + 1 applies whatever it says).</param>
 /// <param name="DifficultyLevel">Fixed proof-of-work difficulty level.</param>
 /// <param name="Label">Distinguishes the keys and the chain of one run from another's.</param>
-internal sealed record ClusterSpec(int Validators, ushort Threshold, int DifficultyLevel, string Label);
+internal sealed record ClusterSpec(int Validators, ushort Threshold, int DifficultyLevel, string Label, int? VoteDepth = null, TimeSpan? VoteDelay = null);
 
 /// <summary>
 /// Real nodes in this process: <see cref="LedgerNode"/>s (crash-safe file stores, TLS 1.3 <see cref="PeerHost"/>s on
@@ -105,6 +105,7 @@ internal sealed class NodeCluster : IAsyncDisposable
 
     private async Task<LedgerNode> StartNodeAsync(int i, IReadOnlyList<PeerAddress> peers)
     {
+        var defaults = new LedgerNodeOptions { Genesis = Genesis, NodeKey = ValidatorKeys[i], DataDirectory = "" };
         var node = LedgerNode.Create(new LedgerNodeOptions
         {
             Genesis = Genesis,
@@ -114,6 +115,8 @@ internal sealed class NodeCluster : IAsyncDisposable
             Peers = [.. peers],
             Threshold = Spec.Threshold,
             Index = false,
+            VoteDepth = Spec.VoteDepth ?? defaults.VoteDepth,
+            VoteDelay = Spec.VoteDelay ?? defaults.VoteDelay,
             PeerHost = new PeerHostOptions { MinReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
         });
         Nodes[i] = node;
