@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace HealthLedger.Benchmarks.Report;
 
 /// <summary>
@@ -8,13 +10,22 @@ internal static class ReportCommand
 {
     public static int Run(string[] args)
     {
-        var root = FindRepositoryRoot();
-        var scale = args.Contains("--tiny") ? ReportScale.Tiny : args.Contains("--quick") ? ReportScale.Quick : ReportScale.Full;
-        var only = Value(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        var doc = Value(args, "--doc") ?? Path.Combine(root, "docs", "benchmarks.md");
-        var figures = Value(args, "--figures") ?? Path.Combine(root, "docs", "figures");
-        ReportRunner.Run(new ReportOptions(scale, doc, figures, root, only), Console.Out);
-        return 0;
+        var quick = new Option<bool>("--quick") { Description = "Short versions of every experiment (under 5 minutes here)." };
+        var tiny = new Option<bool>("--tiny") { Description = "Seconds-long smoke versions (what CI runs)." };
+        var only = new Option<string[]>("--only") { Description = "Experiment ids to run (comma-separated), the others' sections kept.", CustomParser = r => [.. r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] };
+        var doc = new Option<string?>("--doc") { Description = "The document whose sections are rewritten (default: docs/benchmarks.md of the clone)." };
+        var figures = new Option<string?>("--figures") { Description = "Where the PNG figures go (default: docs/figures of the clone)." };
+        var command = new RootCommand("Runs the report's experiments and rewrites their sections of docs/benchmarks.md and their figures.") { quick, tiny, only, doc, figures };
+        command.SetAction(parse =>
+        {
+            var root = FindRepositoryRoot();
+            var scale = parse.GetValue(tiny) ? ReportScale.Tiny : parse.GetValue(quick) ? ReportScale.Quick : ReportScale.Full;
+            ReportRunner.Run(
+                new ReportOptions(scale, parse.GetValue(doc) ?? Path.Combine(root, "docs", "benchmarks.md"), parse.GetValue(figures) ?? Path.Combine(root, "docs", "figures"), root, parse.GetValue(only) ?? []),
+                Console.Out);
+            return 0;
+        });
+        return command.Parse(args).Invoke();
     }
 
     /// <summary>The directory holding HealthLedger.sln, searched upwards from the working directory, then from the binaries.</summary>
@@ -32,11 +43,5 @@ internal static class ReportCommand
         }
 
         throw new DirectoryNotFoundException("HealthLedger.sln not found above the working directory: run from the clone.");
-    }
-
-    private static string? Value(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -105,6 +105,9 @@ public sealed class PeerSession
     /// <summary>When the header request in flight was sent.</summary>
     internal DateTimeOffset HeadersRequestedAt { get; set; }
 
+    /// <summary>The locator of our last header request to this peer (its answer must follow one of these).</summary>
+    internal IReadOnlyList<Hash256> HeadersLocator { get; set; } = [];
+
     /// <summary>The peer refused our header request for budget reasons: ask again after this time.</summary>
     internal DateTimeOffset? HeadersRetryAt { get; set; }
 

@@ -188,6 +188,53 @@ public sealed class HeadersFirstSyncTests : GossipFixture
     }
 
     /// <summary>A raw peer past the handshake that claims a taller chain, so the node asks it for headers.</summary>
+    [Test]
+    public void An_answer_that_follows_a_locator_entry_we_have_forgotten_since_asking_costs_the_peer_nothing()
+    {
+        // We asked with a locator led by a pending header; by the time the answer came nobody had served that header's
+        // body three times and it was dropped. The answer follows our own locator: not the peer's fault (in the
+        // four-process demo this banned a restarted validator from every peer).
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 12);
+        var a = NewNode("a");
+        using var teaser = TallPeer(a, "teaser", height: 12);
+        teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+        Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
+
+        teaser.Send(new NewBlockMessage(elsewhere.GetBestAt(12)!.Block.Encode().ToArray())); // parentless here: ask again
+        _net.Pump();
+        var ask = teaser.Received.OfType<GetHeadersMessage>().Last();
+        Assert.That(ask.Locator[0], Is.EqualTo(elsewhere.GetBestAt(10)!.Hash), "the locator starts at our highest pending header");
+
+        for (var round = 1; round <= 3; round++)
+        {
+            teaser.Send(new BlockDataMessage([]));
+            _net.Pump();
+        }
+
+        Assert.That(a.PendingHeaderCount, Is.Zero, "the pending headers were dropped while the question was out");
+        teaser.Send(new HeadersMessage([HeaderCodec.Encode(elsewhere.GetBestAt(11)!.Header)]));
+        _net.Pump();
+
+        Assert.That(teaser.Session.Score, Is.Zero);
+        Assert.That(teaser.Link.IsOpen, Is.True);
+    }
+
+    [Test]
+    public void An_answer_that_follows_nothing_in_our_locator_is_still_penalised()
+    {
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 12);
+        var a = NewNode("a");
+        using var evil = TallPeer(a);
+
+        evil.Send(new HeadersMessage([HeaderCodec.Encode(elsewhere.GetBestAt(11)!.Header)]));
+        _net.Pump();
+
+        Assert.That(evil.Session.Penalties.Select(p => p.Code), Has.Member(RejectionCode.UnknownParent));
+    }
+
     private RawPeer TallPeer(GossipNode node, string name = "evil", ulong height = 50)
     {
         var peer = new RawPeer(_net, node, name);

@@ -38,7 +38,8 @@ internal sealed class HeaderSyncBehaviour(GossipNode node, GossipOptions options
         peer.HeadersWanted = false;
         peer.HeadersInFlight = true;
         peer.HeadersRequestedAt = time.GetUtcNow();
-        peer.Send(new GetHeadersMessage(Locator(), options.HeadersBatch));
+        peer.HeadersLocator = Locator();
+        peer.Send(new GetHeadersMessage(peer.HeadersLocator, options.HeadersBatch));
     }
 
     public void OnGetHeaders(PeerSession from, GetHeadersMessage get)
@@ -208,6 +209,14 @@ internal sealed class HeaderSyncBehaviour(GossipNode node, GossipOptions options
                 var parentHeight = chain.GetEntry(h.PreviousHash)?.Height ?? pending.Get(h.PreviousHash)?.Height;
                 if (parentHeight is not { } ph)
                 {
+                    if (from.HeadersLocator.Contains(h.PreviousHash))
+                    {
+                        // An answer to our locator whose starting point we have forgotten since we asked: a pending
+                        // header dropped because nobody served its body, or a side block pruned below a new final
+                        // block. The peer did nothing wrong; the answer is dropped and the next request asks again.
+                        return [];
+                    }
+
                     from.Penalise(PeerOffence.InvalidHeaders, options.InvalidBlockPenalty, RejectionCode.UnknownParent, $"the first header {h} does not follow any block or header we know (not an answer to our locator)");
                     return null;
                 }

@@ -143,16 +143,19 @@ internal sealed class DemoRecordsCheck(NodeApiClient[] nodes, RecordsHttp http, 
             }
 
             // The patient's view: the provider's releases of its records, from the chain (the gateway's index). A release
-            // answers once its block is on the best chain; the index follows the chain asynchronously, so the listing is
-            // read at or above the height of the last release (for at most 30 s).
+            // answers once its block is on the best chain; the index follows the chain asynchronously, and a block that
+            // loses a race takes its releases back to the mempool until another block includes them, so the listing is
+            // read again until it holds every release, at or above the height of the last one (for at most 30 s).
+            int Listed(RecordsApiResult<ReleasePage> page) =>
+                page.Value?.Items.Where(r => r.Recipient == people.Provider.Address.ToString() && transactions.Contains(r.TransactionId)).Count() ?? 0;
             var page = await client.GetReleasesAsync(people.Patients[d].Address, 1000, cancellationToken: ct).ConfigureAwait(false);
-            for (var wait = Stopwatch.StartNew(); page.Value is { } p && p.AtHeight < recordedAt && wait.Elapsed < TimeSpan.FromSeconds(30);)
+            for (var wait = Stopwatch.StartNew(); page.Value is { } p && (p.AtHeight < recordedAt || Listed(page) < transactions.Count) && wait.Elapsed < TimeSpan.FromSeconds(30);)
             {
                 await Task.Delay(200, ct).ConfigureAwait(false);
                 page = await client.GetReleasesAsync(people.Patients[d].Address, 1000, cancellationToken: ct).ConfigureAwait(false);
             }
 
-            var onChain = page.Value?.Items.Where(r => r.Recipient == people.Provider.Address.ToString() && transactions.Contains(r.TransactionId)).Count() ?? 0;
+            var onChain = Listed(page);
             if (onChain != transactions.Count)
             {
                 Report($"device {d}: the patient lists {onChain} of the {transactions.Count} releases{(page.Error is { } e ? $" ({e.Status} {e.Title})" : "")}");
