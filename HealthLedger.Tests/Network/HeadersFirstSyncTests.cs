@@ -235,6 +235,24 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         Assert.That(evil.Session.Penalties.Select(p => p.Code), Has.Member(RejectionCode.UnknownParent));
     }
 
+    [Test]
+    public void Bodies_are_asked_of_the_peer_that_announced_their_headers_before_a_taller_peer_that_never_did()
+    {
+        // A branch only one peer holds (it mined alone for a while): a taller peer that never announced those headers
+        // is idle too, and asking it first failed three times and dropped the branch.
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 5);
+        var a = NewNode("a");
+        using var tall = TallPeer(a, "tall", height: 100);
+        using var owner = TallPeer(a, "owner", height: 5);
+
+        owner.Send(new HeadersMessage([.. Enumerable.Range(1, 5).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        _net.Pump();
+
+        Assert.That(owner.Received.OfType<GetBlockDataMessage>().SelectMany(m => m.Hashes).Count(), Is.EqualTo(5), "the announcer is asked for every body");
+        Assert.That(tall.Received.OfType<GetBlockDataMessage>(), Is.Empty);
+    }
+
     private RawPeer TallPeer(GossipNode node, string name = "evil", ulong height = 50)
     {
         var peer = new RawPeer(_net, node, name);

@@ -112,7 +112,7 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
             if (!servedSome)
             {
                 _notServedBy[hash] = from;
-                Failed(hash);
+                Failed(hash, from);
             }
         }
 
@@ -186,10 +186,14 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
                 continue;
             }
 
-            // Fill one peer's request before the next (spreads a long download across peers in runs of heights);
-            // avoid the peer that last left this hash out while another one can be asked.
+            // A peer that announced the header holds the block: ask one of those first. Otherwise fill one peer's
+            // request before the next (spreads a long download across peers in runs of heights); avoid the peer that
+            // last left this hash out while another one can be asked. Without the first rule the branch of one peer
+            // (a validator that mined alone for a while) was asked of peers that never had it, and its headers were
+            // dropped after three such failures.
             var failed = _notServedBy.GetValueOrDefault(h.Hash);
-            var peer = idle.FirstOrDefault(p => p.BestKnownHeight >= h.Height && !ReferenceEquals(p, failed))
+            var peer = idle.FirstOrDefault(p => pending.AnnouncedBy(h.Hash, p.Link.RemoteName) && !ReferenceEquals(p, failed))
+                ?? idle.FirstOrDefault(p => p.BestKnownHeight >= h.Height && !ReferenceEquals(p, failed))
                 ?? idle.FirstOrDefault(p => p.BestKnownHeight >= h.Height);
             if (peer is null)
             {
@@ -310,15 +314,21 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
         {
             _inFlight.Remove(hash);
             _notServedBy[hash] = peer;
-            Failed(hash);
+            Failed(hash, peer);
         }
 
         peer.BlockRequest = null;
         CleanNotServed();
     }
 
-    private void Failed(Hash256 hash)
+    private void Failed(Hash256 hash, PeerSession by)
     {
+        var announcers = pending.Announcers(hash);
+        if (announcers.Count > 0 && !announcers.Contains(by.Link.RemoteName) && node.Peers.Any(p => p.Link.IsOpen && announcers.Contains(p.Link.RemoteName)))
+        {
+            return; // a peer that never announced it may well not hold it; one that did is still connected to ask
+        }
+
         var n = _failures.GetValueOrDefault(hash) + 1;
         if (n < MaxFetchFailures)
         {

@@ -106,12 +106,18 @@ internal sealed class HeaderSyncBehaviour(GossipNode node, GossipOptions options
         var added = 0;
         foreach (var h in headers)
         {
-            if (chain.GetEntry(h.Hash) is not null || pending.Contains(h.Hash))
+            if (chain.GetEntry(h.Hash) is not null)
             {
                 continue;
             }
 
-            if (!pending.TryAdd(h))
+            if (pending.Contains(h.Hash))
+            {
+                pending.TryAdd(h, from.Link.RemoteName); // one more peer that holds it
+                continue;
+            }
+
+            if (!pending.TryAdd(h, from.Link.RemoteName))
             {
                 break;
             }

@@ -12,6 +12,10 @@ internal sealed class PendingHeaders(int capacity)
 {
     private readonly Dictionary<Hash256, BlockHeader> _byHash = [];
     private readonly SortedSet<(ulong Height, Hash256 Hash)> _order = [];
+    private readonly Dictionary<Hash256, List<string>> _announcers = [];
+
+    /// <summary>The most peers remembered as announcers of one header.</summary>
+    internal const int MaxAnnouncers = 8;
 
     public int Count => _byHash.Count;
 
@@ -26,29 +30,51 @@ internal sealed class PendingHeaders(int capacity)
 
     public bool Contains(Hash256 hash) => _byHash.ContainsKey(hash);
 
-    /// <summary>Adds a checked header; false when the store is full (the header is dropped and asked for again later).</summary>
-    public bool TryAdd(BlockHeader header)
+    /// <summary>
+    /// Adds a checked header announced by the peer named <paramref name="announcer"/> (a header answer lists that
+    /// peer's best chain, so it holds the block); false when the store is full (the header is dropped and asked for
+    /// again later).
+    /// </summary>
+    public bool TryAdd(BlockHeader header, string? announcer = null)
     {
-        if (_byHash.ContainsKey(header.Hash))
+        if (!_byHash.ContainsKey(header.Hash))
         {
-            return true;
+            if (IsFull || !_byHash.TryAdd(header.Hash, header))
+            {
+                return false;
+            }
+
+            _order.Add((header.Height, header.Hash));
         }
 
-        if (IsFull)
+        if (announcer is not null)
         {
-            return false;
+            if (!_announcers.TryGetValue(header.Hash, out var names))
+            {
+                _announcers[header.Hash] = names = [];
+            }
+
+            if (names.Count < MaxAnnouncers && !names.Contains(announcer))
+            {
+                names.Add(announcer);
+            }
         }
 
-        _byHash.Add(header.Hash, header);
-        _order.Add((header.Height, header.Hash));
         return true;
     }
+
+    /// <summary>Whether the peer named <paramref name="name"/> announced <paramref name="hash"/> in a header answer.</summary>
+    public bool AnnouncedBy(Hash256 hash, string name) => _announcers.TryGetValue(hash, out var names) && names.Contains(name);
+
+    /// <summary>The peers that announced <paramref name="hash"/> (empty when none is known).</summary>
+    public IReadOnlyList<string> Announcers(Hash256 hash) => _announcers.TryGetValue(hash, out var names) ? names : [];
 
     public void Remove(Hash256 hash)
     {
         if (_byHash.Remove(hash, out var header))
         {
             _order.Remove((header.Height, hash));
+            _announcers.Remove(hash);
         }
     }
 
