@@ -27,6 +27,7 @@ public sealed class PeerSession
         LastMessageAt = ConnectedAt;
         _time = time;
         Requests = new RateWindow(time, options.BudgetWindow, options.MaxRequestsPerWindow);
+        AskedOf = new RateWindow(time, options.BudgetWindow, Math.Max(1, options.MaxRequestsPerWindow / 2));
         ServedBytes = new RateWindow(time, options.BudgetWindow, options.MaxServedBytesPerWindow);
         NewBlocks = new RateWindow(time, options.BudgetWindow, options.MaxNewBlocksPerWindow);
         Orphans = new RateWindow(time, options.BudgetWindow, options.MaxOrphansPerWindow);
@@ -104,6 +105,17 @@ public sealed class PeerSession
 
     /// <summary>When the header request in flight was sent.</summary>
     internal DateTimeOffset HeadersRequestedAt { get; set; }
+
+    /// <summary>
+    /// Our own requests to this peer (headers, block data, block batches) in the current window, held to half of what a
+    /// peer serves per window (<see cref="GossipOptions.MaxRequestsPerWindow"/>; half, because our window and the
+    /// peer's do not start together). An honest node catching up behind fast blocks asked again on every parentless
+    /// block it was sent, exceeded its peers' budgets and was banned by all of them.
+    /// </summary>
+    internal RateWindow AskedOf { get; }
+
+    /// <summary>Whether a request to this peer fits our own pacing now (takes one unit when it does).</summary>
+    internal bool TryAsk() => AskedOf.TryTake(1);
 
     /// <summary>The locator of our last header request to this peer (its answer must follow one of these).</summary>
     internal IReadOnlyList<Hash256> HeadersLocator { get; set; } = [];

@@ -253,6 +253,46 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         Assert.That(tall.Received.OfType<GetBlockDataMessage>(), Is.Empty);
     }
 
+    [Test]
+    public void A_node_asked_again_on_every_parentless_block_paces_its_requests_below_the_peers_budget_and_resumes_after_the_window()
+    {
+        // Behind fast blocks, every relayed block is parentless here and used to trigger another header request: an
+        // honest node sent its peers more than their 50 requests per window and was banned by all of them.
+        var elsewhere = _t.NewChain();
+        _t.Extend(elsewhere, elsewhere.Tip, 120);
+        var a = NewNode("a");
+        using var peer = TallPeer(a, "ahead", height: 120);
+        var options = new GossipOptions();
+
+        var answered = 0;
+        void AnswerWhatWasAsked()
+        {
+            for (; answered < peer.Received.OfType<GetHeadersMessage>().Count(); answered++)
+            {
+                peer.Send(new HeadersMessage([])); // nothing new: the request is answered, the next may go out
+            }
+
+            _net.Pump();
+        }
+
+        for (var h = 2UL; h <= 101; h++)
+        {
+            AnswerWhatWasAsked();
+            peer.Send(new NewBlockMessage(elsewhere.GetBestAt(h)!.Block.Encode().ToArray()));
+            _net.Pump();
+        }
+
+        var asked = peer.Received.OfType<GetHeadersMessage>().Count();
+        Assert.That(asked, Is.LessThanOrEqualTo(options.MaxRequestsPerWindow / 2), "half the peer's budget per window at most");
+        Assert.That(peer.Session.Score, Is.Zero);
+
+        AnswerWhatWasAsked();
+        _t.Time.Advance(options.BudgetWindow);
+        a.Maintain();
+        _net.Pump();
+        Assert.That(peer.Received.OfType<GetHeadersMessage>().Count(), Is.GreaterThan(asked), "asked again once the window has passed");
+    }
+
     private RawPeer TallPeer(GossipNode node, string name = "evil", ulong height = 50)
     {
         var peer = new RawPeer(_net, node, name);

@@ -161,6 +161,12 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
     {
         var chain = node.Chain;
         var idle = node.Peers.Where(p => p.HandshakeComplete && p.Link.IsOpen && p.BlockRequest is null && p.BlockRetryAt is null).ToList();
+        foreach (var paced in idle.Where(p => p.AskedOf.Used >= p.AskedOf.Limit).ToList())
+        {
+            paced.BlockRetryAt = paced.AskedOf.WindowEnd; // Maintain schedules again once our pacing window has passed
+            idle.Remove(paced);
+        }
+
         if (pending.Count == 0)
         {
             return;
@@ -216,6 +222,14 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
         var now = time.GetUtcNow();
         foreach (var (peer, batch) in batches)
         {
+            if (!peer.TryAsk())
+            {
+                // Over our own pacing for this peer (checked above, so only if something asked it meanwhile).
+                _inFlight.ExceptWith(batch);
+                peer.BlockRetryAt = peer.AskedOf.WindowEnd;
+                continue;
+            }
+
             peer.BlockRequest = batch;
             peer.BlockRequestedAt = now;
             peer.Send(new GetBlockDataMessage(batch));

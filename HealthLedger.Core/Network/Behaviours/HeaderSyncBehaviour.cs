@@ -35,6 +35,21 @@ internal sealed class HeaderSyncBehaviour(GossipNode node, GossipOptions options
             return;
         }
 
+        // A peer that refused us for budget reasons is asked again by Maintain once its window has passed, and we
+        // pace ourselves below its budget: asking anyway costs a penalty per refusal, and a ban.
+        if (peer.HeadersRetryAt is { } retry && time.GetUtcNow() < retry)
+        {
+            peer.HeadersWanted = true;
+            return;
+        }
+
+        if (!peer.TryAsk())
+        {
+            peer.HeadersWanted = true;
+            peer.HeadersRetryAt = peer.AskedOf.WindowEnd;
+            return;
+        }
+
         peer.HeadersWanted = false;
         peer.HeadersInFlight = true;
         peer.HeadersRequestedAt = time.GetUtcNow();

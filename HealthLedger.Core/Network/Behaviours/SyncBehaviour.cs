@@ -17,8 +17,14 @@ internal sealed class SyncBehaviour(GossipNode node, GossipOptions options, Time
 
     public void Request(PeerSession peer)
     {
-        if (peer.SyncInFlight || !peer.Link.IsOpen)
+        if (peer.SyncInFlight || !peer.Link.IsOpen || (peer.SyncRetryAt is { } retry && time.GetUtcNow() < retry))
         {
+            return; // a refused peer is asked again by Maintain after its window
+        }
+
+        if (!peer.TryAsk())
+        {
+            peer.SyncRetryAt = peer.AskedOf.WindowEnd;
             return;
         }
 
