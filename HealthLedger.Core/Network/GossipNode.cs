@@ -290,8 +290,8 @@ public sealed class GossipNode
 
     internal void Ban(PeerSession session, string reason)
     {
-        Bans.Ban(session.Link.RemoteName, _options.BanDuration);
-        _logger.LogInformation("{Node}: banned {Peer} for {Duration}: {Reason}", Name, session.Link.RemoteName, _options.BanDuration, reason);
+        var duration = Bans.BanEscalating(session.Link.RemoteName, _options.BanDuration, _options.MaxBanDuration);
+        _logger.LogInformation("{Node}: banned {Peer} for {Duration} (offence {Count}): {Reason}", Name, session.Link.RemoteName, duration, Bans.OffenceCount(session.Link.RemoteName), reason);
         session.Refuse(NetworkRejectCode.Misbehaviour, reason);
     }
 

@@ -18,8 +18,16 @@ public sealed record GossipOptions
     /// <summary>Misbehaviour score at which a peer is disconnected and banned.</summary>
     public int BanThreshold { get; init; } = 100;
 
-    /// <summary>How long a ban lasts.</summary>
-    public TimeSpan BanDuration { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>
+    /// How long a peer's first ban lasts; each further ban of the same peer doubles it, up to
+    /// <see cref="MaxBanDuration"/> (<see cref="BanList.BanEscalating"/>). Ten minutes: an honest node that tripped a
+    /// rule once (a bug, a version skew, a race we did not foresee) rejoins soon, which matters in a small validator
+    /// set; a peer that keeps offending reaches the longest ban (24 h) at its ninth offence.
+    /// </summary>
+    public TimeSpan BanDuration { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest ban, and how long a peer must go without an offence after its last ban ended before its bans start again from <see cref="BanDuration"/>.</summary>
+    public TimeSpan MaxBanDuration { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>Score for a block refused for a reason fixed by its hashed content and free to produce (<see cref="PeerOffence.WorklessBlock"/>).</summary>
     public int WorklessBlockPenalty { get; init; } = 100;

@@ -27,10 +27,73 @@ public sealed class BanListTests : GossipFixture
         Assert.That(again.Rejects.Select(r => r.Code), Is.EqualTo(new[] { (ushort)NetworkRejectCode.Banned }));
         Assert.That(again.Received.OfType<HelloMessage>(), Is.Empty, "a banned peer is not even greeted");
 
-        _t.Time.Advance(TimeSpan.FromHours(24));
+        _t.Time.Advance(new GossipOptions().BanDuration);
         using var later = new RawPeer(_net, a, "evil").Hello();
         _net.Pump();
         Assert.That(later.Session.HandshakeComplete, Is.True, "the ban expired");
+    }
+
+    [Test]
+    public void A_peer_that_offends_again_is_banned_twice_as_long_each_time_up_to_the_longest_ban()
+    {
+        var a = NewNode("a");
+        var options = new GossipOptions();
+        var expected = options.BanDuration;
+        for (var offence = 1; offence <= 10; offence++)
+        {
+            GetBanned(a, "evil");
+            Assert.That(a.Bans.IsBanned("evil", out var until), Is.True);
+            Assert.That(until - _t.Time.GetUtcNow(), Is.EqualTo(expected), $"offence {offence}");
+            Assert.That(a.Bans.OffenceCount("evil"), Is.EqualTo(offence));
+
+            _t.Time.Advance(expected - TimeSpan.FromSeconds(1));
+            using (var early = new RawPeer(_net, a, "evil"))
+            {
+                _net.Pump();
+                Assert.That(early.Session.DisconnectCode, Is.EqualTo(NetworkRejectCode.Banned), $"still banned just before offence {offence}'s ban ends");
+            }
+
+            _t.Time.Advance(TimeSpan.FromSeconds(1));
+            expected = expected * 2 > options.MaxBanDuration ? options.MaxBanDuration : expected * 2;
+        }
+
+        Assert.That(expected, Is.EqualTo(options.MaxBanDuration), "the ninth and tenth offences got the longest ban");
+    }
+
+    [Test]
+    public void Offences_are_forgotten_after_the_longest_ban_without_one_and_an_unban_forgets_them_too()
+    {
+        var bans = new BanList(_t.Time);
+        var first = TimeSpan.FromMinutes(10);
+        var longest = TimeSpan.FromHours(24);
+        Assert.That(bans.BanEscalating("x", first, longest), Is.EqualTo(first));
+        _t.Time.Advance(first);
+        Assert.That(bans.BanEscalating("x", first, longest), Is.EqualTo(first * 2));
+        _t.Time.Advance(first * 2 + longest - TimeSpan.FromSeconds(1));
+        Assert.That(bans.BanEscalating("x", first, longest), Is.EqualTo(first * 4), "within a day of the last ban's end it still escalates");
+        _t.Time.Advance(first * 4 + longest);
+        Assert.That(bans.BanEscalating("x", first, longest), Is.EqualTo(first), "a day without an offence after the last ban starts again");
+
+        Assert.That(bans.BanEscalating("y", first, longest), Is.EqualTo(first));
+        Assert.That(bans.Unban("y"), Is.True);
+        Assert.That(bans.OffenceCount("y"), Is.Zero);
+        Assert.That(bans.BanEscalating("y", first, longest), Is.EqualTo(first), "an operator's unban resets the escalation");
+    }
+
+    [Test]
+    public void An_escalating_ban_never_shortens_a_longer_ban_already_running_and_offence_records_stay_within_capacity()
+    {
+        var bans = new BanList(_t.Time, capacity: 2);
+        bans.Ban("x", TimeSpan.FromHours(5));
+        Assert.That(bans.BanEscalating("x", TimeSpan.FromMinutes(10), TimeSpan.FromHours(24)), Is.EqualTo(TimeSpan.FromHours(5)));
+
+        bans.BanEscalating("y", TimeSpan.FromMinutes(10), TimeSpan.FromHours(24));
+        _t.Time.Advance(TimeSpan.FromSeconds(1));
+        bans.BanEscalating("z", TimeSpan.FromMinutes(10), TimeSpan.FromHours(24));
+        Assert.That(bans.OffenceCount("y"), Is.Zero, "the record whose ban ended first was dropped");
+        Assert.That(bans.OffenceCount("x") + bans.OffenceCount("z"), Is.EqualTo(2), "the 5 h ban and the newest offence are kept");
+        Assert.Throws<ArgumentOutOfRangeException>(() => bans.BanEscalating("w", TimeSpan.FromHours(2), TimeSpan.FromHours(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => bans.BanEscalating("w", TimeSpan.Zero, TimeSpan.FromHours(1)));
     }
 
     [Test]
