@@ -1,4 +1,3 @@
-using HealthLedger.Core.Blocks;
 using HealthLedger.Core.Chain;
 using HealthLedger.Tests.Support;
 
@@ -18,12 +17,12 @@ public sealed class MixedSourceJustificationTests
         var ledger = new TestLedger();
         var chain = ledger.NewChain();
         var genesis = chain.GenesisEntry;
-        var b1 = Add(chain, ledger.MakeBlock(genesis, nonce: 1));
-        var b2 = Add(chain, ledger.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => ledger.Attest(v, b1, genesis))], nonce: 2));
+        var b1 = TestLedger.Connect(chain, ledger.MakeBlock(genesis, nonce: 1));
+        var b2 = TestLedger.Connect(chain, ledger.MakeBlock(b1, [.. Enumerable.Range(0, 4).Select(v => ledger.Attest(v, b1, genesis))], nonce: 2));
         Assert.That(chain.IsJustified(b1.Hash), Is.True);
 
         // Validators 0-1 saw b1 justified when they voted for b2; 2-3 had not yet and name genesis.
-        var b3 = Add(chain, ledger.MakeBlock(b2, [ledger.Attest(0, b2, b1), ledger.Attest(1, b2, b1), ledger.Attest(2, b2, genesis), ledger.Attest(3, b2, genesis)], nonce: 3));
+        var b3 = TestLedger.Connect(chain, ledger.MakeBlock(b2, [ledger.Attest(0, b2, b1), ledger.Attest(1, b2, b1), ledger.Attest(2, b2, genesis), ledger.Attest(3, b2, genesis)], nonce: 3));
 
         Assert.Multiple(() =>
         {
@@ -33,18 +32,12 @@ public sealed class MixedSourceJustificationTests
 
         // Four votes b1 → b3: b1, b2 and b3 are a justified run and b1 → b3 has a quorum, so b1 is final (k-finality);
         // counting b2's votes per source would have left b2 unjustified and b1 not final.
-        Add(chain, ledger.MakeBlock(b3, [.. Enumerable.Range(0, 4).Select(v => ledger.Attest(v, b3, b1))], nonce: 4));
+        TestLedger.Connect(chain, ledger.MakeBlock(b3, [.. Enumerable.Range(0, 4).Select(v => ledger.Attest(v, b3, b1))], nonce: 4));
 
         Assert.Multiple(() =>
         {
             Assert.That(chain.IsJustified(b3.Hash), Is.True);
             Assert.That(chain.LastFinal.Hash, Is.EqualTo(b1.Hash));
         });
-    }
-
-    private static ChainEntry Add(Blockchain chain, Block block)
-    {
-        Assert.That(chain.AddBlock(block).Status, Is.EqualTo(BlockStatus.Connected));
-        return chain.GetEntry(block.Hash)!;
     }
 }

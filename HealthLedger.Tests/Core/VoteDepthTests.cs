@@ -19,8 +19,8 @@ public sealed class VoteDepthTests
     {
         var ledger = new TestLedger();
         var chain = ledger.NewChain();
-        var a = Add(chain, ledger.MakeBlock(chain.GenesisEntry, nonce: 1));
-        var b = Add(chain, ledger.MakeBlock(a, nonce: 2));
+        var a = TestLedger.Connect(chain, ledger.MakeBlock(chain.GenesisEntry, nonce: 1));
+        var b = TestLedger.Connect(chain, ledger.MakeBlock(a, nonce: 2));
 
         var vote = chain.CreateVote(1)!;
 
@@ -92,8 +92,8 @@ public sealed class VoteDepthTests
     {
         var ledger = new TestLedger();
         var chain = ledger.NewChain();
-        var a = Add(chain, ledger.MakeBlock(chain.GenesisEntry, nonce: 1));
-        var b = Add(chain, ledger.MakeBlock(a, nonce: 2));
+        var a = TestLedger.Connect(chain, ledger.MakeBlock(chain.GenesisEntry, nonce: 1));
+        var b = TestLedger.Connect(chain, ledger.MakeBlock(a, nonce: 2));
 
         Assert.Multiple(() =>
         {
@@ -103,11 +103,5 @@ public sealed class VoteDepthTests
             Assert.That(chain.CreateVoteAt(3), Is.Null, "above the tip");
             Assert.That(chain.CreateVoteAt(0), Is.Null, "genesis is final");
         });
-    }
-
-    private static ChainEntry Add(Blockchain chain, Block block)
-    {
-        Assert.That(chain.AddBlock(block).Status, Is.EqualTo(BlockStatus.Connected));
-        return chain.GetEntry(block.Hash)!;
     }
 }

@@ -91,6 +91,13 @@ internal sealed class TestLedger
         return new Block(header, txs);
     }
 
+    /// <summary>Adds <paramref name="block"/> to <paramref name="chain"/>, asserts it joined the best chain, and returns its entry.</summary>
+    public static ChainEntry Connect(Blockchain chain, Block block)
+    {
+        Assert.That(chain.AddBlock(block).Status, Is.EqualTo(BlockStatus.Connected));
+        return chain.GetEntry(block.Hash)!;
+    }
+
     /// <summary>Extends <paramref name="chain"/>'s tip with empty blocks and returns the new tip.</summary>
     public ChainEntry Extend(Blockchain chain, ChainEntry from, int count, ulong nonceSalt = 1)
     {

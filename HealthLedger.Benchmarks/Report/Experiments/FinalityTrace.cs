@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using HealthLedger.Core.Transactions;
 
@@ -13,10 +14,17 @@ internal static class FinalityTrace
 {
     public static int Run(string[] args)
     {
-        var level = Int(args, "--level") ?? 6;
-        var seconds = Int(args, "--seconds") ?? 30;
-        var delay = Int(args, "--vote-delay-ms") is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-        return RunAsync(new ClusterSpec(4, 1, level, "trace", Int(args, "--vote-depth"), delay), seconds).GetAwaiter().GetResult();
+        var level = new Option<int>("--level") { Description = "Proof-of-work difficulty level of the nodes.", DefaultValueFactory = _ => 6 };
+        var seconds = new Option<int>("--seconds") { Description = "How long to trace.", DefaultValueFactory = _ => 30 };
+        var depth = new Option<int?>("--vote-depth") { Description = "LedgerNodeOptions.VoteDepth (default: the option's default)." };
+        var delayMs = new Option<int?>("--vote-delay-ms") { Description = "LedgerNodeOptions.VoteDelay in milliseconds (default: the option's default)." };
+        var command = new RootCommand("Four validators in this process: each second every node's tip and last final height, then the votes by target height.") { level, seconds, depth, delayMs };
+        command.SetAction(parse =>
+        {
+            var delay = parse.GetValue(delayMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+            return RunAsync(new ClusterSpec(4, 1, parse.GetValue(level), "trace", parse.GetValue(depth), delay), parse.GetValue(seconds)).GetAwaiter().GetResult();
+        });
+        return command.Parse(args).Invoke();
     }
 
     private static async Task<int> RunAsync(ClusterSpec spec, int seconds)
@@ -73,11 +81,5 @@ internal static class FinalityTrace
                 // a store still closing; the temp folder is cleaned by the system
             }
         }
-    }
-
-    private static int? Int(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
     }
 }

@@ -181,10 +181,10 @@ internal sealed class NodeCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>(first connected anywhere, final at node 0) Stopwatch timestamps of every block node 0 saw final.</summary>
     /// <summary>The height up to which <see cref="FinalBlocks"/> holds node 0's final blocks (the watcher polls every 5 ms, so it trails the chain's own last final block by up to a poll).</summary>
     public ulong RecordedFinalHeight => Volatile.Read(ref _recordedFinal);
 
+    /// <summary>(first connected anywhere, final at node 0) Stopwatch timestamps of every block node 0 saw final.</summary>
     public IReadOnlyList<(ulong Height, long Connected, long Final)> FinalBlocks() =>
         [.. _final.Select(f => (Observer.Chain.GetEntry(f.Key)?.Height ?? 0, _connected.GetValueOrDefault(f.Key), f.Value)).Where(b => b.Item2 != 0).OrderBy(b => b.Item1)];
 

@@ -198,7 +198,7 @@ internal sealed class BlockDownloadBehaviour(GossipNode node, GossipOptions opti
             // (a validator that mined alone for a while) was asked of peers that never had it, and its headers were
             // dropped after three such failures.
             var failed = _notServedBy.GetValueOrDefault(h.Hash);
-            var peer = idle.FirstOrDefault(p => pending.AnnouncedBy(h.Hash, p.Link.RemoteName) && !ReferenceEquals(p, failed))
+            var peer = idle.FirstOrDefault(p => pending.Announcers(h.Hash).Contains(p.Link.RemoteName) && !ReferenceEquals(p, failed))
                 ?? idle.FirstOrDefault(p => p.BestKnownHeight >= h.Height && !ReferenceEquals(p, failed))
                 ?? idle.FirstOrDefault(p => p.BestKnownHeight >= h.Height);
             if (peer is null)

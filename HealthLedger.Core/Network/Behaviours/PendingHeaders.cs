@@ -63,9 +63,6 @@ internal sealed class PendingHeaders(int capacity)
         return true;
     }
 
-    /// <summary>Whether the peer named <paramref name="name"/> announced <paramref name="hash"/> in a header answer.</summary>
-    public bool AnnouncedBy(Hash256 hash, string name) => _announcers.TryGetValue(hash, out var names) && names.Contains(name);
-
     /// <summary>The peers that announced <paramref name="hash"/> (empty when none is known).</summary>
     public IReadOnlyList<string> Announcers(Hash256 hash) => _announcers.TryGetValue(hash, out var names) ? names : [];
 
