@@ -88,7 +88,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         var tip = _t.Extend(source, source.Tip, 3);
         var a = NewNode("a");
         using var evil = TallPeer(a, height: 3);
-        evil.Send(new HeadersMessage([.. Enumerable.Range(1, 3).Select(h => HeaderCodec.Encode(source.GetBestAt((ulong)h)!.Header))]));
+        evil.Send(HeadersOf(source, 1, 3));
         _net.Pump();
         var asked = evil.Received.OfType<GetBlockDataMessage>().Single();
         Assert.That(asked.Hashes, Has.Count.EqualTo(3));
@@ -116,7 +116,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         var tip = _t.Extend(source, source.Tip, 20);
         var a = NewNode("a", options: SmallBatches);
         using var mute = TallPeer(a, "mute", height: 20);
-        mute.Send(new HeadersMessage([.. Enumerable.Range(1, 20).Select(h => HeaderCodec.Encode(source.GetBestAt((ulong)h)!.Header))]));
+        mute.Send(HeadersOf(source, 1, 20));
         _net.Pump();
         Assert.That(mute.Received.OfType<GetBlockDataMessage>().Single().Hashes, Has.Count.EqualTo(8), "at most the per-peer in-flight limit");
 
@@ -144,7 +144,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         _t.Extend(elsewhere, elsewhere.Tip, 10);
         var a = NewNode("a");
         using var teaser = TallPeer(a, "teaser", height: 10);
-        teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        teaser.Send(HeadersOf(elsewhere, 1, 10));
         _net.Pump();
         Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
         Assert.That(a.IsCatchingUp, Is.True, "checked headers above our tip: a miner holds off");
@@ -187,7 +187,6 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         Assert.That(headers.Select(h => h.Height), Is.EqualTo(new ulong[] { 11, 12, 13, 14, 15 }));
     }
 
-    /// <summary>A raw peer past the handshake that claims a taller chain, so the node asks it for headers.</summary>
     [Test]
     public void An_answer_that_follows_a_locator_entry_we_have_forgotten_since_asking_costs_the_peer_nothing()
     {
@@ -198,7 +197,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         _t.Extend(elsewhere, elsewhere.Tip, 12);
         var a = NewNode("a");
         using var teaser = TallPeer(a, "teaser", height: 12);
-        teaser.Send(new HeadersMessage([.. Enumerable.Range(1, 10).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        teaser.Send(HeadersOf(elsewhere, 1, 10));
         _net.Pump();
         Assert.That(a.PendingHeaderCount, Is.EqualTo(10));
 
@@ -214,7 +213,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         }
 
         Assert.That(a.PendingHeaderCount, Is.Zero, "the pending headers were dropped while the question was out");
-        teaser.Send(new HeadersMessage([HeaderCodec.Encode(elsewhere.GetBestAt(11)!.Header)]));
+        teaser.Send(HeadersOf(elsewhere, 11, 11));
         _net.Pump();
 
         Assert.That(teaser.Session.Score, Is.Zero);
@@ -229,7 +228,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         var a = NewNode("a");
         using var evil = TallPeer(a);
 
-        evil.Send(new HeadersMessage([HeaderCodec.Encode(elsewhere.GetBestAt(11)!.Header)]));
+        evil.Send(HeadersOf(elsewhere, 11, 11));
         _net.Pump();
 
         Assert.That(evil.Session.Penalties.Select(p => p.Code), Has.Member(RejectionCode.UnknownParent));
@@ -246,7 +245,7 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         using var tall = TallPeer(a, "tall", height: 100);
         using var owner = TallPeer(a, "owner", height: 5);
 
-        owner.Send(new HeadersMessage([.. Enumerable.Range(1, 5).Select(h => HeaderCodec.Encode(elsewhere.GetBestAt((ulong)h)!.Header))]));
+        owner.Send(HeadersOf(elsewhere, 1, 5));
         _net.Pump();
 
         Assert.That(owner.Received.OfType<GetBlockDataMessage>().SelectMany(m => m.Hashes).Count(), Is.EqualTo(5), "the announcer is asked for every body");
@@ -293,6 +292,11 @@ public sealed class HeadersFirstSyncTests : GossipFixture
         Assert.That(peer.Received.OfType<GetHeadersMessage>().Count(), Is.GreaterThan(asked), "asked again once the window has passed");
     }
 
+    /// <summary>A headers answer holding <paramref name="chain"/>'s best-chain headers from height <paramref name="first"/> to <paramref name="last"/>.</summary>
+    private static HeadersMessage HeadersOf(Blockchain chain, ulong first, ulong last) =>
+        new([.. Enumerable.Range((int)first, (int)(last - first + 1)).Select(h => HeaderCodec.Encode(chain.GetBestAt((ulong)h)!.Header))]);
+
+    /// <summary>A raw peer past the handshake that claims a taller chain, so the node asks it for headers.</summary>
     private RawPeer TallPeer(GossipNode node, string name = "evil", ulong height = 50)
     {
         var peer = new RawPeer(_net, node, name);
